@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install hemovk's build and test dependencies from Debian 12 packages. Runs `apt-get update` once
+# and installs only what is missing, so a second run is quick. Needs root (or sudo).
+#   scripts/install-deps.sh          build + test dependencies
+#   scripts/install-deps.sh --build  only what building and running the engine needs
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers
+  glslang-tools spirv-tools libyaml-dev libstb-dev libcjson-dev)
+# Tests also need Check, clang (the second compiler the build must be warning-free with) and
+# Debian's PyTorch, which generates the parity references at test time.
+test_pkgs=(check clang python3 python3-torch python3-torchvision python3-numpy)
+
+pkgs=("${build_pkgs[@]}")
+[ "${1:-}" = "--build" ] || pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

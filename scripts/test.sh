@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set up, build and run the whole hemovk test suite (Check tests under CTest, the Vulkan validation
+# layer on, on the default device — lavapipe on a machine without a GPU).
+#   scripts/test.sh                 everything, slow-labelled full-size models included
+#   scripts/test.sh -LE slow        skip the slow label (extra args go to ctest)
+# BUILD_DIR (default build) and HEMOVK_SANITIZE=ON (ASan+UBSan build in build-asan) are honoured.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+sanitize=${HEMOVK_SANITIZE:-OFF}
+build=${BUILD_DIR:-build}
+[ "$sanitize" = ON ] && build=${BUILD_DIR:-build-asan}
+cmake -S . -B "$build" -DHEMOVK_SANITIZE="$sanitize" >/dev/null
+cmake --build "$build" -j"$(nproc)"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+cd "$build" && ctest --output-on-failure -j"${CTEST_JOBS:-$(nproc)}" "$@"
