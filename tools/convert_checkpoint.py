@@ -58,8 +58,7 @@ def rename_with_table(args, sd, problems):
     """Apply a rename table; return (renamed dict, expected {mm name: shape} or None)."""
     out = {}
     if args.source == "torchvision-efficientnet":
-        rename = efficientnet.make_renamer(sd.keys())
-        table = lambda k: (lambda r: r and (r, False))(rename(k))  # noqa: E731
+        table = efficientnet.make_table(sd.keys())
     elif args.source == "torchvision-convnext":
         table = convnext.tv_rename
     else:

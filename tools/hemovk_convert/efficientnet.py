@@ -27,7 +27,8 @@ def _conv_bn(rest):
 
 
 def make_renamer(keys):
-    """Return rename(tv_key) -> mm_key or None, for a checkpoint with these tv keys."""
+    """Return rename(tv_key) -> mm_key or None, for a checkpoint with these tv keys (the block counts
+    of tv stages 4 and 6 number the merged stages' blocks)."""
     keys = set(keys)
     # blocks per tv stage (needed to number the merged stages) and which blocks expand
     blocks = {}
@@ -68,6 +69,17 @@ def make_renamer(keys):
         return tail and f"backbone.layers.{layer}.{j}.{module}.{tail}"
 
     return rename
+
+
+def make_table(keys):
+    """Like make_renamer, in the (mm_key, reshape-to-1d) form the converter uses for every table."""
+    rename = make_renamer(keys)
+
+    def table(k):
+        name = rename(k)
+        return None if name is None else (name, False)
+
+    return table
 
 
 def detect_arch(sd):
