@@ -1,0 +1,30 @@
+/* core/ops/opsdcn_util.h — helpers shared by the detector ops (dcnv3, roi_align, preprocess): shape
+ * strings for messages, 1-D dispatch grids and "pipeline for <stem>_<dtype> + one dispatch". */
+#ifndef HEMOVK_CORE_OPS_OPSDCN_UTIL_H
+#define HEMOVK_CORE_OPS_OPSDCN_UTIL_H
+
+#include <stdint.h>
+
+#include "graph/op.h"
+
+/** The family's op definitions (core/ops/dcnv3.c, roi_align.c, preprocess.c); see hemovk/ops_dcn.h. */
+extern const hv_op_def hv_op_dcnv3;
+extern const hv_op_def hv_op_roi_align;
+extern const hv_op_def hv_op_preprocess;
+
+/** Invocations per workgroup of the family's 1-D shaders (local_size_x in their .comp files). */
+#define OPSDCN_LOCAL 64u
+
+/** Shape string of a descriptor in a static per-thread ring (4 slots), so one message can show several. */
+const char *opsdcn_shape(const hv_tensor_desc *d);
+
+/** Workgroup grid (x ≤ 65535, y) covering `invocations` threads of OPSDCN_LOCAL each; the shaders
+ *  recover the linear index as (group.y·groups.x + group.x)·LOCAL + local.x. */
+hv_status opsdcn_grid1d(const char *op, uint64_t invocations, uint32_t *gx, uint32_t *gy);
+
+/** Get the pipeline `<stem>_f32` or `<stem>_f16` (by `dt`) and record one dispatch with `push`. */
+hv_status opsdcn_dispatch(hv_cmd *cmd, hv_device *dev, const char *stem, hv_dtype dt, const hv_binding *binds,
+                          uint32_t n_binds, const void *push, uint32_t push_size, uint32_t gx, uint32_t gy,
+                          const char *label);
+
+#endif
