@@ -1,0 +1,55 @@
+/* core/ops/opsconv_util.h — small helpers shared by the conv-family ops (conv2d, deconv, layer_norm,
+ * softmax, pool, resize, permute, concat, slice): shape strings for messages, axis normalisation,
+ * 1-D dispatch grids and "pipeline for <stem>_<dtype> + dispatch" in one call. */
+#ifndef HEMOVK_CORE_OPS_OPSCONV_UTIL_H
+#define HEMOVK_CORE_OPS_OPSCONV_UTIL_H
+
+#include <stdint.h>
+
+#include "graph/op.h"
+
+/** Invocations per workgroup of every 1-D shader of the family (local_size_x in the .comp files). */
+#define OPSCONV_LOCAL 256u
+
+/** Shape string of a descriptor in a static per-thread ring (4 slots) so a message can show several. */
+const char *opsconv_shape(const hv_tensor_desc *d);
+
+/** Map a possibly negative axis to 0..rank−1; HV_ERR_SHAPE naming `op` when out of range. */
+hv_status opsconv_axis(const char *op, int32_t axis, const hv_tensor_desc *d, uint32_t *out);
+
+/** outer = Π dims[0..axis), len = dims[axis], inner = Π dims(axis..rank). */
+void opsconv_split(const hv_tensor_desc *d, uint32_t axis, int64_t *outer, int64_t *len, int64_t *inner);
+
+/** Every src must share src[0]'s dtype (the shaders bind one storage type). */
+hv_status opsconv_same_dtype(const char *op, const hv_tensor_desc *src, uint32_t n_src);
+
+/** Workgroup grid (x ≤ 65535, y) for `invocations` threads of OPSCONV_LOCAL each; shaders recover the
+ *  linear index with linear_invocation(). HV_ERR_UNSUPPORTED if even the 2-D grid is too small. */
+hv_status opsconv_grid1d(const char *op, uint64_t invocations, uint32_t *gx, uint32_t *gy);
+
+/** Get the pipeline "<stem>_f32"/"<stem>_f16" for `dt` with the given spec constants and record one
+ *  dispatch with `push`. Label = the op name for profiles. */
+hv_status opsconv_dispatch(hv_cmd *cmd, hv_device *dev, const char *stem, hv_dtype dt, const hv_binding *binds,
+                           uint32_t n_binds, const void *push, uint32_t push_size, const uint32_t *spec,
+                           uint32_t n_spec, uint32_t gx, uint32_t gy, uint32_t gz, const char *label);
+
+/** Geometry of one strided copy along an axis (shaders/slice.comp), shared by slice and concat:
+ *  dst[(o·dst_len + dst_start + l)·inner + i] = src[(o·src_len + src_start + l·src_step)·inner + i]. */
+typedef struct opsconv_axis_copy {
+    uint32_t outer, count, inner, src_len, src_start, src_step, dst_len, dst_start;
+} opsconv_axis_copy;
+
+/** Record one slice.comp dispatch for `c` (label = the op name). */
+hv_status opsconv_record_axis_copy(hv_cmd *cmd, hv_device *dev, hv_dtype dt, const hv_binding *src,
+                                   const hv_binding *dst, const opsconv_axis_copy *c, const char *label);
+
+/** CPU version of the same copy on f32 data. */
+void opsconv_ref_axis_copy(const float *src, float *dst, const opsconv_axis_copy *c);
+
+/** A binding is "unset" when its buffer is NULL: the shaders still need a valid descriptor, so unused
+ *  optional inputs are bound to `fallback` (never read: spec constants switch them off). */
+static inline hv_binding opsconv_bind_or(const hv_binding *b, const hv_binding *fallback) {
+    return (b && b->buf) ? *b : *fallback;
+}
+
+#endif
