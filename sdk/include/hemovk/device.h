@@ -66,6 +66,9 @@ typedef struct hv_device_info {
     uint32_t max_workgroup_count[3];
     uint32_t max_push_constants;
     float timestamp_period_ns;    /**< 0 when the queue has no timestamps */
+    uint64_t min_storage_buffer_offset_alignment; /**< binding offsets must be multiples of this */
+    uint32_t subgroup_supported_ops; /**< VkSubgroupFeatureFlags (basic=1, vote=2, arithmetic=4, ballot=8,
+                                          shuffle=16, shuffle_relative=32, clustered=64, quad=128) */
 } hv_device_info;
 
 /** Enumerate every Vulkan physical device. `*out` points to an internal array valid until the next
@@ -91,6 +94,13 @@ uint32_t hv_validation_message_count(void);
 
 /** Human-readable name of a device type ("discrete GPU", "CPU", ...). */
 const char *hv_device_type_name(hv_device_type type);
+
+/** Bytes of pipeline-cache data this device loaded from its cache file at open (0 when there was no
+ *  usable file: missing, or ignored because its header, key, size or checksum did not match). */
+uint64_t hv_device_pipeline_cache_loaded(const hv_device *dev);
+
+/** Path of this device's pipeline-cache file (written at hv_device_close), "" when caching is off. */
+const char *hv_device_pipeline_cache_path(const hv_device *dev);
 
 #ifdef __cplusplus
 }
