@@ -1,0 +1,188 @@
+/* conv2d: TF-SAME pad resolution, shape errors, a hand-computed case, and Vulkan vs the CPU reference
+ * over the geometries the models use (EfficientNet TF-SAME 3×3/5×5 s2, depthwise 7×7 p3, ConvNeXt 4×4 s4
+ * stem and 2×2 s2 downsample, InternImage 3×3 s2 p1, FPN 1×1 and 3×3) plus edge cases (1×1 images,
+ * kernels larger than the input, C not a multiple of 4, N > 1, dilation, groups), every kernel forced. */
+#include <string.h>
+
+#include "opsconv_test.h"
+
+static hv_tensor_desc d4(int64_t a, int64_t b, int64_t c, int64_t d) {
+    return (hv_tensor_desc){.dtype = HV_F32, .layout = HV_LAYOUT_NCHW, .rank = 4, .dims = {a, b, c, d}};
+}
+static hv_tensor_desc d1(int64_t a) { return (hv_tensor_desc){.dtype = HV_F32, .rank = 1, .dims = {a, 1, 1, 1}}; }
+
+/* MODEL_SPEC §2.2/§2.3 table: (I, k, s) → (pad_before, pad_after). */
+START_TEST(tf_same_pads) {
+    static const struct { int64_t in, k; int32_t s, before, after; int64_t out; } t[] = {
+        {224, 3, 2, 0, 1, 112}, {112, 3, 1, 1, 1, 112}, {56, 5, 2, 1, 2, 28}, {14, 5, 1, 2, 2, 14},
+        {14, 5, 2, 1, 2, 7},    {7, 3, 1, 1, 1, 7},     {9, 3, 2, 1, 1, 5},   {1, 3, 2, 1, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        hv_conv2d_params p = {.stride_h = t[i].s, .stride_w = t[i].s, .same_tf = true};
+        hv_tensor_desc x = d4(1, 2, t[i].in, t[i].in), w = d4(4, 2, t[i].k, t[i].k);
+        hv_conv2d_geom g;
+        ck_assert_int_eq(hv_conv2d_resolve(&p, &x, &w, &g), HV_OK);
+        ck_assert_int_eq(g.pt, t[i].before);
+        ck_assert_int_eq(g.pl, t[i].before);
+        ck_assert_int_eq(g.pb, t[i].after);
+        ck_assert_int_eq(g.pr, t[i].after);
+        ck_assert_int_eq(g.oh, t[i].out);
+    }
+}
+END_TEST
+
+START_TEST(algo_choice) {
+    hv_conv2d_geom g;
+    hv_conv2d_params p = {0};
+    hv_tensor_desc x = d4(1, 8, 5, 5);
+    hv_tensor_desc w1 = d4(4, 8, 1, 1), w3 = d4(4, 8, 3, 3), wd = d4(8, 1, 3, 3);
+    ck_assert_int_eq(hv_conv2d_resolve(&p, &x, &w1, &g), HV_OK);
+    ck_assert_int_eq(g.algo, HV_CONV_ALGO_POINTWISE);
+    ck_assert_int_eq(hv_conv2d_resolve(&p, &x, &w3, &g), HV_OK);
+    ck_assert_int_eq(g.algo, HV_CONV_ALGO_IMPLICIT_GEMM);
+    p.groups = 8;
+    ck_assert_int_eq(hv_conv2d_resolve(&p, &x, &wd, &g), HV_OK);
+    ck_assert_int_eq(g.algo, HV_CONV_ALGO_DEPTHWISE);
+    p = (hv_conv2d_params){.stride_h = 2, .stride_w = 2};
+    ck_assert_int_eq(hv_conv2d_resolve(&p, &x, &w1, &g), HV_OK); /* 1×1 s2 is not a plain GEMM */
+    ck_assert_int_eq(g.algo, HV_CONV_ALGO_IMPLICIT_GEMM);
+}
+END_TEST
+
+START_TEST(shape_errors) {
+    hv_tensor_desc out, src[4] = {d4(1, 6, 5, 5), d4(4, 3, 3, 3), d1(4), d4(1, 4, 3, 3)};
+    hv_conv2d_params p = {0};
+    ck_assert_int_eq(hv_op_conv2d.infer(&p, src, 2, &out), HV_ERR_SHAPE); /* C_in/groups mismatch */
+    ck_assert_ptr_nonnull(strstr(hv_last_error(), "[4, 3, 3, 3]"));
+    p.groups = 2;
+    ck_assert_int_eq(hv_op_conv2d.infer(&p, src, 2, &out), HV_OK);
+    ck_assert_int_eq(out.dims[2], 3);
+    ck_assert_int_eq(hv_op_conv2d.infer(&p, src, 3, &out), HV_ERR_INVALID_ARGUMENT); /* count vs flags */
+    p.has_bias = true;
+    src[2] = d1(5);
+    ck_assert_int_eq(hv_op_conv2d.infer(&p, src, 3, &out), HV_ERR_SHAPE);
+    ck_assert_ptr_nonnull(strstr(hv_last_error(), "bias"));
+    src[2] = d1(4);
+    p.has_residual = true;
+    src[3] = d4(1, 4, 3, 4);
+    ck_assert_int_eq(hv_op_conv2d.infer(&p, src, 4, &out), HV_ERR_SHAPE);
+    ck_assert_ptr_nonnull(strstr(hv_last_error(), "residual"));
+    src[3] = d4(1, 4, 3, 3);
+    ck_assert_int_eq(hv_op_conv2d.infer(&p, src, 4, &out), HV_OK);
+    /* Kernel larger than the input without padding. */
+    hv_conv2d_params q = {0};
+    hv_tensor_desc big[2] = {d4(1, 2, 2, 2), d4(1, 2, 3, 3)};
+    ck_assert_int_eq(hv_op_conv2d.infer(&q, big, 2, &out), HV_ERR_SHAPE);
+    ck_assert_ptr_nonnull(strstr(hv_last_error(), "larger"));
+    /* Forced kernels that cannot run the shape. */
+    q = (hv_conv2d_params){.algo = HV_CONV_ALGO_POINTWISE, .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1};
+    ck_assert_int_eq(hv_op_conv2d.infer(&q, big, 2, &out), HV_ERR_INVALID_ARGUMENT);
+    q.algo = HV_CONV_ALGO_DEPTHWISE;
+    ck_assert_int_eq(hv_op_conv2d.infer(&q, big, 2, &out), HV_ERR_INVALID_ARGUMENT);
+    /* NHWC input and mixed dtypes. */
+    hv_tensor_desc nhwc[2] = {d4(1, 5, 5, 2), d4(1, 2, 1, 1)};
+    nhwc[0].layout = HV_LAYOUT_NHWC;
+    ck_assert_int_eq(hv_op_conv2d.infer(&(hv_conv2d_params){0}, nhwc, 2, &out), HV_ERR_SHAPE);
+    hv_tensor_desc mixed[2] = {d4(1, 2, 5, 5), d4(1, 2, 1, 1)};
+    mixed[1].dtype = HV_F16;
+    ck_assert_int_eq(hv_op_conv2d.infer(&q, mixed, 2, &out), HV_ERR_INVALID_ARGUMENT); /* depthwise forced */
+    q.algo = HV_CONV_ALGO_AUTO;
+    ck_assert_int_eq(hv_op_conv2d.infer(&q, mixed, 2, &out), HV_ERR_SHAPE);
+}
+END_TEST
+
+/* 3×3 input 1..9, 2×2 ones kernel, TF-SAME stride 2 → pads (0,1): sums of 2×2 windows at (0,0), (0,2),
+ * (2,0), (2,2) with zero padding; bias 0.5, then + residual 100. */
+START_TEST(hand_computed) {
+    float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 1, 1, 1}, b[1] = {0.5f}, r[4] = {100, 100, 100, 100};
+    float y[4];
+    hv_conv2d_params p = {.stride_h = 2, .stride_w = 2, .same_tf = true, .has_bias = true, .has_residual = true};
+    hv_tensor_desc src[4] = {d4(1, 1, 3, 3), d4(1, 1, 2, 2), d1(1), d4(1, 1, 2, 2)}, out;
+    ck_assert_int_eq(hv_op_conv2d.infer(&p, src, 4, &out), HV_OK);
+    const float *data[4] = {x, w, b, r};
+    ck_assert_int_eq(hv_op_conv2d.ref(&p, src, data, 4, &out, y), HV_OK);
+    const float want[4] = {1 + 2 + 4 + 5 + 100.5f, 3 + 6 + 100.5f, 7 + 8 + 100.5f, 9 + 100.5f};
+    for (int i = 0; i < 4; i++) ck_assert_float_eq_tol(y[i], want[i], 1e-5);
+}
+END_TEST
+
+typedef struct conv_case {
+    const char *name;
+    int64_t n, c, h, w, k, kh, kw;
+    hv_conv2d_params p;
+} conv_case;
+
+static const conv_case cases[] = {
+    {"effnet stem 3x3 s2 same (0,1) silu", 1, 3, 10, 8, 5, 3, 3,
+     {.stride_h = 2, .stride_w = 2, .same_tf = true, .has_bias = true, .act = HV_ACT_SILU}},
+    {"5x5 s2 same (1,2)", 2, 4, 8, 8, 6, 5, 5, {.stride_h = 2, .stride_w = 2, .same_tf = true}},
+    {"dw 3x3 s2 same + bias + silu", 1, 6, 9, 8, 6, 3, 3,
+     {.stride_h = 2, .stride_w = 2, .same_tf = true, .groups = 6, .has_bias = true, .act = HV_ACT_SILU}},
+    {"dw 5x5 s1 same (2,2)", 2, 5, 7, 6, 5, 5, 5, {.same_tf = true, .groups = 5}},
+    {"dw 7x7 p3 + bias + residual (ConvNeXt)", 2, 6, 9, 7, 6, 7, 7,
+     {.pad_top = 3, .pad_bottom = 3, .pad_left = 3, .pad_right = 3, .groups = 6, .has_bias = true,
+      .has_residual = true}},
+    {"4x4 s4 stem (ConvNeXt)", 1, 3, 12, 8, 8, 4, 4, {.stride_h = 4, .stride_w = 4, .has_bias = true}},
+    {"2x2 s2 downsample, odd input", 2, 5, 7, 6, 10, 2, 2, {.stride_h = 2, .stride_w = 2, .has_bias = true}},
+    {"3x3 s2 p1 (InternImage stem) gelu", 1, 3, 9, 9, 6, 3, 3,
+     {.stride_h = 2, .stride_w = 2, .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1,
+      .has_bias = true, .act = HV_ACT_GELU}},
+    {"1x1 + bias + relu + residual, N=2", 2, 7, 5, 3, 9, 1, 1,
+     {.has_bias = true, .act = HV_ACT_RELU, .has_residual = true}},
+    {"1x1 many tiles (C_out 70, 9x9)", 1, 20, 9, 9, 70, 1, 1, {.has_bias = true}},
+    {"3x3 p1 many tiles (K 180, C_out 70)", 1, 20, 9, 9, 70, 3, 3,
+     {.pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .has_bias = true, .act = HV_ACT_SIGMOID}},
+    {"1x1 s2 (not pointwise)", 1, 3, 5, 5, 4, 1, 1, {.stride_h = 2, .stride_w = 2}},
+    {"1x1 image, 3x3 p1", 2, 3, 1, 1, 4, 3, 3, {.pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1}},
+    {"kernel 5x5 larger than 3x3 input, p2", 1, 2, 3, 3, 3, 5, 5,
+     {.pad_top = 2, .pad_bottom = 2, .pad_left = 2, .pad_right = 2, .has_bias = true}},
+    {"dilation 2, asymmetric pads", 1, 3, 8, 7, 5, 3, 3,
+     {.dilation_h = 2, .dilation_w = 2, .pad_top = 1, .pad_bottom = 2, .pad_left = 0, .pad_right = 3}},
+    {"groups 2, stride (2,1)", 1, 6, 6, 5, 4, 3, 2, {.groups = 2, .stride_h = 2, .stride_w = 1, .pad_left = 1}},
+};
+
+static hv_conv_algo algos_for(const conv_case *c, int i) {
+    static const hv_conv_algo all[] = {HV_CONV_ALGO_AUTO, HV_CONV_ALGO_DIRECT, HV_CONV_ALGO_IMPLICIT_GEMM,
+                                       HV_CONV_ALGO_POINTWISE, HV_CONV_ALGO_DEPTHWISE};
+    return all[i];
+    (void)c;
+}
+
+START_TEST(vulkan_vs_reference) {
+    const conv_case *c = &cases[_i];
+    for (int a = 0; a < 5; a++) {
+        hv_conv2d_params p = c->p;
+        p.algo = algos_for(c, a);
+        int32_t groups = p.groups ? p.groups : 1;
+        hv_tensor_desc src[4] = {d4(c->n, c->c, c->h, c->w), d4(c->k, c->c / groups, c->kh, c->kw), d1(c->k)};
+        uint32_t n_src = p.has_bias ? 3 : 2;
+        hv_tensor_desc out;
+        hv_conv2d_params no_res = p; /* the output shape, to make the residual input */
+        no_res.has_residual = false;
+        hv_status st = hv_op_conv2d.infer(&no_res, src, n_src, &out);
+        if (p.algo == HV_CONV_ALGO_POINTWISE || p.algo == HV_CONV_ALGO_DEPTHWISE) {
+            if (st == HV_ERR_INVALID_ARGUMENT) continue; /* this kernel cannot run the shape: checked above */
+        }
+        ck_assert_msg(st == HV_OK, "%s: %s", c->name, hv_last_error());
+        if (p.has_residual) src[n_src++] = out;
+        char what[160];
+        snprintf(what, sizeof what, "conv2d %s algo %d", c->name, (int)p.algo);
+        oc_check(&hv_op_conv2d, &p, src, n_src, what);
+    }
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("conv2d");
+    TCase *tc = tcase_create("cpu");
+    tcase_add_test(tc, tf_same_pads);
+    tcase_add_test(tc, algo_choice);
+    tcase_add_test(tc, shape_errors);
+    tcase_add_test(tc, hand_computed);
+    suite_add_tcase(s, tc);
+    TCase *tv = tcase_create("vulkan");
+    tcase_set_timeout(tv, 300);
+    tcase_add_loop_test(tv, vulkan_vs_reference, 0, (int)(sizeof cases / sizeof cases[0]));
+    suite_add_tcase(s, tv);
+    return hvtest_run(s);
+}
