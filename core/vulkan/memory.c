@@ -206,11 +206,14 @@ hv_status hv_buffer_alloc(hv_device *dev, hv_mem_kind kind, uint64_t size, hv_bu
     if (size == 0) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_buffer_alloc: size 0 (tensors need at least one byte)");
     if ((unsigned)kind > HV_MEM_READBACK) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_buffer_alloc: bad kind %d", (int)kind);
     uint64_t align = dev->min_storage_align < 4 ? 4 : dev->min_storage_align;
-    if (size > UINT64_MAX - align) return out_of_memory(dev, kind, size, "size overflows");
 
     pthread_mutex_lock(&dev->lock);
     hv_status st = ensure_type(dev, kind);
     if (st) goto done;
+    if (size > UINT64_MAX - align) {
+        st = out_of_memory(dev, kind, size, "more than any device can hold");
+        goto done;
+    }
     uint64_t asize = (size + align - 1) / align * align;
     uint32_t heap = heap_of(dev, kind);
     uint64_t heap_size = dev->mem_props.memoryHeaps[heap].size;
