@@ -131,6 +131,7 @@ hv_status hv_device_open(const char *selector, hv_device **out) {
     if (dev->info.max_memory_allocation_size && dev->block_size > dev->info.max_memory_allocation_size)
         dev->block_size = dev->info.max_memory_allocation_size;
 
+    hv_vk_pipeline_cache_prepare(dev);
     if ((st = create_logical_device(dev, &enable)) || (st = create_transfer_objects(dev)) ||
         (st = hv_vk_pipeline_cache_open(dev))) {
         hv_device_close(dev);

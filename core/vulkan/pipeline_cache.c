@@ -122,19 +122,26 @@ static uint8_t *read_file(const char *path, size_t *n, bool *missing) {
     return buf;
 }
 
-hv_status hv_vk_pipeline_cache_open(hv_device *dev) {
+void hv_vk_pipeline_cache_prepare(hv_device *dev) {
     const hv_device_info *info = &dev->info;
     const char *off = getenv("HEMOVK_PIPELINE_CACHE");
     bool persist = !(off && (strcmp(off, "0") == 0 || strcasecmp(off, "off") == 0));
     char dir[900];
     dev->pipeline_cache_path[0] = 0;
-    if (persist && cache_dir(dir, sizeof dir)) {
-        char uuid[33];
-        for (int i = 0; i < 16; i++) snprintf(uuid + 2 * i, 3, "%02x", info->pipeline_cache_uuid[i]);
-        snprintf(dev->pipeline_cache_path, sizeof dev->pipeline_cache_path, "%s/pipelines-%04x-%04x-%08x-%s.bin", dir,
-                 info->vendor_id, info->device_id, info->driver_version, uuid);
-    }
+    if (!persist || !cache_dir(dir, sizeof dir)) return;
+    char uuid[33];
+    for (int i = 0; i < 16; i++) snprintf(uuid + 2 * i, 3, "%02x", info->pipeline_cache_uuid[i]);
+    snprintf(dev->pipeline_cache_path, sizeof dev->pipeline_cache_path, "%s/pipelines-%04x-%04x-%08x-%s.bin", dir,
+             info->vendor_id, info->device_id, info->driver_version, uuid);
+    /* Create the folder now: drivers keep their own caches beside ours (Mesa: mesa_shader_cache)
+     * and complain at device creation when $XDG_CACHE_HOME does not exist. */
+    if (make_dirs(dir) != 0)
+        hv_log_warn("pipeline cache folder %s could not be created (%s); pipelines will not be cached", dir,
+                    strerror(errno));
+}
 
+hv_status hv_vk_pipeline_cache_open(hv_device *dev) {
+    const hv_device_info *info = &dev->info;
     const uint8_t *data = NULL;
     size_t size = 0;
     uint8_t *blob = NULL;

@@ -94,6 +94,10 @@ struct hv_pipeline {
     VkPipeline pipeline;
 };
 
+/** Work out the cache file path from the device key and create its folder (before vkCreateDevice,
+ *  whose driver may keep its own cache there). Problems are warnings. */
+void hv_vk_pipeline_cache_prepare(hv_device *dev);
+
 /** Create dev->pipeline_cache, seeded from the cache file when its header checks out. Never fails
  *  because of the file: a bad file is a warning and an empty cache. */
 hv_status hv_vk_pipeline_cache_open(hv_device *dev);
