@@ -20,25 +20,25 @@
 #define OC_GUARD_BYTES 256u
 #define OC_GUARD_WORD 0x7E7E7E7Eu
 
-static hv_device *oc_dev(void) {
+static inline hv_device *oc_dev(void) {
     static hv_device *dev;
     if (!dev) ck_assert_msg(hv_device_open(NULL, &dev) == HV_OK, "device: %s", hv_last_error());
     return dev;
 }
 
-static uint64_t oc_hash(const char *s) {
+static inline uint64_t oc_hash(const char *s) {
     uint64_t h = 1469598103934665603ull;
     for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
     return h;
 }
 
-static void oc_to_storage(const float *src, void *dst, size_t n, hv_dtype dt) {
+static inline void oc_to_storage(const float *src, void *dst, size_t n, hv_dtype dt) {
     if (dt == HV_F32) memcpy(dst, src, n * sizeof(float));
     else
         for (size_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = hv_f32_to_f16(src[i]);
 }
 
-static void oc_from_storage(const void *src, float *dst, size_t n, hv_dtype dt) {
+static inline void oc_from_storage(const void *src, float *dst, size_t n, hv_dtype dt) {
     if (dt == HV_F32) memcpy(dst, src, n * sizeof(float));
     else
         for (size_t i = 0; i < n; i++) dst[i] = hv_f16_to_f32(((const uint16_t *)src)[i]);
@@ -46,7 +46,7 @@ static void oc_from_storage(const void *src, float *dst, size_t n, hv_dtype dt) 
 
 /* Run `op` on given f32 input data (already representable in `dt`) and return the device output as
  * f32 in *out (caller frees); checks guards and validation messages. */
-static void oc_run_device(const hv_op_def *op, const void *params, const hv_tensor_desc *src, uint32_t n_src,
+static inline void oc_run_device(const hv_op_def *op, const void *params, const hv_tensor_desc *src, uint32_t n_src,
                           const float *const *data, const hv_tensor_desc *dst, float *out, const char *what) {
     hv_device *dev = oc_dev();
     uint32_t vmsgs = hv_validation_message_count();
@@ -104,7 +104,7 @@ static void oc_run_device(const hv_op_def *op, const void *params, const hv_tens
 }
 
 /* Compare op on Vulkan vs its CPU reference for `dt`, random inputs in [lo, hi). */
-static void oc_check_dtype(const hv_op_def *op, const void *params, const hv_tensor_desc *src_in, uint32_t n_src,
+static inline void oc_check_dtype(const hv_op_def *op, const void *params, const hv_tensor_desc *src_in, uint32_t n_src,
                            hv_dtype dt, float lo, float hi, double tol, const char *what) {
     hv_tensor_desc src[HV_OP_MAX_SRC], dst;
     float *data[HV_OP_MAX_SRC];
@@ -138,7 +138,7 @@ static void oc_check_dtype(const hv_op_def *op, const void *params, const hv_ten
 }
 
 /** Both dtypes with the default bounds and inputs in [-1, 1). */
-static void oc_check(const hv_op_def *op, const void *params, const hv_tensor_desc *src, uint32_t n_src,
+static inline void oc_check(const hv_op_def *op, const void *params, const hv_tensor_desc *src, uint32_t n_src,
                      const char *what) {
     oc_check_dtype(op, params, src, n_src, HV_F32, -1, 1, 1e-9, what);
     oc_check_dtype(op, params, src, n_src, HV_F16, -1, 1, 1e-5, what);

@@ -172,6 +172,24 @@ START_TEST(vulkan_vs_reference) {
 }
 END_TEST
 
+/* f16 overflow: conv outputs near 8e5 must come back as +65504 (saturated), never +Inf. */
+START_TEST(f16_saturates) {
+    hv_conv2d_params p = {.pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1};
+    hv_tensor_desc src[2] = {d4(1, 4, 3, 3), d4(2, 4, 3, 3)}, out;
+    src[0].dtype = src[1].dtype = HV_F16;
+    ck_assert_int_eq(hv_op_conv2d.infer(&p, src, 2, &out), HV_OK);
+    float x[36], w[72], y[18];
+    for (int i = 0; i < 36; i++) x[i] = 150;
+    for (int i = 0; i < 72; i++) w[i] = (i < 36) ? 150 : -150;
+    const float *data[2] = {x, w};
+    for (int a = HV_CONV_ALGO_DIRECT; a <= HV_CONV_ALGO_IMPLICIT_GEMM; a += 2) {
+        p.algo = (hv_conv_algo)a;
+        oc_run_device(&hv_op_conv2d, &p, src, 2, data, &out, y, "conv2d f16 overflow");
+        for (int i = 0; i < 18; i++) ck_assert_float_eq(y[i], i < 9 ? 65504.0f : -65504.0f);
+    }
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("conv2d");
     TCase *tc = tcase_create("cpu");
@@ -182,6 +200,7 @@ int main(void) {
     suite_add_tcase(s, tc);
     TCase *tv = tcase_create("vulkan");
     tcase_set_timeout(tv, 300);
+    tcase_add_test(tv, f16_saturates);
     tcase_add_loop_test(tv, vulkan_vs_reference, 0, (int)(sizeof cases / sizeof cases[0]));
     suite_add_tcase(s, tv);
     return hvtest_run(s);
