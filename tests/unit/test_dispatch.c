@@ -134,6 +134,38 @@ START_TEST(test_profiling_timestamps) {
 }
 END_TEST
 
+/* HEMOVK_PROFILE=1 turns timestamps on for every recording; without it there are none. */
+START_TEST(test_profile_env) {
+    setenv("HEMOVK_PROFILE", "1", 1);
+    hv_device *dev = NULL;
+    ck_assert(hv_device_open(NULL, &dev) == HV_OK);
+    unsetenv("HEMOVK_PROFILE");
+    bool has_ts = hv_device_get_info(dev)->timestamp_period_ns > 0;
+    hv_pipeline *pipe = scale_pipeline(dev);
+    hv_buffer a;
+    ck_assert(hv_buffer_alloc(dev, HV_MEM_DEVICE, 64 * 4, &a) == HV_OK);
+    for (int profiled = 1; profiled >= 0; profiled--) {
+        hv_device_set_profiling(dev, profiled);
+        hv_cmd *cmd = NULL;
+        ck_assert(hv_cmd_begin(dev, &cmd) == HV_OK);
+        ck_assert(hv_cmd_fill(cmd, &a, 0, 64 * 4, 0) == HV_OK);
+        hv_cmd_barrier(cmd);
+        scale_push pc = {64, 1.0f, 0.0f};
+        hv_binding b[2] = {{&a, 0, 0}, {&a, 0, 0}};
+        ck_assert(hv_cmd_dispatch(cmd, pipe, b, 2, &pc, sizeof pc, 1, 1, 1, NULL) == HV_OK);
+        ck_assert(hv_cmd_end(cmd) == HV_OK);
+        ck_assert(hv_cmd_submit(cmd, true) == HV_OK);
+        const hv_dispatch_time *t = NULL;
+        ck_assert_uint_eq(hv_cmd_timings(cmd, &t), profiled && has_ts ? 1 : 0);
+        if (profiled && has_ts) ck_assert_str_eq(t[0].label, "rt_scale"); /* NULL label: the shader name */
+        hv_cmd_free(cmd);
+    }
+    hv_buffer_free(dev, &a);
+    hv_device_close(dev);
+    ck_assert_uint_eq(hv_validation_message_count(), 0);
+}
+END_TEST
+
 START_TEST(test_copy_and_fill_in_recording) {
     hv_device *dev = NULL;
     ck_assert(hv_device_open(NULL, &dev) == HV_OK);
@@ -219,6 +251,7 @@ int main(void) {
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_replay_three_inputs);
     tcase_add_test(tc, test_profiling_timestamps);
+    tcase_add_test(tc, test_profile_env);
     tcase_add_test(tc, test_copy_and_fill_in_recording);
     tcase_add_test(tc, test_bad_arguments);
     suite_add_tcase(s, tc);
