@@ -193,7 +193,9 @@ static hv_status roi_record(hv_cmd *cmd, hv_device *dev, const void *params, con
     b[5] = p->has_levels ? src_bind[L + 1] : src_bind[L]; /* never read without levels */
     b[6] = dst_bind[0];
     uint32_t gx, gy;
-    st = opsdcn_grid1d("roi_align", (uint64_t)hv_desc_numel(dst), &gx, &gy);
+    /* one invocation per (RoI, chunk of 8 channels, ph, pw): shaders/roi_align.comp's CPT */
+    const uint64_t chunks = (uint64_t)(dst->dims[1] + 7) / 8;
+    st = opsdcn_grid1d("roi_align", (uint64_t)dst->dims[0] * chunks * (uint64_t)(p->output_size * p->output_size), &gx, &gy);
     if (st) return st;
     return opsdcn_dispatch(cmd, dev, "roi_align", src[0].dtype, b, 7, &pc, sizeof pc, gx, gy, "roi_align");
 }
