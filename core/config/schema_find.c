@@ -1,6 +1,7 @@
 /* Finding schemas/<name>.schema.{yaml,json}: in the source tree when this library runs from its build
- * tree (so `./build/hemovk validate` uses the schemas being edited), in ${datadir}/hemovk/schemas when
- * installed; $HEMOVK_SCHEMA_DIR overrides both. The folders come from compile definitions
+ * tree (so `./build/hemovk validate` uses the schemas being edited); when installed, in
+ * share/hemovk/schemas beside the library's folder (so a relocated install works), then the configured
+ * ${datadir}/hemovk/schemas. $HEMOVK_SCHEMA_DIR overrides all of them. The folders come from compile definitions
  * (CMakeLists.txt); builds without them (an out-of-tree consumer) fall back to the environment. */
 #include "hemovk/config.h"
 
@@ -31,6 +32,23 @@ static int try_dir(const char *dir, const char *name, char *buf, size_t size) {
     return 0;
 }
 
+/* <folder of this libhemovk>/../share/hemovk/schemas: right for an install moved or made with
+ * `cmake --install --prefix` other than the configured one. */
+static int relative_install_dir(char *buf, size_t size) {
+    Dl_info info;
+    if (!dladdr((void *)relative_install_dir, &info) || !info.dli_fname) return 0;
+    char *lib = realpath(info.dli_fname, NULL);
+    char *slash = lib ? strrchr(lib, '/') : NULL;
+    int ok = 0;
+    if (slash) {
+        *slash = '\0';
+        int n = snprintf(buf, size, "%s/../share/hemovk/schemas", lib);
+        ok = n > 0 && (size_t)n < size;
+    }
+    free(lib);
+    return ok;
+}
+
 /* Is this copy of libhemovk the one in the build tree? */
 static int running_from_build_tree(void) {
     Dl_info info;
@@ -52,7 +70,10 @@ hv_status hv_schema_find(const char *name, char *buf, size_t size) {
                         name, name, env);
     }
     const char *first = HEMOVK_SCHEMA_INSTALL_DIR, *second = HEMOVK_SCHEMA_SOURCE_DIR;
-    if (running_from_build_tree()) first = HEMOVK_SCHEMA_SOURCE_DIR, second = HEMOVK_SCHEMA_INSTALL_DIR;
+    int in_build = running_from_build_tree();
+    if (in_build) first = HEMOVK_SCHEMA_SOURCE_DIR, second = HEMOVK_SCHEMA_INSTALL_DIR;
+    char beside[4096];
+    if (!in_build && relative_install_dir(beside, sizeof beside) && try_dir(beside, name, buf, size)) return HV_OK;
     if (try_dir(first, name, buf, size) || try_dir(second, name, buf, size)) return HV_OK;
     return hv_error(HV_ERR_NOT_FOUND,
                     "schema '%s' not found: no %s.schema.yaml/.yml/.json in '%s' or '%s'; set HEMOVK_SCHEMA_DIR to the "

@@ -217,8 +217,9 @@ void hv_schema_errors_free(hv_schema_errors *errors);
 
 /** Find the installed or in-tree schema `name` (for instance "pipeline" → pipeline.schema.yaml or
  *  pipeline.schema.json). Looks in $HEMOVK_SCHEMA_DIR when set (and only there), else in the source
- *  tree's schemas/ when this library runs from its build tree, else ${datadir}/hemovk/schemas, then
- *  the other of the two. Writes the path to buf. HV_ERR_NOT_FOUND lists the folders searched. */
+ *  tree's schemas/ when this library runs from its build tree; else in share/hemovk/schemas beside
+ *  the installed library (<libdir>/../share/hemovk/schemas), then the configured
+ *  ${datadir}/hemovk/schemas, then the source tree. Writes the path to buf. HV_ERR_NOT_FOUND lists the folders searched. */
 hv_status hv_schema_find(const char *name, char *buf, size_t size);
 
 #ifdef __cplusplus
