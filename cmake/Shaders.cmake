@@ -33,15 +33,22 @@ function(hemovk_embed_shaders out_var shader_dir)
       endif()
       set(spv ${gen_dir}/${name}.spv)
       set(csrc ${gen_dir}/${name}.spv.c)
+      # Two steps so that the depfile (written by glslang, naming the .spv as its target) belongs to
+      # the command whose OUTPUT is that .spv: then editing a shaders/include/*.glsl header rebuilds
+      # every shader that includes it, with Makefiles and Ninja alike.
       add_custom_command(
-        OUTPUT ${csrc}
+        OUTPUT ${spv}
         COMMAND ${GLSLANG_VALIDATOR} -V --target-env vulkan1.1 --quiet -I${shader_dir}/include
                 ${parts} --depfile ${spv}.d -o ${spv} ${comp}
         COMMAND ${SPIRV_VAL} --target-env vulkan1.1 ${spv}
-        COMMAND spv_embed ${name} ${spv} ${csrc}
-        DEPENDS ${comp} spv_embed
+        DEPENDS ${comp}
         DEPFILE ${spv}.d
         COMMENT "Compiling shader ${name}"
+        VERBATIM)
+      add_custom_command(
+        OUTPUT ${csrc}
+        COMMAND spv_embed ${name} ${spv} ${csrc}
+        DEPENDS ${spv} spv_embed
         VERBATIM)
       list(APPEND sources ${csrc})
       list(APPEND names ${name})
