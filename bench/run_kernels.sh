@@ -16,8 +16,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$bk" --runs 1 >/dev/null 2>&1 || true   # first start: shader compilation and caches
 names=$(grep -v '^#' "$here/kernel_shapes.txt" | awk 'NF {print $1}')
-"$bk" --runs 1 no_such_kernel 2>/dev/null | head -1
-"$py" "$here/bench_torch.py" --threads "$threads" --runs 1 no_such_kernel | head -1
+"$bk" no_such_kernel 2>/dev/null | head -1
+"$py" "$here/bench_torch.py" --threads "$threads" no_such_kernel | head -1
 for n in $names; do
   "$bk" "$n" 2>/dev/null | grep -v '^#' >> "$tmp/hv.txt" || true
   "$py" "$here/bench_torch.py" --threads "$threads" "$n" | grep -v '^#' >> "$tmp/pt.txt" || true
