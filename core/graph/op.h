@@ -41,6 +41,25 @@ typedef struct hv_op_def {
     hv_status (*record)(hv_cmd *cmd, hv_device *dev, const void *params, const hv_tensor_desc *src,
                         const hv_binding *src_bind, uint32_t n_src, const hv_tensor_desc *dst,
                         const hv_binding *dst_bind, const hv_binding *scratch);
+
+    /* ---- optional hooks for the planner's fusion pass (NULL: the op takes part in none) ---------- */
+
+    /** Fold a following activation (an hv_activation value) into a copy of this op's params; return 1
+     *  when done, 0 when the op cannot (e.g. it already has an activation or a residual). conv2d and
+     *  linear implement it. */
+    int (*fuse_activation)(void *params, int act);
+
+    /** Make this op add one more input, a residual of the output's shape, after its activation
+     *  (y = act(op(x)) + r), in a copy of its params; return 1 when done. The planner appends the
+     *  residual tensor as the op's last source. conv2d and linear implement it. */
+    int (*fuse_residual)(void *params);
+
+    /** For a pure unary activation op: the hv_activation it applies; -1 otherwise. */
+    int (*pure_activation)(const void *params);
+
+    /** Non-zero when the op is a plain element-wise add of two same-shape inputs (no broadcast, no
+     *  activation): the planner may fold it into the producer of one input as a residual. */
+    int (*is_plain_add)(const void *params, const hv_tensor_desc *src, uint32_t n_src);
 } hv_op_def;
 
 #endif
