@@ -1,0 +1,145 @@
+/* hemovk/frame.h — the unit of work that stages exchange: one capsule frame and everything found in it.
+ *
+ * A source stage creates frames (id, path, pixels); later stages read the pixels and add results: a
+ * classification, detections with masks, a heat map, free key/value metadata. A stage can mark a frame
+ * `dropped` (a quality filter, a negative classification routed away) — later stages do not see it,
+ * writers still record why — or record a per-frame `error` (the run continues; the summary counts it).
+ *
+ * ABI rules: hv_frame and the structs inside it only grow at the end; `struct_size` is the size the
+ * frame was created with (the core creates frames, so it is always the host's size). A plugin built
+ * against an older minor version reads only the fields it knows. Everything a frame points to is owned
+ * by the frame and released by hv_frame_clear()/hv_frame_free(); stages change pointers and counts only
+ * through the hv_frame_* helpers below (they live in libhemovk), so ownership stays in one place.
+ * A frame is used by one thread at a time. */
+#ifndef HEMOVK_FRAME_H
+#define HEMOVK_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hemovk/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Longest label / model / reason name kept in a fixed field, including the NUL. */
+#define HV_FRAME_NAME_MAX 64
+/** Longest drop reason kept, including the NUL ("too dark: mean luminance 12.3 < 20"). */
+#define HV_FRAME_REASON_MAX 160
+
+/** How a detection's mask is stored. */
+typedef enum hv_mask_format {
+    HV_MASK_NONE = 0,   /**< no mask (a box-only detector) */
+    HV_MASK_BITMAP = 1, /**< `bitmap`: width*height bytes, row-major, 0 = background, 1 = object */
+    HV_MASK_RLE = 2     /**< `rle`: COCO uncompressed RLE of a width*height mask, column-major (Fortran)
+                              order, alternating runs starting with background: counts sum to w*h */
+} hv_mask_format;
+
+/** A binary instance mask covering the whole frame (width/height equal the frame's). */
+typedef struct hv_mask {
+    uint32_t format;      /**< an hv_mask_format */
+    uint32_t width;       /**< mask width in pixels (the frame's width) */
+    uint32_t height;      /**< mask height in pixels (the frame's height) */
+    uint8_t *bitmap;      /**< HV_MASK_BITMAP: width*height bytes, owned */
+    uint32_t *rle;        /**< HV_MASK_RLE: run lengths, owned */
+    size_t n_rle;         /**< number of runs in `rle` */
+} hv_mask;
+
+/** One detected object (a bleeding region). Boxes are in frame pixels, x2/y2 exclusive (MMDetection). */
+typedef struct hv_detection {
+    float x1, y1, x2, y2;           /**< box corners in pixels of the frame */
+    float score;                    /**< confidence in [0, 1] */
+    int32_t label;                  /**< class index (0 = bleeding in the paper's models) */
+    hv_mask mask;                   /**< instance mask, format HV_MASK_NONE when the model has none */
+    char model[HV_FRAME_NAME_MAX];  /**< which model produced it ("maskrcnn-convnext"): ensembles keep track */
+} hv_detection;
+
+/** The frame-level classification. `valid` is 0 until a classifier stage fills it. */
+typedef struct hv_classification {
+    int32_t valid;                  /**< non-zero once set */
+    int32_t label;                  /**< index of the predicted class */
+    float score;                    /**< probability of `label` (after softmax/sigmoid) */
+    char label_name[HV_FRAME_NAME_MAX]; /**< "bleeding" / "non-bleeding" */
+    float *probs;                   /**< n_probs class probabilities, owned */
+    uint32_t n_probs;
+} hv_classification;
+
+/** A single-channel map (class activation, Grad-CAM) at its own resolution, values in [0, 1]. */
+typedef struct hv_heatmap {
+    uint32_t width, height;         /**< 0 when there is no heat map */
+    float *data;                    /**< width*height floats, row-major, owned */
+} hv_heatmap;
+
+/** One metadata entry: both strings owned by the frame. Keys are dotted ("quality.luminance"). */
+typedef struct hv_meta_entry {
+    char *key;
+    char *value;
+} hv_meta_entry;
+
+/** One frame. Create with hv_frame_init() (or let the core do it); fields documented one by one. */
+typedef struct hv_frame {
+    uint32_t struct_size;           /**< sizeof(hv_frame) of the code that created it (the core) */
+    uint32_t reserved0;             /**< zero; keeps the 64-bit fields aligned the same everywhere */
+    uint64_t id;                    /**< index of the frame in the run's input list (stable across --resume) */
+    char *path;                     /**< source file path, owned (NULL for frames made in memory) */
+    int32_t width, height;          /**< pixels; 0 until decoded */
+    uint8_t *rgb;                   /**< host RGB8 pixels, HWC, width*height*3 bytes, owned; NULL if not decoded */
+    hv_classification cls;          /**< classification result (cls.valid == 0: none) */
+    hv_detection *detections;       /**< n_detections detections, owned (hv_frame_add_detection) */
+    size_t n_detections;
+    size_t cap_detections;          /**< allocated entries (internal to the helpers) */
+    hv_heatmap heatmap;             /**< class-activation map (width == 0: none) */
+    hv_meta_entry *meta;            /**< n_meta metadata entries in insertion order, owned */
+    size_t n_meta;
+    size_t cap_meta;                /**< allocated entries (internal to the helpers) */
+    int32_t dropped;                /**< non-zero: skip this frame in later stages (not an error) */
+    char drop_reason[HV_FRAME_REASON_MAX]; /**< why it was dropped, "" otherwise */
+    char drop_stage[HV_FRAME_NAME_MAX];    /**< id of the stage that dropped it */
+    char *error;                    /**< per-frame failure message, owned; NULL when fine. A frame with an
+                                         error is also dropped and counted as failed in the summary. */
+    /* New fields go here, at the end (the scheduler's additions included). */
+} hv_frame;
+
+/** Zero `frame`, set struct_size and id, and copy `path` (may be NULL). */
+hv_status hv_frame_init(hv_frame *frame, uint64_t id, const char *path);
+
+/** Release everything the frame owns and zero it (struct_size is kept). NULL is a no-op. */
+void hv_frame_clear(hv_frame *frame);
+
+/** Take ownership of decoded pixels (malloc'ed, width*height*3 bytes), freeing any previous ones. */
+void hv_frame_set_pixels(hv_frame *frame, int32_t width, int32_t height, uint8_t *rgb);
+
+/** Set the classification: label index, its score, its name (truncated to HV_FRAME_NAME_MAX-1), and
+ *  optionally all class probabilities (copied; probs may be NULL when n_probs is 0). */
+hv_status hv_frame_set_class(hv_frame *frame, int32_t label, float score, const char *label_name,
+                             const float *probs, uint32_t n_probs);
+
+/** Append a detection (copied; its mask buffers are MOVED into the frame and `det`'s mask pointers
+ *  are cleared). Returns a pointer to the stored detection through `out` when not NULL. */
+hv_status hv_frame_add_detection(hv_frame *frame, hv_detection *det, hv_detection **out);
+
+/** Release the detections' masks and empty the list (an ensemble stage replacing inputs with fused boxes). */
+void hv_frame_clear_detections(hv_frame *frame);
+
+/** Take ownership of a heat map (malloc'ed width*height floats in [0, 1]), freeing any previous one. */
+void hv_frame_set_heatmap(hv_frame *frame, uint32_t width, uint32_t height, float *data);
+
+/** Set (or replace) metadata `key` to a printf-formatted value. */
+hv_status hv_frame_set_meta(hv_frame *frame, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/** Value of metadata `key`, or NULL. */
+const char *hv_frame_get_meta(const hv_frame *frame, const char *key);
+
+/** Mark the frame dropped by stage `stage` (may be NULL) with a printf-formatted reason. The first
+ *  drop wins: dropping an already dropped frame keeps the first reason. */
+void hv_frame_drop(hv_frame *frame, const char *stage, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/** Record a per-frame failure (copied) and mark the frame dropped. Keeps the first error. Returns HV_OK
+ *  so a stage can `return hv_frame_fail(...)` for a bad frame without failing the whole batch. */
+hv_status hv_frame_fail(hv_frame *frame, const char *stage, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#ifdef __cplusplus
+}
+#endif
+#endif
