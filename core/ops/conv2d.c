@@ -213,6 +213,21 @@ static hv_status conv2d_record(hv_cmd *cmd, hv_device *dev, const void *params, 
     return opsconv_dispatch(cmd, dev, stem, src[0].dtype, binds, 5, &pc, sizeof pc, spec, 3, gx, gy, gz, "conv2d");
 }
 
+/* Fusion hooks (graph/op.h): the planner folds a following activation or residual add into the conv. */
+static int conv2d_fuse_activation(void *params, int act) {
+    hv_conv2d_params *p = params;
+    if (p->act != HV_ACT_NONE || p->has_residual) return 0;
+    p->act = (hv_activation)act;
+    return 1;
+}
+
+static int conv2d_fuse_residual(void *params) {
+    hv_conv2d_params *p = params;
+    if (p->has_residual) return 0;
+    p->has_residual = true;
+    return 1;
+}
+
 const hv_op_def hv_op_conv2d = {
     .name = "conv2d",
     .param_size = sizeof(hv_conv2d_params),
@@ -222,4 +237,6 @@ const hv_op_def hv_op_conv2d = {
     .ref = conv2d_ref,
     .scratch_bytes = NULL,
     .record = conv2d_record,
+    .fuse_activation = conv2d_fuse_activation,
+    .fuse_residual = conv2d_fuse_residual,
 };

@@ -121,6 +121,23 @@ void hv_preprocess_padded_size(int32_t h, int32_t w, int32_t divisor, int32_t *o
 hv_status hv_preprocess_resize_u8(const uint8_t *src, int32_t w, int32_t h, int32_t channels, uint8_t *dst,
                                   int32_t new_w, int32_t new_h);
 
+/* ---- graph builders (see ops_conv.h for the conventions) ------------------------------------------ */
+
+typedef struct hv_graph hv_graph;
+typedef struct hv_tensor hv_tensor;
+
+/** DCNv3 core: value [N,H,W,C], offsets [N,Ho,Wo,G·K·2], softmaxed mask [N,Ho,Wo,G·K] → [N,Ho,Wo,C]. */
+hv_tensor *hv_dcnv3(hv_graph *g, hv_tensor *value, hv_tensor *offset, hv_tensor *mask, const hv_dcnv3_params *p,
+                    const char *name);
+
+/** Multi-level RoIAlign: `levels` holds p->num_levels NCHW maps, rois is f32 [R,5] (batch, x1,y1,x2,y2),
+ *  `roi_levels` f32 [R] or NULL (then the level rule picks; p->has_levels is set accordingly). */
+hv_tensor *hv_roi_align(hv_graph *g, hv_tensor *const *levels, hv_tensor *rois, hv_tensor *roi_levels,
+                        const hv_roi_align_params *p, const char *name);
+
+/** Image preprocessing: packed uint8 RGB words [N, hv_preprocess_packed_words(h,w)] → [N,3,out_h,out_w]. */
+hv_tensor *hv_preprocess(hv_graph *g, hv_tensor *packed, const hv_preprocess_params *p, const char *name);
+
 #ifdef __cplusplus
 }
 #endif
