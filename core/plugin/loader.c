@@ -237,8 +237,9 @@ hv_status hv_registry_load_file(hv_registry *reg, const char *path) {
     }
     const hv_plugin_info *same = plugin_named(reg, d.name);
     if (same) { /* e.g. the build tree's copy shadows an installed one: expected, so not a warning */
-        dlclose(handle);
+        /* d.name lives in the plugin: report before dlclose unmaps it */
         hv_registry_reject(reg, real, HV_OK, "plugin '%s' is already loaded from %s; this copy is ignored", d.name, same->path);
+        dlclose(handle);
         return HV_OK;
     }
     pending_component *pending = NULL;

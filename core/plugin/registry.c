@@ -193,16 +193,16 @@ static hv_status add_search_dir(hv_registry *reg, const char *dir, size_t *cap) 
     return HV_OK;
 }
 
-/* Non-zero when this libhemovk is the one in the build tree (the build's plugins/ sits beside it). */
-static int running_from_build_tree(void) {
+/* The folder this libhemovk was loaded from (real path), or "" when unknown. */
+static void library_dir(char *out, size_t size) {
     Dl_info info;
-    if (!dladdr((void *)&hv_registry_create, &info) || !info.dli_fname) return 0;
-    char lib[PATH_MAX], build[PATH_MAX];
-    if (!realpath(info.dli_fname, lib) || !realpath(HEMOVK_PLUGIN_BUILD_DIR "/..", build)) return 0;
+    char lib[PATH_MAX];
+    out[0] = '\0';
+    if (!dladdr((void *)&hv_registry_create, &info) || !info.dli_fname || !realpath(info.dli_fname, lib)) return;
     char *slash = strrchr(lib, '/');
-    if (!slash) return 0;
+    if (!slash) return;
     *slash = '\0';
-    return !strcmp(lib, build);
+    snprintf(out, size, "%s", lib);
 }
 
 hv_status hv_registry_prepare_search_dirs(hv_registry *reg) {
@@ -218,8 +218,19 @@ hv_status hv_registry_prepare_search_dirs(hv_registry *reg) {
         free(copy);
         if (st) return st;
     }
+    /* The build tree's plugins/ sits beside the build's libhemovk. An installed libhemovk looks in
+     * hemovk/plugins beside itself (so `cmake --install --prefix ANY` works), then in the folder
+     * configured at build time. */
+    char lib[PATH_MAX], build[PATH_MAX], beside[PATH_MAX + 32];
+    library_dir(lib, sizeof lib);
+    int in_build_tree = lib[0] && realpath(HEMOVK_PLUGIN_BUILD_DIR "/..", build) && !strcmp(lib, build);
     hv_status st = HV_OK;
-    if (running_from_build_tree()) st = add_search_dir(reg, HEMOVK_PLUGIN_BUILD_DIR, &cap);
+    if (in_build_tree) {
+        st = add_search_dir(reg, HEMOVK_PLUGIN_BUILD_DIR, &cap);
+    } else if (lib[0]) {
+        snprintf(beside, sizeof beside, "%s/hemovk/plugins", lib);
+        st = add_search_dir(reg, beside, &cap);
+    }
     if (!st) st = add_search_dir(reg, HEMOVK_PLUGIN_INSTALL_DIR, &cap);
     if (st) return st;
     reg->search_dirs_ready = 1;

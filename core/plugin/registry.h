@@ -88,7 +88,9 @@ const hv_host_api *hv_registry_host(const hv_registry *reg);
 void hv_registry_set_device(hv_registry *reg, struct hv_device *device);
 
 /** The folders searched, in order: each folder of $HEMOVK_PLUGIN_PATH (colon-separated, empty entries
- *  ignored), the build tree's plugin folder when libhemovk runs from its build tree, the install folder.
+ *  ignored); then the build tree's plugin folder when libhemovk runs from its build tree, else
+ *  hemovk/plugins beside the running libhemovk (the install folder, wherever the prefix was); then the
+ *  install folder configured at build time.
  *  Duplicates (same real path) appear once. Valid until the registry is freed. */
 size_t hv_registry_search_dir_count(const hv_registry *reg);
 const char *hv_registry_search_dir(const hv_registry *reg, size_t i);

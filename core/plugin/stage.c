@@ -18,6 +18,11 @@ struct hv_stage {
 
 hv_status hv_stage_create(const hv_registry *reg, hv_component_kind kind, const char *name, const char *instance_id,
                           hv_config_node *params, hv_stage **out) {
+    return hv_stage_create_ex(reg, kind, name, instance_id, params, NULL, out);
+}
+
+hv_status hv_stage_create_ex(const hv_registry *reg, hv_component_kind kind, const char *name, const char *instance_id,
+                             hv_config_node *params, const hv_stage_context *ctx, hv_stage **out) {
     *out = NULL;
     if (!instance_id) instance_id = name ? name : "?";
     if (kind != HV_COMPONENT_STAGE && kind != HV_COMPONENT_SOURCE && kind != HV_COMPONENT_WRITER)
@@ -54,6 +59,13 @@ hv_status hv_stage_create(const hv_registry *reg, hv_component_kind kind, const 
     info.plugin_state = c->plugin->state;
     info.instance_id = s->id;
     info.params = params;
+    if (ctx) {
+        info.output_dir = ctx->output_dir;
+        info.output_path = ctx->output_path;
+        info.resume = ctx->resume;
+        info.batch = ctx->batch;
+        info.precision = ctx->precision;
+    }
     hv_clear_error();
     if ((st = s->vt->create(&info, &s->instance))) {
         hv_error_context(st, "stage '%s' (%s from plugin '%s')", instance_id, name, c->plugin->name);
@@ -81,6 +93,12 @@ hv_status hv_stage_process(hv_stage *stage, hv_frame *const *frames, size_t n) {
         if (frames[i] && !frames[i]->dropped) stage->batch[live++] = frames[i];
     if (!live) return HV_OK;
     hv_status st = stage->vt->process(stage->instance, stage->batch, live);
+    return st ? hv_error_context(st, "stage '%s'", stage->id) : HV_OK;
+}
+
+hv_status hv_stage_process_all(hv_stage *stage, hv_frame *const *frames, size_t n) {
+    if (!n) return HV_OK;
+    hv_status st = stage->vt->process(stage->instance, frames, n);
     return st ? hv_error_context(st, "stage '%s'", stage->id) : HV_OK;
 }
 

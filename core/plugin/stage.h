@@ -19,9 +19,25 @@ typedef struct hv_stage hv_stage;
 hv_status hv_stage_create(const hv_registry *reg, hv_component_kind kind, const char *name, const char *instance_id,
                           struct hv_config_node *params, hv_stage **out);
 
+/** Run-context fields hv_stage_create_ex copies into the component's hv_create_info (see plugin.h). */
+typedef struct hv_stage_context {
+    const char *output_dir;   /**< the run's output folder, or NULL */
+    const char *output_path;  /**< writers: the output's resolved path, or NULL */
+    int32_t resume;           /**< non-zero on --resume */
+    int32_t batch;            /**< largest batch process() gets, 0 when unknown */
+    const char *precision;    /**< "f32" / "f16", or NULL */
+} hv_stage_context;
+
+/** hv_stage_create with a run context (NULL: none, as hv_stage_create). The strings must outlive the stage. */
+hv_status hv_stage_create_ex(const hv_registry *reg, hv_component_kind kind, const char *name, const char *instance_id,
+                             struct hv_config_node *params, const hv_stage_context *ctx, hv_stage **out);
+
 /** Run the stage on `n` frames (already dropped frames are skipped here, so stages never see them).
  *  A stage error is returned with the stage id prefixed. */
 hv_status hv_stage_process(hv_stage *stage, hv_frame *const *frames, size_t n);
+
+/** Run the stage on all `n` frames, dropped and failed ones included (the scheduler calls writers so). */
+hv_status hv_stage_process_all(hv_stage *stage, hv_frame *const *frames, size_t n);
 
 /** End of input (no-op when the component has no flush). */
 hv_status hv_stage_flush(hv_stage *stage);

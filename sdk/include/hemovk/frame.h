@@ -33,7 +33,8 @@ typedef enum hv_mask_format {
     HV_MASK_NONE = 0,   /**< no mask (a box-only detector) */
     HV_MASK_BITMAP = 1, /**< `bitmap`: width*height bytes, row-major, 0 = background, 1 = object */
     HV_MASK_RLE = 2     /**< `rle`: COCO uncompressed RLE of a width*height mask, column-major (Fortran)
-                              order, alternating runs starting with background: counts sum to w*h */
+                              order, alternating runs starting with background: counts sum to w*h
+                              (the same runs as hv_rle in hemovk/detect.h, so hv_rle_encode fills it) */
 } hv_mask_format;
 
 /** A binary instance mask covering the whole frame (width/height equal the frame's). */

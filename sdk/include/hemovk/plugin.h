@@ -31,7 +31,8 @@
  * plugins: the first plugin found wins and the later duplicate is reported.
  *
  * Search order: every folder of HEMOVK_PLUGIN_PATH (colon-separated), then the build tree's plugins/
- * folder when libhemovk runs from its build tree, then the install folder (<libdir>/hemovk/plugins).
+ * folder when libhemovk runs from its build tree, else <libdir>/hemovk/plugins beside the running
+ * libhemovk, then the install folder configured at build time.
  * Within a folder files load in name order.
  *
  * Versioning: a minor version only ADDS (fields at the end of structs, new kinds, new host functions at
@@ -191,13 +192,31 @@ typedef struct hv_create_info {
     const struct hv_config_node *params; /**< the params mapping, already validated against param_schema
                                          with defaults filled in; read with hv_config_get_*(). Never NULL
                                          (an empty mapping when the pipeline gave none). Valid until destroy. */
+    /* ---- run context (added for the pipeline scheduler; read only when HV_CREATE_INFO_HAS says so).
+     * A stage created outside a pipeline run (a test, a tool) gets NULL / 0 here. Strings are valid
+     * until destroy. */
+    const char *output_dir;         /**< the run's output folder (`hemovk run --output`), NULL outside a run */
+    const char *output_path;        /**< WRITER components: the output's `path` joined to output_dir, or
+                                         NULL when the pipeline gave none (pick a default name inside
+                                         output_dir). NULL for other stages. */
+    int32_t resume;                 /**< non-zero when the run continues an earlier one (--resume): writers
+                                         append to what is there instead of starting the file afresh */
+    int32_t batch;                  /**< the most frames one process() call gets (0 when unknown) */
+    const char *precision;          /**< effective precision of this stage, "f32" or "f16" (NULL: unknown) */
 } hv_create_info;
+
+/** Non-zero when `info` (an hv_create_info pointer) is large enough to hold `field`: plugins built
+ *  against these headers use it before reading the run-context fields, so they also work with a host
+ *  that fills only the first five fields. */
+#define HV_CREATE_INFO_HAS(info, field) \
+    ((info)->struct_size >= offsetof(hv_create_info, field) + sizeof(((hv_create_info *)0)->field))
 
 /** Function table of a STAGE, SOURCE or WRITER component.
  *
  * Threading: the host calls one instance from one thread at a time; different instances may run at once.
  * Batches: process() gets up to the pipeline's batch size of frames. The host does not pass frames that
- * are already dropped. A problem with ONE frame (cannot decode, NaN output) is recorded with
+ * are already dropped to STAGE components; WRITER components get every frame, dropped and failed ones
+ * included, so they can record why. A problem with ONE frame (cannot decode, NaN output) is recorded with
  * hv_frame_fail() and process() still returns HV_OK; an error return fails the whole run. */
 typedef struct hv_stage_vtable {
     uint32_t struct_size;           /**< sizeof(hv_stage_vtable) the plugin was built with */
