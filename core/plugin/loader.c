@@ -332,7 +332,7 @@ hv_status hv_registry_load_dir(hv_registry *reg, const char *dir) {
         n++;
     }
     closedir(d);
-    if (!st) qsort(names, n, sizeof *names, compare_names);
+    if (!st && n) qsort(names, n, sizeof *names, compare_names); /* names is NULL when n == 0 */
     for (size_t i = 0; i < n; i++) {
         if (!st) {
             char path[PATH_MAX];
