@@ -82,3 +82,12 @@ float hv_f16_to_f32(uint16_t h) {
     memcpy(&f, &x, 4);
     return f;
 }
+
+uint16_t hv_f32_to_f16_sat(float f) {
+    if (isnan(f)) return hv_f32_to_f16(f);
+    if (f > 65504.0f) return 0x7BFFu;
+    if (f < -65504.0f) return 0xFBFFu;
+    return hv_f32_to_f16(f); /* values in (65504, 65520) would round up to Inf: clamped above */
+}
+
+float hv_f16_round(float f) { return hv_f16_to_f32(hv_f32_to_f16_sat(f)); }

@@ -47,6 +47,14 @@ const char *hv_desc_str(const hv_tensor_desc *d, char *buf, size_t cap);
 uint16_t hv_f32_to_f16(float f);
 float hv_f16_to_f32(uint16_t h);
 
+/** f32 → f16 as hemovk STORES it: round to nearest even, but finite values past ±65504 (and ±Inf)
+ *  SATURATE to ±65504 instead of becoming Inf; NaN stays NaN. The rule every f16 tensor store follows
+ *  (shaders, weights, inputs, the CPU backend), so an overflow shows as a large finite value. */
+uint16_t hv_f32_to_f16_sat(float f);
+
+/** Round an f32 value through f16 storage (hv_f16_to_f32(hv_f32_to_f16_sat(f))). */
+float hv_f16_round(float f);
+
 #ifdef __cplusplus
 }
 #endif
