@@ -15,11 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#if __has_include("hemovk/ops_basic.h")
-#include "hemovk/ops_basic.h"
-#else /* TEMPORARY until helper "graph" lands ops_basic.h (same values as its hv_activation) */
-typedef enum hv_activation { HV_ACT_NONE = 0, HV_ACT_RELU = 1, HV_ACT_SILU = 2, HV_ACT_GELU = 3, HV_ACT_SIGMOID = 4 } hv_activation;
-#endif
+#include "hemovk/ops_basic.h" /* hv_activation */
 #include "hemovk/status.h"
 #include "hemovk/tensor.h"
 
