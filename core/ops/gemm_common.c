@@ -1,0 +1,41 @@
+/* The GEMM shared by linear and matmul: one recorder for shaders/gemm.comp and its CPU reference. */
+#include "ops/ops_basic_defs.h"
+#include "ops/ops_conv_defs.h"
+#include "ops/opsconv_util.h"
+
+typedef struct gemm_push {
+    uint32_t m, n, k, a_batch, b_batch, c_batch;
+} gemm_push;
+
+hv_status opsbasic_record_gemm(hv_cmd *cmd, hv_device *dev, hv_dtype dt, const opsbasic_gemm *g, hv_activation act,
+                               const hv_binding *a, const hv_binding *b, const hv_binding *c, const hv_binding *bias,
+                               const hv_binding *res, const char *label) {
+    /* Unused optional bindings still need a valid descriptor: bind A there (never read). */
+    hv_binding binds[5] = {*a, *b, *c, bias ? *bias : *a, res ? *res : *a};
+    uint32_t spec[4] = {g->trans_b ? 1u : 0u, bias ? 1u : 0u, res ? 1u : 0u, (uint32_t)act};
+    gemm_push pc = {g->m, g->n, g->k, g->a_batch, g->b_batch, g->c_batch};
+    uint32_t gx = (g->n + 63) / 64, gy = (g->m + 63) / 64;
+    if (gx > 65535 || gy > 65535 || g->batch > 65535)
+        return hv_error(HV_ERR_UNSUPPORTED, "%s: %u × %u outputs × %u batches is past the dispatch grid (65535·64)",
+                        label, g->m, g->n, g->batch);
+    return opsconv_dispatch(cmd, dev, "gemm", dt, binds, 5, &pc, sizeof pc, spec, 4, gx, gy, g->batch, label);
+}
+
+void opsbasic_ref_gemm(const opsbasic_gemm *g, hv_activation act, const float *a, const float *b, const float *bias,
+                       const float *res, float *c) {
+    for (uint32_t z = 0; z < g->batch; z++) {
+        const float *az = a + (size_t)z * g->a_batch, *bz = b + (size_t)z * g->b_batch;
+        float *cz = c + (size_t)z * g->c_batch;
+        const float *rz = res ? res + (size_t)z * g->c_batch : NULL;
+        for (uint32_t m = 0; m < g->m; m++)
+            for (uint32_t n = 0; n < g->n; n++) {
+                double acc = bias ? bias[n] : 0.0;
+                for (uint32_t k = 0; k < g->k; k++)
+                    acc += (double)az[(size_t)m * g->k + k] *
+                           bz[g->trans_b ? (size_t)n * g->k + k : (size_t)k * g->n + n];
+                double v = hv_opsconv_act(act, acc);
+                if (rz) v += rz[(size_t)m * g->n + n];
+                cz[(size_t)m * g->n + n] = (float)v;
+            }
+    }
+}

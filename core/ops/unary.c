@@ -1,0 +1,70 @@
+/* Unary activations y = act(x) (relu, silu, gelu-erf, sigmoid; none = copy). The planner folds them
+ * into a single-use conv2d / linear producer through pure_activation. */
+#include "ops/ops_basic_defs.h"
+#include "ops/ops_conv_defs.h"
+#include "ops/opsconv_util.h"
+
+const char *hv_activation_name(hv_activation act) {
+    static const char *const names[] = {"none", "relu", "silu", "gelu", "sigmoid"};
+    return act >= HV_ACT_NONE && act <= HV_ACT_SIGMOID ? names[act] : "?";
+}
+
+static hv_status unary_check(const hv_unary_params *p, const hv_tensor_desc *src, uint32_t n_src) {
+    if (n_src != 1) return hv_error(HV_ERR_INVALID_ARGUMENT, "unary: got %u inputs, expected 1", n_src);
+    if (p->act < HV_ACT_NONE || p->act > HV_ACT_SIGMOID)
+        return hv_error(HV_ERR_INVALID_ARGUMENT, "unary: unknown activation %d", (int)p->act);
+    if (hv_desc_numel(&src[0]) > UINT32_MAX)
+        return hv_error(HV_ERR_UNSUPPORTED, "unary: input %s is too large", opsconv_shape(&src[0]));
+    return HV_OK;
+}
+
+static hv_status unary_infer(const void *params, const hv_tensor_desc *src, uint32_t n_src, hv_tensor_desc *dst) {
+    hv_status st = unary_check(params, src, n_src);
+    if (st) return st;
+    *dst = src[0];
+    return HV_OK;
+}
+
+static hv_status unary_ref(const void *params, const hv_tensor_desc *src, const float *const *d, uint32_t n_src,
+                           const hv_tensor_desc *dst, float *y) {
+    const hv_unary_params *p = params;
+    hv_status st = unary_check(p, src, n_src);
+    if (st) return st;
+    int64_t n = hv_desc_numel(&src[0]);
+    for (int64_t i = 0; i < n; i++) y[i] = (float)hv_opsconv_act(p->act, d[0][i]);
+    (void)dst;
+    return HV_OK;
+}
+
+typedef struct elt_push { /* shaders/eltwise.comp's push constants (only n is read in unary mode) */
+    uint32_t dims[4], sa[4], sb[4], n;
+} elt_push;
+
+static hv_status unary_record(hv_cmd *cmd, hv_device *dev, const void *params, const hv_tensor_desc *src,
+                              const hv_binding *b, uint32_t n_src, const hv_tensor_desc *dst, const hv_binding *db,
+                              const hv_binding *scratch) {
+    const hv_unary_params *p = params;
+    hv_status st = unary_check(p, src, n_src);
+    if (st) return st;
+    elt_push pc = {.n = (uint32_t)hv_desc_numel(dst)};
+    uint32_t spec[3] = {0u, 0u, (uint32_t)p->act};
+    hv_binding binds[3] = {b[0], b[0], *db};
+    uint32_t gx, gy;
+    if ((st = opsconv_grid1d("unary", pc.n, &gx, &gy))) return st;
+    (void)scratch;
+    return opsconv_dispatch(cmd, dev, "eltwise", dst->dtype, binds, 3, &pc, sizeof pc, spec, 3, gx, gy, 1,
+                            hv_activation_name(p->act));
+}
+
+static int unary_pure_activation(const void *params) { return ((const hv_unary_params *)params)->act; }
+
+const hv_op_def hv_op_unary = {
+    .name = "unary",
+    .param_size = sizeof(hv_unary_params),
+    .min_src = 1,
+    .max_src = 1,
+    .infer = unary_infer,
+    .ref = unary_ref,
+    .record = unary_record,
+    .pure_activation = unary_pure_activation,
+};

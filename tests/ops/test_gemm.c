@@ -1,0 +1,130 @@
+/* linear and batched matmul on Vulkan vs the CPU reference (tests/common/optest): odd M/N/K around
+ * the 64×64×16 tile edges, N > 1 leading dims, bias, every fused activation, a residual, f32/f16. */
+#include <check.h>
+
+#include "hvtest.h"
+#include "ops/ops_basic_defs.h"
+#include "optest.h"
+
+static optest_case linear_case(const char *label, hv_tensor_desc x, int64_t n, hv_linear_params *p) {
+    optest_case c = {.op = &hv_op_linear, .params = p, .label = label};
+    int64_t k = x.dims[x.rank - 1];
+    c.src[0] = x;
+    c.src[1] = optest_desc(HV_LAYOUT_ANY, 2, n, k, 0, 0);
+    c.n_src = 2;
+    if (p->has_bias) c.src[c.n_src++] = optest_desc(HV_LAYOUT_ANY, 1, n, 0, 0, 0);
+    if (p->has_residual) {
+        hv_tensor_desc r = x;
+        r.dims[r.rank - 1] = n;
+        c.src[c.n_src++] = r;
+    }
+    return c;
+}
+
+START_TEST(linear_shapes) {
+    /* {M, K, N}: 1s, primes, tile edges ±1, K not a multiple of 16, N > 64. */
+    static const int64_t shapes[][3] = {{1, 1, 1},   {1, 7, 3},    {3, 5, 2},    {17, 13, 19},  {63, 16, 65},
+                                        {64, 64, 64}, {65, 17, 63}, {129, 33, 7}, {5, 300, 130}, {200, 96, 48}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int dt = 0; dt < 2; dt++) {
+            hv_linear_params p = {.has_bias = (i % 2) == 0};
+            optest_case c = linear_case("M K N", optest_desc(HV_LAYOUT_ANY, 2, shapes[i][0], shapes[i][1], 0, 0),
+                                        shapes[i][2], &p);
+            ck_assert(optest_check(&c, dt ? HV_F16 : HV_F32));
+        }
+}
+END_TEST
+
+START_TEST(linear_leading_dims_nhwc) {
+    /* A 1×1 conv on NHWC data: [N, H, W, C] rows flatten to N·H·W. */
+    hv_linear_params p = {.has_bias = true};
+    optest_case c = linear_case("NHWC 1x1", optest_desc(HV_LAYOUT_NHWC, 4, 2, 5, 7, 24), 40, &p);
+    ck_assert(optest_check(&c, HV_F32));
+    ck_assert(optest_check(&c, HV_F16));
+    optest_case c3 = linear_case("rank3", optest_desc(HV_LAYOUT_ANY, 3, 3, 11, 9, 0), 5, &p);
+    ck_assert(optest_check(&c3, HV_F32));
+}
+END_TEST
+
+START_TEST(linear_fused_act_residual) {
+    for (int act = HV_ACT_NONE; act <= HV_ACT_SIGMOID; act++)
+        for (int res = 0; res < 2; res++)
+            for (int dt = 0; dt < 2; dt++) {
+                hv_linear_params p = {.has_bias = true, .has_residual = res, .act = (hv_activation)act};
+                optest_case c = linear_case(hv_activation_name((hv_activation)act),
+                                            optest_desc(HV_LAYOUT_ANY, 3, 2, 9, 37, 0), 21, &p);
+                c.lo = -2, c.hi = 2;
+                ck_assert(optest_check(&c, dt ? HV_F16 : HV_F32));
+            }
+}
+END_TEST
+
+START_TEST(matmul_batched) {
+    struct {
+        hv_tensor_desc a, b;
+        bool t;
+    } cases[] = {
+        {optest_desc(HV_LAYOUT_ANY, 2, 7, 5, 0, 0), optest_desc(HV_LAYOUT_ANY, 2, 5, 9, 0, 0), false},
+        {optest_desc(HV_LAYOUT_ANY, 3, 3, 17, 33, 0), optest_desc(HV_LAYOUT_ANY, 3, 3, 33, 65, 0), false},
+        {optest_desc(HV_LAYOUT_ANY, 3, 3, 17, 33, 0), optest_desc(HV_LAYOUT_ANY, 3, 3, 65, 33, 0), true},
+        {optest_desc(HV_LAYOUT_ANY, 4, 2, 3, 10, 6), optest_desc(HV_LAYOUT_ANY, 2, 6, 4, 0, 0), false}, /* shared b */
+        {optest_desc(HV_LAYOUT_ANY, 4, 2, 2, 70, 20), optest_desc(HV_LAYOUT_ANY, 4, 2, 2, 70, 20), true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int dt = 0; dt < 2; dt++) {
+            hv_matmul_params p = {.trans_b = cases[i].t};
+            optest_case c = {.op = &hv_op_matmul, .params = &p, .n_src = 2, .label = p.trans_b ? "a*bT" : "a*b"};
+            c.src[0] = cases[i].a;
+            c.src[1] = cases[i].b;
+            ck_assert(optest_check(&c, dt ? HV_F16 : HV_F32));
+        }
+}
+END_TEST
+
+START_TEST(shape_errors) {
+    hv_linear_params p = {.has_bias = true};
+    optest_case c = linear_case("bad K", optest_desc(HV_LAYOUT_ANY, 2, 4, 8, 0, 0), 3, &p);
+    c.src[1] = optest_desc(HV_LAYOUT_ANY, 2, 3, 9, 0, 0);
+    ck_assert(optest_expect_shape_error(&c, "[4, 8]"));
+    c = linear_case("bad bias", optest_desc(HV_LAYOUT_ANY, 2, 4, 8, 0, 0), 3, &p);
+    c.src[2] = optest_desc(HV_LAYOUT_ANY, 1, 4, 0, 0, 0);
+    ck_assert(optest_expect_shape_error(&c, "bias"));
+    hv_matmul_params mp = {0};
+    optest_case m = {.op = &hv_op_matmul, .params = &mp, .n_src = 2};
+    m.src[0] = optest_desc(HV_LAYOUT_ANY, 3, 2, 4, 5, 0);
+    m.src[1] = optest_desc(HV_LAYOUT_ANY, 3, 3, 5, 6, 0);
+    ck_assert(optest_expect_shape_error(&m, "batch"));
+    m.src[1] = optest_desc(HV_LAYOUT_ANY, 2, 6, 5, 0, 0);
+    ck_assert(optest_expect_shape_error(&m, "K = 5"));
+}
+END_TEST
+
+START_TEST(f16_overflow_saturates) {
+    /* x·W = 300·300·2 = 180000 > 65504: the f16 output must be +65504 (and -65504), never Inf. */
+    float x[2] = {300.0f, 300.0f}, w[4] = {300.0f, 300.0f, -300.0f, -300.0f};
+    hv_linear_params p = {0};
+    optest_case c = linear_case("overflow", optest_desc(HV_LAYOUT_ANY, 2, 1, 2, 0, 0), 2, &p);
+    c.data[0] = x;
+    c.data[1] = w;
+    optest_result r;
+    ck_assert_int_eq(optest_run(&c, HV_F16, false, &r), HV_OK);
+    ck_assert(r.guards_ok);
+    ck_assert_msg(r.out[0] == 65504.0f && r.out[1] == -65504.0f, "got %g %g", r.out[0], r.out[1]);
+    ck_assert_uint_eq(r.nonfinite, 0);
+    optest_result_free(&r);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("gemm");
+    TCase *tc = tcase_create("gemm");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, linear_shapes);
+    tcase_add_test(tc, linear_leading_dims_nhwc);
+    tcase_add_test(tc, linear_fused_act_residual);
+    tcase_add_test(tc, matmul_batched);
+    tcase_add_test(tc, shape_errors);
+    tcase_add_test(tc, f16_overflow_saturates);
+    suite_add_tcase(s, tc);
+    return hvtest_run(s);
+}
