@@ -2,6 +2,7 @@
  * bbox as [x, y, w, h] without +1, the compressed RLE string, image ids from a ground-truth file. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,9 +73,14 @@ static hv_status load_gt(hv_coco_writer *w, const char *path) {
     char *text = NULL;
     hv_status st = read_file(path, &text);
     if (st) return st;
-    cJSON *root = cJSON_Parse(text);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 0);
+    if (!root) {
+        const long at = end ? (long)(end - text) : -1;
+        free(text);
+        return hv_error(HV_ERR_PARSE, "COCO ground truth %s: not valid JSON (error at byte %ld)", path, at);
+    }
     free(text);
-    if (!root) return hv_error(HV_ERR_PARSE, "COCO ground truth %s: not valid JSON (near: %.40s)", path, cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "?");
     const cJSON *images = cJSON_GetObjectItemCaseSensitive(root, "images");
     if (!cJSON_IsArray(images)) {
         cJSON_Delete(root);
@@ -147,14 +153,23 @@ hv_status hv_coco_writer_image_id(hv_coco_writer *w, const char *file_name, int6
     return HV_OK;
 }
 
+/* A JSON number written as Python's json.dumps writes a float (repr: shortest round-trip digits).
+ * cJSON's own printer can drop the last ulp (its round-trip check has a tolerance). */
+static cJSON *py_number(double v) {
+    char buf[64];
+    return cJSON_CreateRaw(hv_py_repr(v, buf, sizeof buf));
+}
+
 static cJSON *base_entry(int64_t image_id, int32_t category_id, const hv_box *box, double score) {
     cJSON *e = cJSON_CreateObject();
     if (!e) return NULL;
     const float bb[4] = {box->x1, box->y1, box->x2 - box->x1, box->y2 - box->y1}; /* float32 like mmdet */
-    cJSON *arr = cJSON_AddArrayToObject(e, "bbox");
-    int ok = cJSON_AddNumberToObject(e, "image_id", (double)image_id) && arr;
-    for (int k = 0; k < 4 && ok; ++k) ok = cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)bb[k]));
-    ok = ok && cJSON_AddNumberToObject(e, "score", score) && cJSON_AddNumberToObject(e, "category_id", category_id);
+    /* key order of mmdet's _det2json: image_id, bbox, score, category_id */
+    int ok = cJSON_AddNumberToObject(e, "image_id", (double)image_id) != NULL;
+    cJSON *arr = ok ? cJSON_AddArrayToObject(e, "bbox") : NULL;
+    ok = ok && arr;
+    for (int k = 0; k < 4 && ok; ++k) ok = cJSON_AddItemToArray(arr, py_number((double)bb[k]));
+    ok = ok && cJSON_AddItemToObject(e, "score", py_number(score)) && cJSON_AddNumberToObject(e, "category_id", category_id);
     if (!ok) {
         cJSON_Delete(e);
         return NULL;
@@ -164,7 +179,9 @@ static cJSON *base_entry(int64_t image_id, int32_t category_id, const hv_box *bo
 
 static hv_status check_add(const hv_coco_writer *w, const hv_box *box, double score, const char *what) {
     if (!w || !box) return hv_error(HV_ERR_INVALID_ARGUMENT, "COCO writer %s: NULL argument", what);
-    if (score != score) return hv_error(HV_ERR_INVALID_ARGUMENT, "COCO writer %s: score is NaN", what);
+    if (!isfinite(score) || !isfinite(box->x1) || !isfinite(box->y1) || !isfinite(box->x2) || !isfinite(box->y2))
+        return hv_error(HV_ERR_INVALID_ARGUMENT, "COCO writer %s: score %g or box (%g, %g, %g, %g) is not finite", what,
+                        score, (double)box->x1, (double)box->y1, (double)box->x2, (double)box->y2);
     return HV_OK;
 }
 
