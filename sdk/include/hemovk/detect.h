@@ -200,6 +200,8 @@ typedef struct hv_ensemble_params {
 void hv_ensemble_params_default(hv_ensemble_params *p);
 
 /** Fuse the detections of M = n_models models of one image. dets[m] has counts[m] boxes (may be 0).
+ *  In ancasag's code M is the number of result files found for the image, so a model that ran but found
+ *  nothing still counts: pass every model that ran.
  *  Paper mode (§7.2, bit-compatible with ancasag Ensemble/ensemble.py): scores rounded to 2 decimals
  *  ("{:.2f}" of the double); all boxes concatenated in model order; seed-based clustering in that order
  *  (same label, IoU with +1 > iou_thr against the seed only, same-model members allowed); votes =
@@ -231,7 +233,7 @@ typedef struct hv_wbf_params {
     double iou_thr;        /**< match when IoU(fused, box) > iou_thr (0.55) */
     double skip_box_thr;   /**< drop boxes with score < skip_box_thr (0) */
     const double *weights; /**< per-model weights (NULL: all 1) */
-    bool allows_overflow;  /**< false: score·min(Σw… see hv_wbf) */
+    bool allows_overflow;  /**< false: scale by min(M, #members)/Σw (≤ 1); true: by #members/Σw */
     float img_w, img_h;    /**< coordinates are divided by these to normalise to [0,1] (and multiplied back) */
 } hv_wbf_params;
 
@@ -282,6 +284,9 @@ hv_status hv_tta_mean(const hv_box *const *boxes, const float *const *scores, in
 
 /** mmdet merge_aug_masks: mean of n_aug maps of n floats each (already un-flipped). */
 hv_status hv_tta_mean_maps(const float *const *maps, int n_aug, size_t n, float *out);
+
+/* A WBF merge of augmentations is hv_wbf() with each augmentation's mapped-back detections as one
+ * "model" (weights per augmentation if wanted). */
 
 /** Alternative merge: concatenate every augmentation's detections (mapped back), then per-label NMS
  *  (hv_nms_batched with label as group), keep max_per_img (≤ 0: all). out capacity Σcounts;
