@@ -185,8 +185,9 @@ typedef struct hv_cls_head_params {
     float norm_eps;              /**< 0 → 1e-6 */
 } hv_cls_head_params;
 
-/** Add the head on NCHW `feat` {N, C, H, W}. `*logits` {N, K}; `*probs` {N, K} softmax (either pointer may
- *  be NULL); `*num_classes` receives K, read from the fc weight's shape. `p` may be NULL. */
+/** Add the head on NCHW `feat` {N, C, H, W}. `*logits` and `*probs` (softmax over the classes) are
+ *  {N, K, 1, 1} NCHW — read back as N×K values, class-major per image (either pointer may be NULL);
+ *  `*num_classes` receives K, read from the fc weight's shape. `p` may be NULL. */
 hv_status hv_cls_head_build(hv_graph *g, hv_tensor *feat, const hv_weights *w, const hv_cls_head_params *p,
                             hv_tensor **logits, hv_tensor **probs, int32_t *num_classes);
 
