@@ -181,6 +181,11 @@ hv_status plan_vk_prepare(hv_plan *p) {
     return st;
 }
 
+static int by_time_desc(const void *a, const void *b) {
+    const hv_op_time *x = a, *y = b;
+    return x->ns < y->ns ? 1 : (x->ns > y->ns ? -1 : 0);
+}
+
 static void collect_profile(hv_plan *p) {
     const hv_dispatch_time *t;
     uint32_t n = hv_cmd_timings(p->cmd, &t);
@@ -199,7 +204,8 @@ static void collect_profile(hv_plan *p) {
         p->prof[k].ns += t[i].ns;
         total += t[i].ns;
     }
-    if (getenv("HEMOVK_PROFILE")) {
+    qsort(p->prof, p->n_prof, sizeof *p->prof, by_time_desc);
+    if (p->opts.profile) {
         fprintf(stderr, "hemovk profile: %u dispatches, %.3f ms GPU time\n  %-24s %6s %10s %6s\n", n, total / 1e6, "op",
                 "count", "ms", "%");
         for (uint32_t k = 0; k < p->n_prof; k++)

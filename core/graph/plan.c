@@ -63,9 +63,10 @@ hv_status hv_plan_create(hv_graph *g, hv_device *dev, const hv_plan_options *opt
     p->values = calloc(g->count, sizeof *p->values);
     p->steps = calloc(g->count, sizeof *p->steps);
     p->inputs = calloc(g->count, sizeof *p->inputs);
+    p->input_set = calloc(g->count, 1);
     p->outputs = calloc(g->count, sizeof *p->outputs);
     hv_status st = HV_OK;
-    if (!p->alias || !p->values || !p->steps || !p->inputs || !p->outputs) {
+    if (!p->alias || !p->values || !p->steps || !p->inputs || !p->input_set || !p->outputs) {
         st = hv_error(HV_ERR_OUT_OF_MEMORY, "plan: out of memory for %u nodes", g->count);
         goto fail;
     }
@@ -125,11 +126,16 @@ hv_status hv_plan_set_input(hv_plan *p, const char *name, const void *data, hv_d
         if (dst_type == HV_F16) ((uint16_t *)dst)[k] = hv_f32_to_f16_sat(f);
         else ((float *)dst)[k] = d->dtype == HV_F16 ? hv_f16_round(f) : f;
     }
+    p->input_set[i] = 1;
     return HV_OK;
 }
 
 hv_status hv_plan_run(hv_plan *p) {
     if (!p) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_plan_run: plan is NULL");
+    for (uint32_t i = 0; i < p->n_inputs; i++)
+        if (!p->input_set[i])
+            return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_plan_run: input '%s' was never set (hv_plan_set_input)",
+                            p->g->nodes[p->inputs[i]]->name);
     return p->dev ? plan_vk_run(p) : plan_cpu_run(p);
 }
 
@@ -186,6 +192,7 @@ void hv_plan_free(hv_plan *p) {
     free(p->values);
     free(p->alias);
     free(p->inputs);
+    free(p->input_set);
     free(p->outputs);
     free(p->prof);
     free(p);

@@ -39,6 +39,7 @@ struct hv_plan {
     uint32_t n_levels;
     uint64_t arena_bytes, unaliased_bytes, weight_bytes;
     uint32_t *inputs, n_inputs;    /* value ids */
+    uint8_t *input_set;            /* per input: hv_plan_set_input called at least once */
     uint32_t *outputs, n_outputs;  /* graph node ids carrying an output name */
     /* CPU backend */
     float **host;                  /* per value id: f32 data (weights point into the graph) */

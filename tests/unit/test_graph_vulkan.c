@@ -1,0 +1,149 @@
+/* The Vulkan executor against the CPU backend on a small channels-last network (squeeze-excitation,
+ * 1×1 convs as linears, fused activations and a fused residual, layer norm): f32 and f16, replay with
+ * new inputs, fused == unfused, aliasing on the device, the profile table, no validation messages. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hemovk/graph.h"
+#include "hvtest.h"
+
+enum { N = 2, H = 5, W = 7, C = 8, C2 = 16, NX = N * H * W * C, NY = N * H * W * C2 };
+
+static hv_device *g_dev;
+
+static hv_device *device(void) {
+    if (!g_dev) ck_assert_msg(hv_device_open(NULL, &g_dev) == HV_OK, "%s", hv_last_error());
+    return g_dev;
+}
+
+static hv_tensor *weight(hv_graph *g, hv_dtype dt, const char *name, uint32_t rank, int64_t d0, int64_t d1) {
+    int64_t dims[2] = {d0, d1};
+    hv_tensor_desc d = hv_desc_make(dt, HV_LAYOUT_ANY, rank, dims);
+    size_t n = (size_t)hv_desc_numel(&d);
+    float *v = malloc(n * sizeof *v);
+    uint64_t seed = 0;
+    for (const char *c = name; *c; c++) seed = seed * 131 + (uint64_t)*c;
+    hvtest_fill_uniform(v, n, seed, -0.6f, 0.6f);
+    hv_tensor *t = hv_graph_weight(g, name, &d, v, HV_F32);
+    free(v);
+    return t;
+}
+
+static hv_graph *se_block(hv_dtype dt) {
+    hv_graph *g;
+    hv_graph_create(&g);
+    hv_tensor_desc xd = hv_desc_make(dt, HV_LAYOUT_NHWC, 4, (int64_t[]){N, H, W, C});
+    hv_tensor *x = hv_graph_input(g, "x", &xd);
+    hv_tensor *s = hv_global_avg_pool(g, x, "gap");
+    s = hv_linear(g, s, weight(g, dt, "se.w1", 2, 4, C), weight(g, dt, "se.b1", 1, 4, 0), HV_ACT_NONE, "se.fc1");
+    s = hv_activate(g, s, HV_ACT_SILU, "se.silu");
+    s = hv_linear(g, s, weight(g, dt, "se.w2", 2, C, 4), weight(g, dt, "se.b2", 1, C, 0), HV_ACT_NONE, "se.fc2");
+    s = hv_activate(g, s, HV_ACT_SIGMOID, "se.sigmoid");
+    hv_tensor *y = hv_mul(g, x, s, "se.scale");
+    hv_tensor *z = hv_linear(g, y, weight(g, dt, "pw.w", 2, C2, C), weight(g, dt, "pw.b", 1, C2, 0), HV_ACT_NONE, "pw");
+    z = hv_activate(g, z, HV_ACT_GELU, "pw.gelu");
+    hv_tensor *sc = hv_linear(g, x, weight(g, dt, "sc.w", 2, C2, C), NULL, HV_ACT_NONE, "shortcut");
+    hv_tensor *out = hv_add(g, z, sc, "residual");
+    out = hv_layer_norm(g, out, NULL, NULL, -1, 1e-6f, "ln");
+    hv_graph_output(g, out, "y");
+    hv_graph_output(g, s, "gate");
+    ck_assert_msg(hv_graph_status(g) == HV_OK, "%s", hv_last_error());
+    return g;
+}
+
+static void run(hv_plan *p, const float *x, float *y) {
+    ck_assert_int_eq(hv_plan_set_input(p, "x", x, HV_F32, NX), HV_OK);
+    ck_assert_msg(hv_plan_run(p) == HV_OK, "%s", hv_last_error());
+    ck_assert_int_eq(hv_plan_get_output(p, "y", y, NY), HV_OK);
+}
+
+static void compare_backends(hv_dtype dt, double max_nmse) {
+    uint32_t v0 = hv_validation_message_count();
+    hv_graph *g = se_block(dt);
+    hv_plan *cpu, *vk, *vk_plain;
+    hv_plan_options plain = {.no_fusion = 1};
+    ck_assert_msg(hv_plan_create(g, NULL, NULL, &cpu) == HV_OK, "%s", hv_last_error());
+    ck_assert_msg(hv_plan_create(g, device(), NULL, &vk) == HV_OK, "%s", hv_last_error());
+    ck_assert_msg(hv_plan_create(g, device(), &plain, &vk_plain) == HV_OK, "%s", hv_last_error());
+    /* Fusion: both SE activations, the GELU and the residual add fold into linears. */
+    ck_assert_uint_eq(hv_plan_fused_count(vk), 4);
+    ck_assert_uint_eq(hv_plan_node_count(vk) + 4, hv_plan_node_count(vk_plain));
+    float *x = malloc(NX * sizeof *x), *yc = malloc(NY * sizeof *yc), *yv = malloc(NY * sizeof *yv);
+    float *yp = malloc(NY * sizeof *yp), *first = malloc(NY * sizeof *first);
+    for (int rep = 0; rep < 2; rep++) { /* replay the same recording with new inputs */
+        hvtest_fill_uniform(x, NX, 100 + (uint64_t)rep, -2, 2);
+        run(cpu, x, yc);
+        run(vk, x, yv);
+        run(vk_plain, x, yp);
+        double e = hvtest_nmse(yv, yc, NY), e2 = hvtest_nmse(yp, yc, NY);
+        fprintf(stderr, "graph %s run %d: nmse vulkan-fused %.3e, vulkan-unfused %.3e vs CPU\n", hv_dtype_name(dt), rep,
+                e, e2);
+        ck_assert_double_le(e, max_nmse);
+        ck_assert_double_le(e2, max_nmse);
+        ck_assert_uint_eq(hvtest_count_nonfinite(yv, NY), 0);
+        if (rep == 0) memcpy(first, yv, NY * sizeof *yv);
+        else ck_assert_double_gt(hvtest_nmse(first, yv, NY), 1e-3); /* the second run really used new data */
+    }
+    float gate_c[N * C], gate_v[N * C];
+    ck_assert_int_eq(hv_plan_get_output(cpu, "gate", gate_c, N * C), HV_OK);
+    ck_assert_int_eq(hv_plan_get_output(vk, "gate", gate_v, N * C), HV_OK);
+    ck_assert_double_le(hvtest_nmse(gate_v, gate_c, N * C), max_nmse);
+    ck_assert_uint_gt(hv_plan_weight_bytes(vk), 0);
+    ck_assert_uint_lt(hv_plan_peak_bytes(vk), hv_plan_sum_intermediate_bytes(vk));
+    ck_assert_uint_eq(hv_validation_message_count(), v0);
+    hv_plan_free(cpu);
+    hv_plan_free(vk);
+    hv_plan_free(vk_plain);
+    hv_graph_free(g);
+    free(x);
+    free(yc);
+    free(yv);
+    free(yp);
+    free(first);
+}
+
+START_TEST(vulkan_matches_cpu_f32) { compare_backends(HV_F32, 1e-9); }
+END_TEST
+
+START_TEST(vulkan_matches_cpu_f16) { compare_backends(HV_F16, 1e-5); }
+END_TEST
+
+START_TEST(profile_table_by_op) {
+    hv_graph *g = se_block(HV_F32);
+    hv_plan *p;
+    hv_plan_options o = {.profile = 1};
+    ck_assert_msg(hv_plan_create(g, device(), &o, &p) == HV_OK, "%s", hv_last_error());
+    float *x = calloc(NX, sizeof *x), *y = malloc(NY * sizeof *y);
+    run(p, x, y);
+    hv_op_time t[16];
+    uint32_t n = hv_plan_profile(p, t, 16);
+    if (hv_device_get_info(device())->timestamp_period_ns > 0) {
+        ck_assert_uint_gt(n, 0);
+        int linear = 0;
+        uint32_t dispatches = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            if (!strcmp(t[i].op, "linear")) linear = (int)t[i].count;
+            dispatches += t[i].count;
+        }
+        ck_assert_int_eq(linear, 4);
+        ck_assert_uint_ge(dispatches, hv_plan_node_count(p));
+    }
+    hv_plan_free(p);
+    hv_graph_free(g);
+    free(x);
+    free(y);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("graph_vulkan");
+    TCase *tc = tcase_create("graph_vulkan");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, vulkan_matches_cpu_f32);
+    tcase_add_test(tc, vulkan_matches_cpu_f16);
+    tcase_add_test(tc, profile_table_by_op);
+    suite_add_tcase(s, tc);
+    return hvtest_run(s);
+}
