@@ -137,6 +137,51 @@ START_TEST(profile_table_by_op) {
 }
 END_TEST
 
+START_TEST(deep_residual_net_aliased_on_device) {
+    /* 12 residual blocks h = h + fc2(relu(fc1(h))) plus a side branch read at the end: memory is reused
+     * across blocks, barriers only between levels; results must still equal the CPU backend. */
+    hv_graph *g;
+    hv_graph_create(&g);
+    hv_tensor_desc xd = hv_desc_make(HV_F32, HV_LAYOUT_ANY, 2, (int64_t[]){33, 24});
+    hv_tensor *x = hv_graph_input(g, "x", &xd);
+    hv_tensor *h = x, *side = hv_activate(g, x, HV_ACT_SIGMOID, "side");
+    for (int i = 0; i < 12; i++) {
+        char n1[32], n2[32], nb[32];
+        snprintf(n1, sizeof n1, "b%d.fc1", i);
+        snprintf(nb, sizeof nb, "b%d.fc1.bias", i);
+        snprintf(n2, sizeof n2, "b%d.fc2", i);
+        hv_tensor *t = hv_linear(g, h, weight(g, HV_F32, n1, 2, 40, 24), weight(g, HV_F32, nb, 1, 40, 0),
+                                 HV_ACT_NONE, n1);
+        t = hv_activate(g, t, HV_ACT_RELU, NULL);
+        t = hv_linear(g, t, weight(g, HV_F32, n2, 2, 24, 40), NULL, HV_ACT_NONE, n2);
+        h = hv_add(g, h, t, NULL);
+    }
+    hv_graph_output(g, hv_mul(g, h, side, "gate"), "y");
+    ck_assert_msg(hv_graph_status(g) == HV_OK, "%s", hv_last_error());
+    hv_plan *cpu, *vk;
+    ck_assert_int_eq(hv_plan_create(g, NULL, NULL, &cpu), HV_OK);
+    ck_assert_msg(hv_plan_create(g, device(), NULL, &vk) == HV_OK, "%s", hv_last_error());
+    ck_assert_uint_eq(hv_plan_node_count(vk), 12 * 2 + 2); /* relu and add fused in every block */
+    float x0[33 * 24], yc[33 * 24], yv[33 * 24];
+    hvtest_fill_uniform(x0, 33 * 24, 9, -1, 1);
+    hv_plan_set_input(cpu, "x", x0, HV_F32, 33 * 24);
+    hv_plan_set_input(vk, "x", x0, HV_F32, 33 * 24);
+    ck_assert_int_eq(hv_plan_run(cpu), HV_OK);
+    ck_assert_msg(hv_plan_run(vk) == HV_OK, "%s", hv_last_error());
+    hv_plan_get_output(cpu, "y", yc, 33 * 24);
+    hv_plan_get_output(vk, "y", yv, 33 * 24);
+    double e = hvtest_nmse(yv, yc, 33 * 24);
+    fprintf(stderr, "deep residual net: nmse %.3e, peak %llu B vs sum %llu B, %u levels\n", e,
+            (unsigned long long)hv_plan_peak_bytes(vk), (unsigned long long)hv_plan_sum_intermediate_bytes(vk),
+            hv_plan_level_count(vk));
+    ck_assert_double_le(e, 1e-9);
+    ck_assert_uint_lt(hv_plan_peak_bytes(vk) * 3, hv_plan_sum_intermediate_bytes(vk));
+    hv_plan_free(cpu);
+    hv_plan_free(vk);
+    hv_graph_free(g);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("graph_vulkan");
     TCase *tc = tcase_create("graph_vulkan");
@@ -144,6 +189,7 @@ int main(void) {
     tcase_add_test(tc, vulkan_matches_cpu_f32);
     tcase_add_test(tc, vulkan_matches_cpu_f16);
     tcase_add_test(tc, profile_table_by_op);
+    tcase_add_test(tc, deep_residual_net_aliased_on_device);
     suite_add_tcase(s, tc);
     return hvtest_run(s);
 }
