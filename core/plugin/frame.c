@@ -2,6 +2,7 @@
 #include "hemovk/frame.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,10 @@ void hv_frame_clear(hv_frame *frame) {
     free(frame->cls.probs);
     free(frame->heatmap.data);
     free(frame->error);
+    if (size >= offsetof(hv_frame, n_features) + sizeof frame->n_features) {
+        for (size_t i = 0; i < frame->n_features; i++) free(frame->features[i].data);
+        free(frame->features);
+    }
     memset(frame, 0, sizeof *frame);
     frame->struct_size = size;
 }
@@ -148,6 +153,48 @@ hv_status hv_frame_set_meta(hv_frame *frame, const char *key, const char *fmt, .
     frame->meta[frame->n_meta].value = value;
     frame->n_meta++;
     return HV_OK;
+}
+
+/* Frames of a host older than the feature-map fields have no room for them. */
+static int has_features(const hv_frame *frame) {
+    return frame->struct_size >= offsetof(hv_frame, n_features) + sizeof frame->n_features;
+}
+
+hv_status hv_frame_set_feature(hv_frame *frame, const char *name, uint32_t c, uint32_t h, uint32_t w, float *data) {
+    if (!frame || !name || !data || !c || !h || !w) {
+        free(data);
+        return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_frame_set_feature('%s'): need a frame, a name, data and a non-empty "
+                        "%ux%ux%u shape", name ? name : "(null)", c, h, w);
+    }
+    if (!has_features(frame)) {
+        free(data);
+        return hv_error(HV_ERR_ABI, "hv_frame_set_feature('%s'): the frame was made by a host without feature maps", name);
+    }
+    for (size_t i = 0; i < frame->n_features; i++) {
+        hv_feature_map *m = &frame->features[i];
+        if (!strncmp(m->name, name, sizeof m->name - 1)) {
+            free(m->data);
+            m->channels = c, m->height = h, m->width = w, m->data = data;
+            return HV_OK;
+        }
+    }
+    hv_feature_map *grown = realloc(frame->features, (frame->n_features + 1) * sizeof *grown);
+    if (!grown) {
+        free(data);
+        return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory storing feature map '%s'", name);
+    }
+    frame->features = grown;
+    hv_feature_map *m = &grown[frame->n_features++];
+    copy_name(m->name, sizeof m->name, name);
+    m->channels = c, m->height = h, m->width = w, m->data = data;
+    return HV_OK;
+}
+
+const hv_feature_map *hv_frame_get_feature(const hv_frame *frame, const char *name) {
+    if (!frame || !name || !has_features(frame)) return NULL;
+    for (size_t i = 0; i < frame->n_features; i++)
+        if (!strncmp(frame->features[i].name, name, sizeof frame->features[i].name - 1)) return &frame->features[i];
+    return NULL;
 }
 
 const char *hv_frame_get_meta(const hv_frame *frame, const char *key) {

@@ -72,6 +72,14 @@ typedef struct hv_heatmap {
     float *data;                    /**< width*height floats, row-major, owned */
 } hv_heatmap;
 
+/** A feature map a stage exposes to later stages (a CAM stage reads it): C×H×W floats, channel-major
+ *  (NCHW of one image). Named "<stage id>.<layer>" ("segment.fpn.4") so two models' maps stay apart. */
+typedef struct hv_feature_map {
+    char name[HV_FRAME_NAME_MAX];   /**< "<stage id>.<layer>" */
+    uint32_t channels, height, width;
+    float *data;                    /**< channels*height*width floats, owned */
+} hv_feature_map;
+
 /** One metadata entry: both strings owned by the frame. Keys are dotted ("quality.luminance"). */
 typedef struct hv_meta_entry {
     char *key;
@@ -99,6 +107,9 @@ typedef struct hv_frame {
     char drop_stage[HV_FRAME_NAME_MAX];    /**< id of the stage that dropped it */
     char *error;                    /**< per-frame failure message, owned; NULL when fine. A frame with an
                                          error is also dropped and counted as failed in the summary. */
+    /* ---- added after v1.0 (read only when frame->struct_size covers them; use the helpers) ---- */
+    hv_feature_map *features;       /**< n_features maps stages exposed (hv_frame_set_feature), owned */
+    size_t n_features;
     /* New fields go here, at the end (the scheduler's additions included). */
 } hv_frame;
 
@@ -125,6 +136,14 @@ void hv_frame_clear_detections(hv_frame *frame);
 
 /** Take ownership of a heat map (malloc'ed width*height floats in [0, 1]), freeing any previous one. */
 void hv_frame_set_heatmap(hv_frame *frame, uint32_t width, uint32_t height, float *data);
+
+/** Attach a c×h×w float feature map under `name` (truncated to HV_FRAME_NAME_MAX-1), taking ownership
+ *  of `data` (malloc'ed c*h*w floats; freed here on failure too); replaces a map of the same name. A
+ *  segmenter asked for a CAM layer stores it so, and a later `cam` stage reads it. */
+hv_status hv_frame_set_feature(hv_frame *frame, const char *name, uint32_t c, uint32_t h, uint32_t w, float *data);
+
+/** The feature map named `name`, or NULL (also NULL for a frame created before the field existed). */
+const hv_feature_map *hv_frame_get_feature(const hv_frame *frame, const char *name);
 
 /** Set (or replace) metadata `key` to a printf-formatted value. */
 hv_status hv_frame_set_meta(hv_frame *frame, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
