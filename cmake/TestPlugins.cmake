@@ -25,3 +25,22 @@ foreach(src ${HEMOVK_TEST_SOURCES})
     add_dependencies(test-${group}-${short} hemovk-test-plugins)
   endif()
 endforeach()
+
+# Test-only stage plugin of the pipeline tests: tests/fixtures/pipeline/*.c -> <build>/test-plugins/
+# pipetest/hemovk-pipetest.so (classifier from pixels, markers, a slow stage); tests/pipeline/* depend on it.
+file(GLOB HEMOVK_PIPETEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fixtures/pipeline/*.c)
+if(HEMOVK_PIPETEST_SOURCES)
+  add_library(hemovk-test-plugin-pipetest MODULE ${HEMOVK_PIPETEST_SOURCES})
+  set_target_properties(hemovk-test-plugin-pipetest PROPERTIES PREFIX "" OUTPUT_NAME hemovk-pipetest
+    LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/test-plugins/pipetest C_VISIBILITY_PRESET hidden)
+  target_link_libraries(hemovk-test-plugin-pipetest PRIVATE hemovk)
+  foreach(src ${HEMOVK_TEST_SOURCES})
+    get_filename_component(name ${src} NAME_WE)
+    get_filename_component(dir ${src} DIRECTORY)
+    get_filename_component(group ${dir} NAME)
+    if(group STREQUAL "pipeline")
+      string(REGEX REPLACE "^test_" "" short ${name})
+      add_dependencies(test-${group}-${short} hemovk-test-plugin-pipetest)
+    endif()
+  endforeach()
+endif()

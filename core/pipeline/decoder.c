@@ -1,0 +1,179 @@
+/* The decode thread and its bounded queue (see decoder.h). One producer, one consumer: a mutex and
+ * two condition variables are all it needs. */
+#include "pipeline/decoder.h"
+
+#include "hemovk/log.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pl_decoder {
+    const hv_frame_list *list;
+    const size_t *todo;
+    size_t n_todo;
+    size_t batch;
+    pthread_t thread;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t can_put, can_get;
+    pl_batch **ring;
+    size_t cap, head, count;
+    int finished;     /* producer is done (all queued, or failed) */
+    int stop;         /* consumer asked the producer to stop */
+    hv_status status; /* producer failure */
+    char message[1024];
+};
+
+void pl_batch_free(pl_batch *b) {
+    if (!b) return;
+    for (size_t i = 0; i < b->n; i++) hv_frame_clear(&b->frames[i]);
+    free(b->frames);
+    free(b->ptrs);
+    free(b);
+}
+
+static void decode_one(hv_frame *f) {
+    hv_image img;
+    memset(&img, 0, sizeof img);
+    hv_status st = hv_image_load(f->path, &img);
+    if (st) {
+        const char *why = hv_last_error();
+        hv_log_warn("frame %llu cannot be decoded, skipping it: %s", (unsigned long long)f->id, why);
+        hv_frame_fail(f, "decode", "%s", why);
+        return;
+    }
+    hv_frame_set_pixels(f, img.width, img.height, img.rgb); /* the frame owns the pixels now */
+}
+
+static pl_batch *make_batch(pl_decoder *d, size_t first, size_t n, hv_status *st) {
+    pl_batch *b = calloc(1, sizeof *b);
+    if (b) {
+        b->frames = calloc(n, sizeof *b->frames);
+        b->ptrs = calloc(n, sizeof *b->ptrs);
+    }
+    if (!b || !b->frames || !b->ptrs) {
+        if (b) {
+            free(b->frames);
+            free(b->ptrs);
+            free(b);
+        }
+        *st = hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory for a batch of %zu frames", n);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t idx = d->todo[first + i];
+        if ((*st = hv_frame_init(&b->frames[i], idx, hv_frame_list_path(d->list, idx)))) {
+            b->n = i;
+            pl_batch_free(b);
+            return NULL;
+        }
+        b->n = i + 1;
+        b->ptrs[i] = &b->frames[i];
+        decode_one(&b->frames[i]);
+    }
+    return b;
+}
+
+static void *producer(void *arg) {
+    pl_decoder *d = arg;
+    hv_status st = HV_OK;
+    for (size_t first = 0; first < d->n_todo; first += d->batch) {
+        pthread_mutex_lock(&d->mu);
+        int stop = d->stop;
+        pthread_mutex_unlock(&d->mu);
+        if (stop) break;
+        size_t n = d->n_todo - first < d->batch ? d->n_todo - first : d->batch;
+        pl_batch *b = make_batch(d, first, n, &st);
+        if (!b) break;
+        pthread_mutex_lock(&d->mu);
+        while (d->count == d->cap && !d->stop) pthread_cond_wait(&d->can_put, &d->mu);
+        if (d->stop) {
+            pthread_mutex_unlock(&d->mu);
+            pl_batch_free(b);
+            break;
+        }
+        d->ring[(d->head + d->count) % d->cap] = b;
+        d->count++;
+        pthread_cond_signal(&d->can_get);
+        pthread_mutex_unlock(&d->mu);
+    }
+    pthread_mutex_lock(&d->mu);
+    d->finished = 1;
+    d->status = st;
+    if (st) snprintf(d->message, sizeof d->message, "%s", hv_last_error());
+    pthread_cond_broadcast(&d->can_get);
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+hv_status pl_decoder_start(const hv_frame_list *list, const size_t *todo, size_t n_todo, int batch, int ahead,
+                           pl_decoder **out) {
+    *out = NULL;
+    pl_decoder *d = calloc(1, sizeof *d);
+    if (!d) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory starting the decoder");
+    d->list = list;
+    d->todo = todo;
+    d->n_todo = n_todo;
+    d->batch = batch > 0 ? (size_t)batch : 1;
+    d->cap = ahead > 0 ? (size_t)ahead : 2;
+    d->ring = calloc(d->cap, sizeof *d->ring);
+    if (!d->ring) {
+        free(d);
+        return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory starting the decoder");
+    }
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->can_put, NULL);
+    pthread_cond_init(&d->can_get, NULL);
+    int rc = pthread_create(&d->thread, NULL, producer, d);
+    if (rc) {
+        pl_decoder_free(d);
+        return hv_error(HV_ERR_INTERNAL, "cannot start the decode thread: %s", strerror(rc));
+    }
+    d->started = 1;
+    *out = d;
+    return HV_OK;
+}
+
+pl_batch *pl_decoder_next(pl_decoder *d) {
+    pthread_mutex_lock(&d->mu);
+    while (d->count == 0 && !d->finished) pthread_cond_wait(&d->can_get, &d->mu);
+    pl_batch *b = NULL;
+    if (d->count) {
+        b = d->ring[d->head];
+        d->head = (d->head + 1) % d->cap;
+        d->count--;
+        pthread_cond_signal(&d->can_put);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return b;
+}
+
+hv_status pl_decoder_status(pl_decoder *d) {
+    pthread_mutex_lock(&d->mu);
+    hv_status st = d->status;
+    pthread_mutex_unlock(&d->mu);
+    return st ? hv_error(st, "decode thread: %s", d->message) : HV_OK;
+}
+
+void pl_decoder_free(pl_decoder *d) {
+    if (!d) return;
+    if (d->started) {
+        pthread_mutex_lock(&d->mu);
+        d->stop = 1;
+        pthread_cond_broadcast(&d->can_put);
+        pthread_mutex_unlock(&d->mu);
+        pthread_join(d->thread, NULL);
+    }
+    while (d->count) {
+        pl_batch_free(d->ring[d->head]);
+        d->head = (d->head + 1) % d->cap;
+        d->count--;
+    }
+    pthread_mutex_destroy(&d->mu);
+    pthread_cond_destroy(&d->can_put);
+    pthread_cond_destroy(&d->can_get);
+    free(d->ring);
+    free(d);
+}

@@ -1,0 +1,38 @@
+/* The decode thread: turns the frame list into batches of decoded frames ahead of the stages, through
+ * a bounded queue, so decoding the next batch overlaps the stages' work on this one. */
+#ifndef HEMOVK_PIPELINE_DECODER_H
+#define HEMOVK_PIPELINE_DECODER_H
+
+#include "hemovk/frame.h"
+#include "hemovk/image.h"
+
+#include <stddef.h>
+
+/* A batch of frames: frames[i] are owned; ptrs[i] == &frames[i] (what process() takes). */
+typedef struct pl_batch {
+    hv_frame *frames;
+    hv_frame **ptrs;
+    size_t n;
+} pl_batch;
+
+typedef struct pl_decoder pl_decoder;
+
+/* Start decoding list entries todo[0..n_todo) in batches of `batch`, at most `ahead` batches queued.
+ * A frame that cannot be decoded is still queued, marked failed (stage "decode") with the reason, and
+ * a warning naming the file is logged. */
+hv_status pl_decoder_start(const hv_frame_list *list, const size_t *todo, size_t n_todo, int batch, int ahead,
+                           pl_decoder **out);
+
+/* Next batch in list order (the caller frees it with pl_batch_free), or NULL when all were handed out
+ * (or the decoder failed: pl_decoder_status tells). Blocks until one is ready. */
+pl_batch *pl_decoder_next(pl_decoder *d);
+
+/* HV_OK, or the error that stopped the decode thread (out of memory), its message set on this thread. */
+hv_status pl_decoder_status(pl_decoder *d);
+
+/* Stop the thread (if still running), free queued batches and the decoder. NULL is a no-op. */
+void pl_decoder_free(pl_decoder *d);
+
+void pl_batch_free(pl_batch *b);
+
+#endif
