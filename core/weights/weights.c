@@ -334,6 +334,8 @@ static void dims_str(uint32_t rank, const int64_t *dims, char *buf, size_t cap) 
 hv_status hv_weights_read_f32_shape(const hv_weights *w, const char *name, uint32_t rank,
                                     const int64_t *dims, float *dst) {
     const hv_wtensor *t = NULL;
+    if (w && w->synth && name && hv_weights_index(w, name) < 0) /* a synthetic set makes what is asked for */
+        return w->synth(w->synth_user, name, rank, dims, dst);
     hv_status st = lookup(w, name, &t);
     if (st) return st;
     int same = t->rank == rank;
@@ -500,3 +502,12 @@ const char *hv_weights_bn_stat_name(const hv_weights *w, size_t index) {
 void hv_weights_mark_bn_recalibrated(hv_weights *w) {
     if (w) w->needs_bn_recalibration = 0;
 }
+
+hv_status hv_weights_set_synthesizer(hv_weights *w, hv_weights_synth_fn fn, void *user) {
+    if (!w) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_weights_set_synthesizer: w is NULL");
+    w->synth = fn;
+    w->synth_user = fn ? user : NULL;
+    return HV_OK;
+}
+
+int hv_weights_is_synthetic(const hv_weights *w) { return w && w->synth; }

@@ -33,6 +33,9 @@ struct hv_weights {
     int needs_bn_recalibration;
     char **bn_stats;
     size_t bn_stat_count;
+    /* hv_weights_set_synthesizer: makes tensors the set lacks when read with a shape (random demos). */
+    hv_weights_synth_fn synth;
+    void *synth_user;
 };
 
 /** Index of `name` or -1 (binary search). */

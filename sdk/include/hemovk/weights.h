@@ -142,6 +142,24 @@ hv_status hv_weights_set_metadata(hv_weights *w, const char *key, const char *va
  *  largest element size first so every tensor stays aligned to its element size when mapped. */
 hv_status hv_weights_save(const hv_weights *w, const char *path);
 
+/* ---- synthetic tensors (plumbing demos with random weights) ------------------------------------ */
+
+/** Fills `dst` (the product of dims values) for tensor `name` of shape rank/dims. */
+typedef hv_status (*hv_weights_synth_fn)(void *user, const char *name, uint32_t rank, const int64_t *dims,
+                                         float *dst);
+
+/** Make `w` synthetic: hv_weights_read_f32_shape() of a tensor the set does NOT hold then calls `fn`
+ *  (with the shape the reader expects) instead of failing, so a model builder can be run on a set
+ *  without knowing its tensor list in advance — how the classifier's `random` weights mode works.
+ *  Tensors the set holds are read as usual; hv_weights_has/find/data and hv_weights_read_f32 (no shape)
+ *  still report absent tensors as absent (so optional parts of a model stay off). Nothing is stored:
+ *  `fn` must be deterministic in (name, shape) when the same tensor may be read twice. fn NULL turns it
+ *  off. `user` must outlive the set's use. */
+hv_status hv_weights_set_synthesizer(hv_weights *w, hv_weights_synth_fn fn, void *user);
+
+/** 1 when a synthesizer is set on `w` (its values are made up, not trained). */
+int hv_weights_is_synthetic(const hv_weights *w);
+
 /* ---- SWA: stochastic weight averaging at load time (MODEL_SPEC §6.3) ---------------------------- */
 
 /** What to do with BatchNorm running statistics (tensors named "*.running_mean" / "*.running_var")
