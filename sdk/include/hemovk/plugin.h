@@ -87,10 +87,10 @@ typedef const hv_plugin_descriptor *(*hv_plugin_entry_fn)(void);
 /** What a component is; decides which vtable type `vtable` points to. Values are part of the ABI. */
 typedef enum hv_component_kind {
     HV_COMPONENT_STAGE = 1,         /**< a pipeline stage: hv_stage_vtable */
-    HV_COMPONENT_BACKBONE = 2,      /**< builds a feature extractor graph (vtable defined with the graph API) */
+    HV_COMPONENT_BACKBONE = 2,      /**< builds a feature extractor graph: hv_backbone_vtable */
     HV_COMPONENT_NECK = 3,          /**< builds a neck (FPN, ...) */
     HV_COMPONENT_HEAD = 4,          /**< builds a head (classification, RPN, RoI, mask) */
-    HV_COMPONENT_WEIGHT_LOADER = 5, /**< produces a weight set (safetensors, SWA average, ...) */
+    HV_COMPONENT_WEIGHT_LOADER = 5, /**< produces a weight set (safetensors, SWA average, ...): hv_weight_loader_vtable */
     HV_COMPONENT_SOURCE = 6,        /**< a stage that produces frames (hv_stage_vtable) */
     HV_COMPONENT_WRITER = 7         /**< a stage that writes results (hv_stage_vtable) */
 } hv_component_kind;
@@ -234,6 +234,74 @@ typedef struct hv_stage_vtable {
 
 /** The smallest stage vtable the v1.0 host accepts (create, process, flush, destroy). */
 #define HV_STAGE_VTABLE_MIN_SIZE ((uint32_t)(offsetof(hv_stage_vtable, destroy) + sizeof(void (*)(void *))))
+
+/* ---- backbones and weight loaders (HV_COMPONENT_BACKBONE, HV_COMPONENT_WEIGHT_LOADER) ---------------
+ *
+ * A model stage (the classifier) does not know any network: it reads `backbone: {component: NAME,
+ * params: {...}}` and `weights: {loader: NAME, params: {...}}` from its own params, finds the components
+ * with host->find_component(), validates the nested `params` against the component's param_schema
+ * (hv_schema_validate, defaults filled, errors keep the pipeline file's line:col) and calls the vtables
+ * below. So a third-party plugin can add a backbone or a weight format, and a pipeline swaps them by
+ * editing YAML. Types used here come from hemovk/graph.h, hemovk/models.h and hemovk/weights.h. */
+
+struct hv_graph;            /* hemovk/graph.h */
+struct hv_tensor;           /* hemovk/graph.h */
+struct hv_weights;          /* hemovk/weights.h */
+struct hv_backbone_outputs; /* hemovk/models.h */
+struct hv_cls_head_params;  /* hemovk/models.h */
+
+/** What a backbone or weight-loader call receives (the sub-component's counterpart of hv_create_info). */
+typedef struct hv_component_info {
+    uint32_t struct_size;           /**< sizeof(hv_component_info) of the caller */
+    uint32_t reserved0;             /**< zero */
+    const hv_host_api *host;        /**< the host table */
+    void *plugin_state;             /**< what the component's plugin init() stored (hv_component_ref.plugin_state) */
+    const char *instance_id;        /**< who uses it, for messages ("classify.backbone") */
+    const struct hv_config_node *params; /**< validated against the component's param_schema, defaults
+                                         filled in; never NULL. Relative file paths in it are resolved
+                                         against the folder of hv_config_file(params) (the YAML that
+                                         named them). Valid during the call only. */
+} hv_component_info;
+
+/** Function table of a BACKBONE component: adds a feature extractor to a graph. */
+typedef struct hv_backbone_vtable {
+    uint32_t struct_size;           /**< sizeof(hv_backbone_vtable) the plugin was built with */
+    uint32_t reserved0;             /**< zero */
+    /** Add the network to `g` on the NCHW float image `x` {N, 3, H, W} (already normalised as the
+     *  caller's preprocessing says; its dtype is the network's storage dtype), reading its tensors from
+     *  `w`, and fill `out` (hv_backbone_outputs: feature maps and `last`, the map a classification head
+     *  pools). Errors (a bad param, a missing or misshapen tensor) return an hv_error code whose message
+     *  names the param or tensor and the weights' source. Must not keep `w`: weights are copied into `g`. */
+    hv_status (*build)(const hv_component_info *info, struct hv_graph *g, struct hv_tensor *x,
+                       const struct hv_weights *w, struct hv_backbone_outputs *out);
+    /** Optional (NULL: mmpretrain LinearClsHead "head.fc", no norm). Describe the classification head the
+     *  checkpoints of this backbone carry in `w` (ConvNeXt: LayerNorm "backbone.norm3" after pooling when
+     *  the weights hold it). *head arrives zeroed; strings set in it must be static, live in info->params,
+     *  or be written into `names` (names_size ≥ 256 bytes, owned by the caller). */
+    hv_status (*cls_head)(const hv_component_info *info, const struct hv_weights *w, struct hv_cls_head_params *head,
+                          char *names, size_t names_size);
+    /** Optional (NULL: the backbone has no BatchNorm, nothing to do). SWA BatchNorm recalibration
+     *  (hemovk/weights.h HV_SWA_BN_RECALIBRATE): recompute the BN statistics of `w` by running the network
+     *  over n_images float NCHW images {3, height, width} (preprocessed as the network is fed), in batches
+     *  of `batch`, write them into `w` and clear its needs-recalibration flag. */
+    hv_status (*recalibrate_bn)(const hv_component_info *info, struct hv_weights *w, const float *images,
+                                int32_t n_images, int32_t batch, int32_t height, int32_t width);
+} hv_backbone_vtable;
+
+/** The smallest backbone vtable the v1.0 host accepts (struct_size through build). */
+#define HV_BACKBONE_VTABLE_MIN_SIZE ((uint32_t)(offsetof(hv_backbone_vtable, build) + sizeof(void (*)(void))))
+
+/** Function table of a WEIGHT_LOADER component: produces a named weight set. */
+typedef struct hv_weight_loader_vtable {
+    uint32_t struct_size;           /**< sizeof(hv_weight_loader_vtable) the plugin was built with */
+    uint32_t reserved0;             /**< zero */
+    /** Produce the weight set described by info->params (files, globs, averaging options). The caller
+     *  releases *out with hv_weights_close(). Errors name the file (and tensor) and what to do. */
+    hv_status (*load)(const hv_component_info *info, struct hv_weights **out);
+} hv_weight_loader_vtable;
+
+/** The smallest weight-loader vtable the v1.0 host accepts. */
+#define HV_WEIGHT_LOADER_VTABLE_MIN_SIZE ((uint32_t)(offsetof(hv_weight_loader_vtable, load) + sizeof(void (*)(void))))
 
 #ifdef __cplusplus
 }

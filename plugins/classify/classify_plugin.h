@@ -1,0 +1,95 @@
+/* The "classify" plugin (hemovk-classify.so): the `classifier` STAGE — any BACKBONE component + a
+ * classification head, weights from any WEIGHT_LOADER component (or made-up random weights for
+ * plumbing demos), preprocessing and resize policy from YAML, batched runs on the device with one
+ * plan per input shape, softmax, and the positive-class/threshold decision written to frame->cls. */
+#ifndef HEMOVK_CLASSIFY_PLUGIN_H
+#define HEMOVK_CLASSIFY_PLUGIN_H
+
+#include "hemovk/config.h"
+#include "hemovk/graph.h"
+#include "hemovk/models.h"
+#include "hemovk/plugin.h"
+#include "hemovk/weights.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+extern const hv_stage_vtable cls_stage_vtable;
+extern const char cls_param_schema[];
+
+/** Most class labels. */
+#define CLS_MAX_LABELS 64
+
+typedef enum cls_resize { CLS_RESIZE_NATIVE = 0, CLS_RESIZE_STRETCH = 1, CLS_RESIZE_KEEP_RATIO = 2 } cls_resize;
+
+/** The stage's params after validation, in C. Strings point into the params tree. */
+typedef struct cls_config {
+    const char *id;                       /* the stage's instance id */
+    hv_input_norm norm;                   /* preprocess: raw | imagenet */
+    cls_resize resize;
+    int32_t size_h, size_w;               /* target of stretch / keep_ratio */
+    uint32_t n_labels;
+    const char *labels[CLS_MAX_LABELS];
+    int32_t positive;                     /* index into labels */
+    float threshold;
+    hv_dtype dtype;                       /* precision */
+    int32_t batch;                        /* frames per device run */
+    int32_t max_plans;                    /* plans kept (LRU) */
+    int random;                           /* weights.random given */
+    uint64_t seed;
+} cls_config;
+
+/** Read and cross-check the validated params (labels vs positive, size vs resize). */
+hv_status cls_config_read(const hv_create_info *info, cls_config *c);
+
+/** A compiled network for one input shape. */
+typedef struct cls_plan {
+    int32_t n, h, w;
+    hv_graph *graph;
+    hv_plan *plan;
+    uint64_t last_use;
+} cls_plan;
+
+/** The model: backbone component, weights, head, plan cache. */
+typedef struct cls_model {
+    const cls_config *cfg;
+    const hv_host_api *host;
+    hv_device *device;                    /* NULL: the CPU reference backend */
+    const hv_backbone_vtable *bb;
+    hv_component_info bb_info;            /* params: bb_params */
+    hv_config_node *bb_params;            /* validated copy, owned */
+    char bb_id[160];                      /* "<stage>.backbone" */
+    char bb_name[64];
+    hv_weights *weights;                  /* owned */
+    hv_cls_head_params head;
+    char head_names[256];
+    int32_t num_classes;                  /* known after the first build; -1 before */
+    cls_plan *plans;
+    size_t n_plans;
+    uint64_t clock;
+} cls_model;
+
+/** Resolve the backbone and weight-loader components named in params and load the weights. */
+hv_status cls_model_init(cls_model *m, const hv_create_info *info, const cls_config *cfg);
+
+/** Release plans, graphs, weights, params. */
+void cls_model_free(cls_model *m);
+
+/** The plan for n frames of h×w (built on first use; least recently used evicted past max_plans). */
+hv_status cls_model_plan(cls_model *m, int32_t n, int32_t h, int32_t w, cls_plan **out);
+
+/** Run `n` packed h×w frames (hv_preprocess_pack words) and copy the n×K probabilities to `probs`. */
+hv_status cls_model_run(cls_model *m, int32_t n, int32_t h, int32_t w, const uint32_t *packed, float *probs);
+
+/** Make `w` produce deterministic made-up tensors from `seed` (hv_weights_set_synthesizer), scaled so
+ *  activations stay finite through deep networks. `seed_store` must outlive the set. */
+hv_status cls_random_weights(hv_weights *w, uint64_t *seed_store);
+
+/** The synthesizer itself (hv_weights_synth_fn; `user` points to the seed): fills dst for `name`. */
+hv_status cls_random_fill(void *user, const char *name, uint32_t rank, const int64_t *dims, float *dst);
+
+/** Label index chosen for the probabilities `p` of K classes: the positive class when
+ *  p[positive] ≥ threshold, else the most probable other class (lowest index on ties). */
+int32_t cls_decide(const float *p, int32_t k, int32_t positive, float threshold);
+
+#endif

@@ -1,0 +1,160 @@
+/* The classifier's parameter schema and its reading into a cls_config. */
+#include "classify_plugin.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char cls_param_schema[] =
+    "type: object\n"
+    "additionalProperties: false\n"
+    "required: [backbone, weights]\n"
+    "properties:\n"
+    "  backbone:\n"
+    "    description: the feature extractor - a BACKBONE component (efficientnet, convnext, internimage, or a third-party one) and its params\n"
+    "    type: object\n"
+    "    additionalProperties: false\n"
+    "    required: [component]\n"
+    "    properties:\n"
+    "      component:\n"
+    "        type: string\n"
+    "        pattern: '^[a-z][a-z0-9_.-]*$'\n"
+    "      params:\n"
+    "        description: checked against the backbone component's own schema (hemovk plugins lists it)\n"
+    "        type: object\n"
+    "  weights:\n"
+    "    description: where the trained weights come from - a WEIGHT_LOADER component (safetensors, swa) and its params; or random (made-up weights for plumbing demos, predictions are meaningless)\n"
+    "    type: object\n"
+    "    additionalProperties: false\n"
+    "    properties:\n"
+    "      loader:\n"
+    "        type: string\n"
+    "        pattern: '^[a-z][a-z0-9_.-]*$'\n"
+    "      params:\n"
+    "        description: checked against the loader component's own schema\n"
+    "        type: object\n"
+    "      random:\n"
+    "        description: made-up weights from a seed - NOT trained; every frame is marked so\n"
+    "        type: object\n"
+    "        additionalProperties: false\n"
+    "        properties:\n"
+    "          seed: {type: integer, minimum: 0, default: 0}\n"
+    "    oneOf:\n"
+    "      - required: [loader]\n"
+    "        not: {required: [random]}\n"
+    "      - required: [random]\n"
+    "        not: {anyOf: [{required: [loader]}, {required: [params]}]}\n"
+    "  preprocess:\n"
+    "    description: raw = RGB 0-255 floats, no mean/std (the paper's EfficientNet-B7, MODEL_SPEC 1.1); imagenet = (x - mean)/std with ImageNet mean/std\n"
+    "    enum: [raw, imagenet]\n"
+    "    default: raw\n"
+    "  resize:\n"
+    "    description: native = run each frame at its own size (the paper; one plan per size); stretch = resize to `size` (cv2 bilinear); keep_ratio = scale to fit `size` keeping the aspect ratio (mmcv rescale)\n"
+    "    enum: [native, stretch, keep_ratio]\n"
+    "    default: native\n"
+    "  size:\n"
+    "    description: '[height, width] for resize: stretch / keep_ratio'\n"
+    "    type: array\n"
+    "    minItems: 2\n"
+    "    maxItems: 2\n"
+    "    items: {type: integer, minimum: 8, maximum: 8192}\n"
+    "  labels:\n"
+    "    description: class names in the head's class order (mmpretrain sorts class folders - 0 = bleeding)\n"
+    "    type: array\n"
+    "    minItems: 2\n"
+    "    maxItems: 64\n"
+    "    uniqueItems: true\n"
+    "    items: {type: string, minLength: 1, maxLength: 63}\n"
+    "    default: [bleeding, non-bleeding]\n"
+    "  positive:\n"
+    "    description: the class that `threshold` flags (one of labels); `when - <stage id>.<positive>` routes flagged frames\n"
+    "    type: string\n"
+    "    default: bleeding\n"
+    "  threshold:\n"
+    "    description: a frame gets the positive label when that class's probability is >= threshold, else the most probable other class; with 2 classes 0.5 is argmax\n"
+    "    type: number\n"
+    "    minimum: 0\n"
+    "    maximum: 1\n"
+    "    default: 0.5\n"
+    "  precision:\n"
+    "    description: storage precision of weights and activations (default - the pipeline's)\n"
+    "    enum: [f32, f16]\n"
+    "  batch:\n"
+    "    description: most frames per device run (default - the pipeline's batch)\n"
+    "    type: integer\n"
+    "    minimum: 1\n"
+    "    maximum: 1024\n"
+    "  max_plans:\n"
+    "    description: compiled networks kept for different input shapes / batch sizes (least recently used dropped)\n"
+    "    type: integer\n"
+    "    minimum: 1\n"
+    "    maximum: 64\n"
+    "    default: 4\n";
+
+static hv_status at(const hv_config_node *node, hv_status st, const char *fmt, const char *a, const char *b) {
+    char msg[400];
+    snprintf(msg, sizeof msg, fmt, a, b);
+    return hv_error(st, "%s:%d:%d: %s", hv_config_file(node), hv_config_line(node), hv_config_column(node), msg);
+}
+
+hv_status cls_config_read(const hv_create_info *info, cls_config *c) {
+    memset(c, 0, sizeof *c);
+    const hv_config_node *p = info->params;
+    c->id = info->instance_id ? info->instance_id : "classifier";
+    const char *s = NULL;
+    hv_status st = hv_config_get_string(p, "preprocess", "raw", &s);
+    if (st) return st;
+    c->norm = strcmp(s, "imagenet") ? HV_INPUT_RAW_RGB : HV_INPUT_IMAGENET;
+    if ((st = hv_config_get_string(p, "resize", "native", &s))) return st;
+    c->resize = !strcmp(s, "stretch") ? CLS_RESIZE_STRETCH : !strcmp(s, "keep_ratio") ? CLS_RESIZE_KEEP_RATIO
+                                                                                        : CLS_RESIZE_NATIVE;
+    const hv_config_node *size = hv_config_get(p, "size");
+    if (c->resize != CLS_RESIZE_NATIVE) {
+        if (!size || hv_config_size(size) != 2)
+            return at(p, HV_ERR_SCHEMA, "classifier '%s': resize: %s needs size: [height, width]", c->id,
+                      c->resize == CLS_RESIZE_STRETCH ? "stretch" : "keep_ratio");
+        int64_t h = 0, w = 0;
+        if ((st = hv_config_as_int(hv_config_item(size, 0), &h)) || (st = hv_config_as_int(hv_config_item(size, 1), &w)))
+            return st;
+        c->size_h = (int32_t)h;
+        c->size_w = (int32_t)w;
+    }
+    const hv_config_node *labels = hv_config_get(p, "labels");
+    if (labels) {
+        c->n_labels = (uint32_t)hv_config_size(labels);
+        if (c->n_labels > CLS_MAX_LABELS) c->n_labels = CLS_MAX_LABELS;
+        for (uint32_t i = 0; i < c->n_labels; i++)
+            if ((st = hv_config_as_string(hv_config_item(labels, i), &c->labels[i]))) return st;
+    } else {
+        c->n_labels = 2;
+        c->labels[0] = "bleeding";
+        c->labels[1] = "non-bleeding";
+    }
+    if ((st = hv_config_get_string(p, "positive", "bleeding", &s))) return st;
+    c->positive = -1;
+    for (uint32_t i = 0; i < c->n_labels; i++)
+        if (!strcmp(c->labels[i], s)) c->positive = (int32_t)i;
+    if (c->positive < 0) {
+        const hv_config_node *pn = hv_config_get(p, "positive");
+        return at(pn ? pn : p, HV_ERR_SCHEMA, "classifier '%s': positive '%s' is not one of `labels`", c->id, s);
+    }
+    double thr = 0.5;
+    if ((st = hv_config_get_double(p, "threshold", 0.5, &thr))) return st;
+    c->threshold = (float)thr;
+    const char *def_prec = "f32";
+    if (HV_CREATE_INFO_HAS(info, precision) && info->precision) def_prec = info->precision;
+    if ((st = hv_config_get_string(p, "precision", def_prec, &s))) return st;
+    c->dtype = strcmp(s, "f16") ? HV_F32 : HV_F16;
+    int64_t v = 0, def_batch = 8;
+    if (HV_CREATE_INFO_HAS(info, batch) && info->batch > 0) def_batch = info->batch;
+    if ((st = hv_config_get_int(p, "batch", def_batch, &v))) return st;
+    c->batch = (int32_t)(v < 1 ? 1 : v);
+    if ((st = hv_config_get_int(p, "max_plans", 4, &v))) return st;
+    c->max_plans = (int32_t)(v < 1 ? 1 : v);
+    const hv_config_node *random = hv_config_get(hv_config_get(p, "weights"), "random");
+    if (random) {
+        c->random = 1;
+        if ((st = hv_config_get_int(random, "seed", 0, &v))) return st;
+        c->seed = (uint64_t)v;
+    }
+    return HV_OK;
+}

@@ -1,0 +1,216 @@
+/* The classifier's model: the BACKBONE and WEIGHT_LOADER components named in params (found through the
+ * host, their nested params validated against their own schemas), the weights, the head, and a small
+ * cache of compiled plans — one per (batch, height, width), because a plan is built for one shape and
+ * the paper's classifier runs at each frame's native size. */
+#include "classify_plugin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Find component `spec.<key>` of `kind`, check its vtable, and validate a copy of `spec.params`. */
+static hv_status resolve(const hv_create_info *info, hv_component_kind kind, const hv_config_node *spec,
+                         const char *key, uint32_t min_vtable, hv_component_ref *ref, hv_config_node **params) {
+    *params = NULL;
+    const hv_config_node *name_node = hv_config_get(spec, key);
+    const char *name = hv_config_text(name_node);
+    const char *what = kind == HV_COMPONENT_BACKBONE ? "backbone" : "weight loader";
+    hv_status st = info->host->find_component(info->host, kind, name ? name : "", ref);
+    if (st)
+        return hv_error_context(st, "%s:%d:%d: %s: %s", hv_config_file(name_node), hv_config_line(name_node),
+                                hv_config_column(name_node), info->instance_id, what);
+    const uint32_t *vt = ref->desc->vtable;
+    if (ref->desc->vtable_size < min_vtable || !vt || *vt < min_vtable)
+        return hv_error(HV_ERR_ABI, "%s:%d:%d: %s: %s component '%s' (plugin %s) has a vtable of %u bytes, "
+                                    "smaller than ABI 1.0's %u: rebuild that plugin against this hemovk",
+                        hv_config_file(name_node), hv_config_line(name_node), hv_config_column(name_node),
+                        info->instance_id, what, name, ref->plugin_name, ref->desc->vtable_size, min_vtable);
+    const hv_config_node *given = hv_config_get(spec, "params");
+    if (given)
+        st = hv_config_clone(given, params);
+    else {
+        char display[300];
+        snprintf(display, sizeof display, "%s:%d (%s '%s', no params given)", hv_config_file(spec), hv_config_line(spec),
+                 what, name);
+        st = hv_config_load_string("{}", 2, display, params);
+    }
+    if (st) return st;
+    if (ref->desc->param_schema) {
+        hv_config_node *schema = NULL;
+        st = hv_schema_load_string(ref->desc->param_schema, strlen(ref->desc->param_schema), name, &schema);
+        if (!st) st = hv_schema_validate(schema, *params, NULL);
+        hv_config_free(schema);
+        if (st) return hv_error_context(st, "%s '%s': params of %s '%s'", info->instance_id, what, what, name);
+    }
+    return HV_OK;
+}
+
+static hv_status load_weights(cls_model *m, const hv_create_info *info) {
+    const hv_config_node *spec = hv_config_get(info->params, "weights");
+    if (m->cfg->random) {
+        char source[64];
+        snprintf(source, sizeof source, "random(seed=%llu)", (unsigned long long)m->cfg->seed);
+        hv_status st = hv_weights_create(source, &m->weights);
+        if (!st) st = cls_random_weights(m->weights, (uint64_t *)&m->cfg->seed);
+        if (!st)
+            hv_log_warn("%s: RANDOM weights (seed %llu) - a plumbing demo, the predictions mean nothing", m->cfg->id,
+                        (unsigned long long)m->cfg->seed);
+        return st;
+    }
+    hv_component_ref ref;
+    hv_config_node *params = NULL;
+    hv_status st = resolve(info, HV_COMPONENT_WEIGHT_LOADER, spec, "loader", HV_WEIGHT_LOADER_VTABLE_MIN_SIZE, &ref,
+                           &params);
+    if (!st) {
+        const hv_weight_loader_vtable *vt = ref.desc->vtable;
+        char id[160];
+        snprintf(id, sizeof id, "%s.weights", m->cfg->id);
+        hv_component_info ci = {.struct_size = sizeof ci, .host = info->host, .plugin_state = ref.plugin_state,
+                                .instance_id = id, .params = params};
+        st = vt->load(&ci, &m->weights);
+        if (!st && !m->weights) st = hv_error(HV_ERR_INTERNAL, "%s: the weight loader returned no weights", id);
+    }
+    hv_config_free(params);
+    if (!st && hv_weights_needs_bn_recalibration(m->weights))
+        st = hv_error(HV_ERR_INVALID_ARGUMENT,
+                      "%s: the weights (%s) ask for BatchNorm recalibration (bn: recalibrate), which this stage does "
+                      "not run: recalibrate offline (tools/ref/gen_bn_recalib.py, hv_efficientnet_recalibrate_bn) or "
+                      "use bn: average or keep_last",
+                      m->cfg->id, hv_weights_source(m->weights));
+    return st;
+}
+
+hv_status cls_model_init(cls_model *m, const hv_create_info *info, const cls_config *cfg) {
+    memset(m, 0, sizeof *m);
+    m->cfg = cfg;
+    m->host = info->host;
+    m->num_classes = -1;
+    m->device = info->host->device ? info->host->device(info->host) : NULL;
+    if (!m->device)
+        hv_log_info("%s: no device open: running on the CPU reference backend (slow; for tests and tools)", cfg->id);
+    hv_component_ref ref;
+    const hv_config_node *spec = hv_config_get(info->params, "backbone");
+    hv_status st = resolve(info, HV_COMPONENT_BACKBONE, spec, "component", HV_BACKBONE_VTABLE_MIN_SIZE, &ref, &m->bb_params);
+    if (st) return st;
+    m->bb = ref.desc->vtable;
+    snprintf(m->bb_id, sizeof m->bb_id, "%s.backbone", cfg->id);
+    snprintf(m->bb_name, sizeof m->bb_name, "%s", ref.desc->name);
+    m->bb_info = (hv_component_info){.struct_size = sizeof m->bb_info, .host = info->host,
+                                     .plugin_state = ref.plugin_state, .instance_id = m->bb_id, .params = m->bb_params};
+    if ((st = load_weights(m, info))) return st;
+    memset(&m->head, 0, sizeof m->head);
+    if (ref.desc->vtable_size >= offsetof(hv_backbone_vtable, cls_head) + sizeof m->bb->cls_head && m->bb->cls_head &&
+        (st = m->bb->cls_head(&m->bb_info, m->weights, &m->head, m->head_names, sizeof m->head_names)))
+        return st;
+    hv_log_info("%s: %s backbone, weights %s, %s input, %s", cfg->id, m->bb_name, hv_weights_source(m->weights),
+                cfg->norm == HV_INPUT_RAW_RGB ? "raw RGB 0-255" : "ImageNet mean/std", cfg->dtype == HV_F16 ? "f16" : "f32");
+    return HV_OK;
+}
+
+static void plan_release(cls_plan *p) {
+    hv_plan_free(p->plan);
+    hv_graph_free(p->graph);
+    memset(p, 0, sizeof *p);
+}
+
+void cls_model_free(cls_model *m) {
+    if (!m) return;
+    for (size_t i = 0; i < m->n_plans; i++) plan_release(&m->plans[i]);
+    free(m->plans);
+    hv_weights_close(m->weights);
+    hv_config_free(m->bb_params);
+    memset(m, 0, sizeof *m);
+}
+
+/* Random mode: a head of K = len(labels) classes on the backbone's last map (the synthesizer cannot
+ * guess K, and the head builder reads K from the fc weight's shape). */
+static hv_status add_random_head(cls_model *m, int32_t channels) {
+    const char *fc = m->head.fc ? m->head.fc : "head.fc";
+    char wn[300], bn[300];
+    snprintf(wn, sizeof wn, "%s.weight", fc);
+    snprintf(bn, sizeof bn, "%s.bias", fc);
+    if (hv_weights_has(m->weights, wn)) return HV_OK;
+    int64_t wd[2] = {m->cfg->n_labels, channels}, bd[1] = {m->cfg->n_labels};
+    float *buf = malloc(sizeof(float) * (size_t)(wd[0] * wd[1] + wd[0]));
+    if (!buf) return hv_error(HV_ERR_OUT_OF_MEMORY, "%s: out of memory for the random head", m->cfg->id);
+    uint64_t seed = m->cfg->seed;
+    hv_status st = cls_random_fill(&seed, wn, 2, wd, buf);
+    if (!st) st = cls_random_fill(&seed, bn, 1, bd, buf + wd[0] * wd[1]);
+    if (!st) st = hv_weights_add(m->weights, wn, HV_WDT_F32, 2, wd, buf);
+    if (!st) st = hv_weights_add(m->weights, bn, HV_WDT_F32, 1, bd, buf + wd[0] * wd[1]);
+    free(buf);
+    return st;
+}
+
+static hv_status build(cls_model *m, cls_plan *p) {
+    hv_status st = hv_graph_create(&p->graph);
+    if (st) return st;
+    hv_model_input_params ip = {.batch = p->n, .height = p->h, .width = p->w, .norm = m->cfg->norm, .dtype = m->cfg->dtype};
+    hv_tensor *packed = NULL, *image = NULL, *probs = NULL;
+    if ((st = hv_model_input(p->graph, &ip, &packed, &image))) return st;
+    hv_backbone_outputs bo;
+    memset(&bo, 0, sizeof bo);
+    if ((st = m->bb->build(&m->bb_info, p->graph, image, m->weights, &bo))) return st;
+    if (!bo.last) return hv_error(HV_ERR_INTERNAL, "%s: backbone '%s' gave no final feature map", m->bb_id, m->bb_name);
+    if (m->cfg->random && (st = add_random_head(m, bo.last_channels))) return st;
+    int32_t k = 0;
+    if ((st = hv_cls_head_build(p->graph, bo.last, m->weights, &m->head, NULL, &probs, &k)))
+        return hv_error_context(st, "%s: classification head", m->cfg->id);
+    if ((uint32_t)k != m->cfg->n_labels)
+        return hv_error(HV_ERR_SHAPE,
+                        "%s: the head in %s has %d classes but `labels` names %u: list one label per class, in the "
+                        "head's class order",
+                        m->cfg->id, hv_weights_source(m->weights), k, m->cfg->n_labels);
+    m->num_classes = k;
+    if ((st = hv_graph_output(p->graph, probs, "probs"))) return st;
+    if ((st = hv_graph_status(p->graph))) return st;
+    return hv_plan_create(p->graph, m->device, NULL, &p->plan);
+}
+
+hv_status cls_model_plan(cls_model *m, int32_t n, int32_t h, int32_t w, cls_plan **out) {
+    *out = NULL;
+    m->clock++;
+    for (size_t i = 0; i < m->n_plans; i++) {
+        cls_plan *p = &m->plans[i];
+        if (p->n == n && p->h == h && p->w == w) {
+            p->last_use = m->clock;
+            *out = p;
+            return HV_OK;
+        }
+    }
+    if (!m->plans) {
+        m->plans = calloc((size_t)m->cfg->max_plans, sizeof *m->plans);
+        if (!m->plans) return hv_error(HV_ERR_OUT_OF_MEMORY, "%s: out of memory for the plan cache", m->cfg->id);
+    }
+    size_t slot = m->n_plans;
+    if (slot == (size_t)m->cfg->max_plans) { /* evict the least recently used */
+        slot = 0;
+        for (size_t i = 1; i < m->n_plans; i++)
+            if (m->plans[i].last_use < m->plans[slot].last_use) slot = i;
+        plan_release(&m->plans[slot]);
+    } else {
+        m->n_plans++;
+    }
+    cls_plan *p = &m->plans[slot];
+    *p = (cls_plan){.n = n, .h = h, .w = w, .last_use = m->clock};
+    hv_status st = build(m, p);
+    if (st) {
+        plan_release(p);
+        if (slot == m->n_plans - 1) m->n_plans--;
+        else p->n = -1; /* an empty slot that never matches; reused by the next eviction */
+        return hv_error_context(st, "%s: building the network for %d frame(s) of %dx%d", m->cfg->id, n, w, h);
+    }
+    hv_log_debug("%s: built the network for %d frame(s) of %dx%d", m->cfg->id, n, w, h);
+    *out = p;
+    return HV_OK;
+}
+
+hv_status cls_model_run(cls_model *m, int32_t n, int32_t h, int32_t w, const uint32_t *packed, float *probs) {
+    cls_plan *p = NULL;
+    hv_status st = cls_model_plan(m, n, h, w, &p);
+    if (st) return st;
+    size_t words = (size_t)n * (size_t)hv_preprocess_packed_words(h, w);
+    if ((st = hv_plan_set_input(p->plan, "frames", packed, HV_F32, words))) return st;
+    if ((st = hv_plan_run(p->plan))) return hv_error_context(st, "%s: running the network", m->cfg->id);
+    return hv_plan_get_output(p->plan, "probs", probs, (size_t)n * (size_t)m->num_classes);
+}
