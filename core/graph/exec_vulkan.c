@@ -38,6 +38,10 @@ static hv_binding bind_value(const hv_plan *p, uint32_t v) {
     return b;
 }
 
+/* Bytes of host staging filled before each blocking upload: weights go up in a few large copies
+ * rather than one submission per tensor (a detector has hundreds of weights). */
+#define WEIGHT_CHUNK ((uint64_t)64 << 20)
+
 static hv_status upload_weights(hv_plan *p, uint64_t align) {
     uint64_t total = 0;
     for (uint32_t i = 0; i < p->n_values; i++) {
@@ -51,29 +55,45 @@ static hv_status upload_weights(hv_plan *p, uint64_t align) {
     if (!total) return HV_OK;
     hv_status st = hv_buffer_alloc(p->dev, HV_MEM_DEVICE, total, &p->weights);
     if (st) return hv_error_context(st, "uploading %.1f MiB of weights", total / 1048576.0);
-    void *tmp = NULL;
-    size_t tmp_cap = 0;
+    uint64_t cap = total < WEIGHT_CHUNK ? total : WEIGHT_CHUNK;
+    uint8_t *host = calloc(1, cap);
+    if (!host) return hv_error(HV_ERR_OUT_OF_MEMORY, "weights: no host staging of %.1f MiB", cap / 1048576.0);
+    uint64_t base = 0, used = 0; /* host[0..used) holds device bytes [base, base + used) */
     for (uint32_t i = 0; i < p->n_values && !st; i++) {
         hv_tensor *t = p->g->nodes[i];
         if (t->kind != HV_NODE_WEIGHT || !p->values[i].needed) continue;
+        uint64_t off = p->values[i].offset, bytes = (uint64_t)hv_desc_bytes(&t->desc);
         size_t n = (size_t)hv_desc_numel(&t->desc);
-        size_t bytes = (size_t)hv_desc_bytes(&t->desc);
-        const void *src = t->data;
-        if (t->desc.dtype == HV_F16) {
-            if (bytes > tmp_cap) {
-                free(tmp);
-                tmp = malloc(bytes);
-                tmp_cap = tmp ? bytes : 0;
-                if (!tmp) st = hv_error(HV_ERR_OUT_OF_MEMORY, "weight '%s': out of host memory", t->name);
+        if (bytes > cap) { /* a weight larger than the chunk: its own upload */
+            if (used && (st = hv_buffer_upload(p->dev, &p->weights, base, host, used))) break;
+            used = 0;
+            uint8_t *big = malloc(bytes);
+            if (!big) {
+                st = hv_error(HV_ERR_OUT_OF_MEMORY, "weight '%s': out of host memory", t->name);
+                break;
             }
-            if (st) break;
-            for (size_t k = 0; k < n; k++) ((uint16_t *)tmp)[k] = hv_f32_to_f16_sat(t->data[k]);
-            src = tmp;
+            for (size_t k = 0; k < n; k++)
+                if (t->desc.dtype == HV_F16) ((uint16_t *)big)[k] = hv_f32_to_f16_sat(t->data[k]);
+            if (t->desc.dtype != HV_F16) memcpy(big, t->data, bytes);
+            st = hv_buffer_upload(p->dev, &p->weights, off, big, bytes);
+            free(big);
+            continue;
         }
-        st = hv_buffer_upload(p->dev, &p->weights, p->values[i].offset, src, bytes);
-        if (st) hv_error_context(st, "weight '%s'", t->name);
+        if (used && off + bytes - base > cap) { /* flush what is staged */
+            if ((st = hv_buffer_upload(p->dev, &p->weights, base, host, used))) break;
+            used = 0;
+        }
+        if (!used) base = off;
+        uint8_t *dst = host + (off - base);
+        if (t->desc.dtype == HV_F16)
+            for (size_t k = 0; k < n; k++) ((uint16_t *)dst)[k] = hv_f32_to_f16_sat(t->data[k]);
+        else
+            memcpy(dst, t->data, bytes);
+        used = off + bytes - base;
     }
-    free(tmp);
+    if (!st && used) st = hv_buffer_upload(p->dev, &p->weights, base, host, used);
+    free(host);
+    if (st) hv_error_context(st, "uploading %.1f MiB of weights", total / 1048576.0);
     return st;
 }
 
