@@ -10,7 +10,8 @@ static hv_status build_steps(hv_plan *p) {
     /* Needed: everything an output depends on. Ids are topological, so one backward sweep works. */
     for (uint32_t i = g->count; i-- > 0;) {
         hv_tensor *t = g->nodes[i];
-        if (t->output_name) p->values[i].needed = 1;
+        /* Inputs always stay settable by name, even when no output reads them. */
+        if (t->output_name || t->kind == HV_NODE_INPUT) p->values[i].needed = 1;
         if (p->values[i].needed && t->kind == HV_NODE_OP)
             for (uint32_t k = 0; k < t->n_src; k++) p->values[t->src[k]->id].needed = 1;
     }

@@ -182,6 +182,36 @@ START_TEST(deep_residual_net_aliased_on_device) {
 }
 END_TEST
 
+START_TEST(edge_outputs_input_and_weight) {
+    /* An output that is the input itself, one that is a weight, and an input nothing reads. */
+    hv_graph *g;
+    hv_graph_create(&g);
+    hv_tensor_desc d = hv_desc_make(HV_F16, HV_LAYOUT_ANY, 1, (int64_t[]){5});
+    hv_tensor *x = hv_graph_input(g, "x", &d);
+    hv_graph_input(g, "unused", &d);
+    hv_tensor *w = weight(g, HV_F16, "w", 1, 5, 0);
+    hv_graph_output(g, x, "x_out");
+    hv_graph_output(g, w, "w_out");
+    hv_graph_output(g, hv_add(g, x, w, "sum"), "sum");
+    hv_plan *p;
+    ck_assert_msg(hv_plan_create(g, device(), NULL, &p) == HV_OK, "%s", hv_last_error());
+    float xv[5] = {1, 2, 3, 4, 1e5f}, a[5], b[5], c[5];
+    ck_assert_int_eq(hv_plan_set_input(p, "x", xv, HV_F32, 5), HV_OK);
+    ck_assert_int_eq(hv_plan_set_input(p, "unused", xv, HV_F32, 5), HV_OK);
+    ck_assert_msg(hv_plan_run(p) == HV_OK, "%s", hv_last_error());
+    hv_plan_get_output(p, "x_out", a, 5);
+    hv_plan_get_output(p, "w_out", b, 5);
+    hv_plan_get_output(p, "sum", c, 5);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_float_eq(a[i], xv[i]);
+        ck_assert_float_eq(c[i], hv_f16_round(a[i] + b[i]));
+    }
+    ck_assert_float_eq(a[4], 65504.0f); /* f16 input saturates */
+    hv_plan_free(p);
+    hv_graph_free(g);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("graph_vulkan");
     TCase *tc = tcase_create("graph_vulkan");
@@ -190,6 +220,7 @@ int main(void) {
     tcase_add_test(tc, vulkan_matches_cpu_f16);
     tcase_add_test(tc, profile_table_by_op);
     tcase_add_test(tc, deep_residual_net_aliased_on_device);
+    tcase_add_test(tc, edge_outputs_input_and_weight);
     suite_add_tcase(s, tc);
     return hvtest_run(s);
 }
