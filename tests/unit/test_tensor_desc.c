@@ -37,12 +37,32 @@ START_TEST(half_rounding_and_overflow) {
 }
 END_TEST
 
+START_TEST(half_saturating_store_rule) {
+    /* hemovk's f16 store rule: finite overflow and ±Inf clamp to ±65504, NaN stays NaN, the rest is
+     * the ordinary round-to-nearest-even conversion. */
+    ck_assert_uint_eq(hv_f32_to_f16_sat(65504.0f), 0x7BFF);
+    ck_assert_uint_eq(hv_f32_to_f16_sat(65519.0f), 0x7BFF); /* would round to 65504 anyway */
+    ck_assert_uint_eq(hv_f32_to_f16_sat(65520.0f), 0x7BFF); /* would round to Inf: clamped */
+    ck_assert_uint_eq(hv_f32_to_f16_sat(1e30f), 0x7BFF);
+    ck_assert_uint_eq(hv_f32_to_f16_sat(-1e30f), 0xFBFF);
+    ck_assert_uint_eq(hv_f32_to_f16_sat(INFINITY), 0x7BFF);
+    ck_assert_uint_eq(hv_f32_to_f16_sat(-INFINITY), 0xFBFF);
+    ck_assert(isnan(hv_f16_to_f32(hv_f32_to_f16_sat(NAN))));
+    for (uint32_t h = 0; h < 0x7C00; h += 7) { /* every finite half below Inf converts the same way */
+        float f = hv_f16_to_f32((uint16_t)h);
+        ck_assert_uint_eq(hv_f32_to_f16_sat(f), h);
+        ck_assert(hv_f16_round(f) == f);
+    }
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("tensor_desc");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, desc_helpers);
     tcase_add_test(tc, half_round_trip_exhaustive);
     tcase_add_test(tc, half_rounding_and_overflow);
+    tcase_add_test(tc, half_saturating_store_rule);
     suite_add_tcase(s, tc);
     return hvtest_run(s);
 }
