@@ -136,6 +136,7 @@ static hv_status record(hv_plan *p) {
                 need_barrier = 1;
         if (need_barrier) {
             hv_cmd_barrier(p->cmd);
+            p->barriers++;
             hz.n_read = hz.n_written = 0;
         }
         for (uint32_t k = 0; k < ps->n_src; k++)

@@ -175,6 +175,7 @@ uint64_t hv_plan_weight_bytes(const hv_plan *p) { return p ? p->weight_bytes : 0
 uint32_t hv_plan_node_count(const hv_plan *p) { return p ? p->n_steps : 0; }
 uint32_t hv_plan_fused_count(const hv_plan *p) { return p ? p->fused : 0; }
 uint32_t hv_plan_level_count(const hv_plan *p) { return p ? p->n_levels : 0; }
+uint32_t hv_plan_barrier_count(const hv_plan *p) { return p ? p->barriers : 0; }
 const char *hv_plan_node_op(const hv_plan *p, uint32_t i) { return p && i < p->n_steps ? p->steps[i].op->name : NULL; }
 
 uint32_t hv_plan_profile(const hv_plan *p, hv_op_time *out, uint32_t cap) {

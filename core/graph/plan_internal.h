@@ -49,6 +49,7 @@ struct hv_plan {
     hv_buffer *out_stage;          /* per output (index in outputs[]) */
     hv_cmd *cmd;
     uint32_t dispatches;
+    uint32_t barriers;             /* recorded between op steps (not counting the copy-in/out ones) */
     hv_op_time *prof;
     uint32_t n_prof;
 };

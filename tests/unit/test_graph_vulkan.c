@@ -175,6 +175,9 @@ START_TEST(deep_residual_net_aliased_on_device) {
             (unsigned long long)hv_plan_peak_bytes(vk), (unsigned long long)hv_plan_sum_intermediate_bytes(vk),
             hv_plan_level_count(vk));
     ck_assert_double_le(e, 1e-9);
+    /* One barrier per level boundary at most: the sigmoid side branch shares level 1 with b0.fc1. */
+    ck_assert_uint_le(hv_plan_barrier_count(vk), hv_plan_level_count(vk) - 1);
+    ck_assert_uint_lt(hv_plan_barrier_count(vk), hv_plan_node_count(vk) - 1);
     ck_assert_uint_lt(hv_plan_peak_bytes(vk) * 3, hv_plan_sum_intermediate_bytes(vk));
     hv_plan_free(cpu);
     hv_plan_free(vk);

@@ -138,6 +138,11 @@ uint32_t hv_plan_fused_count(const hv_plan *p);
 /** Number of dependency levels (= barriers between op levels) in the recording. */
 uint32_t hv_plan_level_count(const hv_plan *p);
 
+/** Barriers the Vulkan recording places between op steps (0 for the CPU backend). A barrier is
+ *  placed only before a step that reads or overwrites memory written or read since the last one, so
+ *  this is at most hv_plan_level_count() − 1 (the copy-in and copy-out barriers are not counted). */
+uint32_t hv_plan_barrier_count(const hv_plan *p);
+
 /** Name of the op at execution position i (< hv_plan_node_count), e.g. "linear"; NULL past the end. */
 const char *hv_plan_node_op(const hv_plan *p, uint32_t i);
 
