@@ -113,6 +113,24 @@ START_TEST(f16_weights_inputs_round_and_saturate) {
     ck_assert_float_eq(y[2], hv_f16_round(0.1f));
     hv_plan_free(p);
     hv_graph_free(g);
+
+    /* f16 host data: an f32 weight made from halves, and an input set from halves. */
+    hv_graph_create(&g);
+    hv_tensor_desc d32 = hv_desc_make(HV_F32, HV_LAYOUT_ANY, 1, (int64_t[]){3});
+    uint16_t wh[3] = {hv_f32_to_f16(1.5f), hv_f32_to_f16(-2.0f), hv_f32_to_f16(0.25f)};
+    w = hv_graph_weight(g, "w16", &d32, wh, HV_F16);
+    x = hv_graph_input(g, "x", &d32);
+    hv_graph_output(g, hv_mul(g, x, w, "prod"), "y");
+    ck_assert_int_eq(hv_plan_create(g, NULL, NULL, &p), HV_OK);
+    uint16_t xh[3] = {hv_f32_to_f16(2.0f), hv_f32_to_f16(3.0f), hv_f32_to_f16(-4.0f)};
+    ck_assert_int_eq(hv_plan_set_input(p, "x", xh, HV_F16, 3), HV_OK);
+    ck_assert_int_eq(hv_plan_run(p), HV_OK);
+    hv_plan_get_output(p, "y", y, 3);
+    ck_assert_float_eq(y[0], 3.0f);
+    ck_assert_float_eq(y[1], -6.0f);
+    ck_assert_float_eq(y[2], -1.0f);
+    hv_plan_free(p);
+    hv_graph_free(g);
 }
 END_TEST
 
