@@ -3,8 +3,8 @@
  * A plugin (or a model builder) describes a network for a fixed input shape and batch size:
  *
  *     hv_graph *g; hv_graph_create(&g);
- *     hv_tensor_desc xd = hv_desc_make(HV_F16, HV_LAYOUT_NCHW, 4, (int64_t[]){8, 3, 224, 224});
- *     hv_tensor *x = hv_graph_input(g, "image", &xd);
+ *     hv_tensor_desc xd = hv_desc_make(HV_F16, HV_LAYOUT_ANY, 2, (int64_t[]){8, 768});  // N = 8
+ *     hv_tensor *x = hv_graph_input(g, "features", &xd);
  *     hv_tensor_desc wd = hv_desc_make(HV_F16, HV_LAYOUT_ANY, 2, (int64_t[]){1000, 768});
  *     hv_tensor *w = hv_graph_weight(g, "head.weight", &wd, w_f32, HV_F32);   // copied, rounded to f16
  *     hv_tensor *y = hv_linear(g, x, w, NULL, HV_ACT_NONE, "head");          // ops_basic.h
@@ -12,9 +12,10 @@
  *     if (hv_graph_status(g)) ...                  // the first error, with op name and shapes
  *
  *     hv_plan *p; hv_plan_create(g, dev, NULL, &p);          // dev NULL: CPU reference backend
- *     hv_plan_set_input(p, "image", pixels, HV_F32, n);       // per batch
+ *     hv_plan_set_input(p, "features", feats, HV_F32, 8 * 768); // per batch
  *     hv_plan_run(p);
- *     hv_plan_get_output(p, "logits", out, n_out);
+ *     hv_plan_get_output(p, "logits", out, 8 * 1000);        // as f32
+ *     hv_plan_free(p); hv_graph_free(g);
  *
  * Builder calls never need individual checks: on error they return NULL and the graph keeps the FIRST
  * error message; any later call given a NULL input returns NULL too (ggml-style). hv_graph_status()
@@ -28,8 +29,13 @@
  * oracle for tests.
  *
  * Precision: each tensor has a storage dtype (f32 or f16); arithmetic is always f32 in shaders. f16
- * stores saturate at ±65504 (never a silent Inf; NaN stays NaN). The CPU backend keeps every value in
- * f32 (weights declared f16 are rounded to f16 first, so both backends see the same weights). */
+ * stores saturate at ±65504 (never a silent Inf; NaN stays NaN). The CPU backend computes in double/f32
+ * and rounds every f16 tensor (weights, inputs, op outputs) through the same saturating f16 store, so
+ * it emulates the device's storage and serves as the model-level oracle.
+ *
+ * Ownership: the graph owns its nodes and a host copy of every weight; a plan borrows the graph (free
+ * plans first) and owns its device memory and recording. Nothing here is thread-safe: one thread per
+ * graph / plan at a time. */
 #ifndef HEMOVK_GRAPH_H
 #define HEMOVK_GRAPH_H
 
