@@ -35,8 +35,8 @@ struct hv_graph {
 hv_tensor *hv_graph_add_op(hv_graph *g, const hv_op_def *op, const void *params, hv_tensor *const *src,
                            uint32_t n_src, const char *name);
 
-/** The graph a node belongs to is implicit in builders; this helper returns the non-NULL one of a set
- *  of optional sources, for builders that take nullable inputs. */
+/** Copy the non-NULL entries of `maybe[0..n)` to `dst` in order and return how many there were: for
+ *  builders with optional inputs (bias, residual) that become trailing sources. */
 uint32_t hv_graph_pack_sources(hv_tensor **dst, hv_tensor *const *maybe, uint32_t n);
 
 #endif
