@@ -6,7 +6,10 @@ and the expected outputs of every feature level (and logits), from the plain-PyT
     /usr/bin/python3 tools/ref/gen_backbone.py convnext --depths 1,1,2,1 --dims 16,32,48,64 --out DIR
     /usr/bin/python3 tools/ref/gen_backbone.py internimage --arch xl --out DIR
 
-Writes DIR/weights.safetensors and DIR/io.safetensors (input, feat.<i>, logits where there is a head).
+Writes DIR/weights.safetensors and DIR/io.safetensors (input, feat.<i>, logits where there is a head,
+and probs = softmax(logits)).
+With --image PNG the input is that frame as raw RGB 0-255 floats, 1x3xHxW at its native size (MODEL_SPEC
+§1.1, the paper's classifier input), instead of random values; --size and --batch are then ignored.
 With --torchvision (efficientnet/convnext) the reference is torchvision's model instead, saved as
 DIR/torchvision.pth so tests also exercise tools/convert_checkpoint.py's rename tables.
 Weights are random but not trivial: BatchNorm statistics, LayerNorm affines and layer scales are
@@ -67,6 +70,7 @@ def main():
     ap.add_argument("--size", default="64,64", help="input H,W")
     ap.add_argument("--input-scale", type=float, default=1.0, help="input uniform in [0, scale)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--image", help="PNG/JPEG frame to use as the input (raw RGB 0-255, native size)")
     a = ap.parse_args()
 
     torch.manual_seed(a.seed)
@@ -74,6 +78,11 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     h, w = ints(a.size)
     x = torch.rand(a.batch, 3, h, w, generator=gen) * a.input_scale
+    if a.image:
+        import numpy as np
+        from PIL import Image
+        rgb = np.asarray(Image.open(a.image).convert("RGB"), dtype=np.float32)  # HWC uint8 values, RGB order
+        x = torch.from_numpy(rgb.copy()).permute(2, 0, 1).unsqueeze(0).contiguous()
     io = {"input": x}
     meta = {"model": a.model}
 
@@ -152,6 +161,8 @@ def main():
                 io[f"feat.{i}"] = f
             st_io.save(os.path.join(a.out, "weights.safetensors"), m.state_dict())
             meta.update(channels=ch, depths=depths, groups=groups, offset_scale=osc, post_norm=post)
+    if "logits" in io:
+        io["probs"] = torch.softmax(io["logits"], dim=1)
     st_io.save(os.path.join(a.out, "io.safetensors"), io, meta)
     print(f"wrote {a.out}: " + ", ".join(f"{k}{list(v.shape)}" for k, v in io.items()))
 
