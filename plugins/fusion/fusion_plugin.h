@@ -1,0 +1,48 @@
+/* The "fusion" plugin (hemovk-fusion.so): the second half of the paper's pipeline after the segmenters —
+ * the box ensemble (ensemble), class-activation maps (cam), and the writers of COCO results JSON
+ * (writer.coco) and of heat-map overlays (writer.cam). Each component file exports its vtable and
+ * parameter schema here; fusion_plugin.c lists them in the descriptor. */
+#ifndef HEMOVK_FUSION_PLUGIN_H
+#define HEMOVK_FUSION_PLUGIN_H
+
+#include "hemovk/frame.h"
+#include "hemovk/plugin.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+extern const hv_stage_vtable fu_ensemble_vtable;
+extern const char fu_ensemble_schema[];
+extern const hv_stage_vtable fu_cam_vtable;
+extern const char fu_cam_schema[];
+extern const hv_stage_vtable fu_coco_vtable;
+extern const char fu_coco_schema[];
+extern const hv_stage_vtable fu_camwriter_vtable;
+extern const char fu_camwriter_schema[];
+
+/* ---- helpers shared by the components (fusion_util.c) --------------------------------------------- */
+
+/* The file or folder a writer writes: the output's resolved `path` when the pipeline gave one, else
+ * `default_name` inside the run's output folder. *out is malloc'ed. HV_ERR_INVALID_ARGUMENT outside a run. */
+hv_status fu_output_path(const hv_create_info *info, const char *component, const char *default_name, char **out);
+
+/* mkdir -p `dir`, and mkdir -p of the folder above `path`. */
+hv_status fu_mkdirs(const char *dir);
+hv_status fu_mkdirs_for(const char *path);
+
+/* A file name stem from a frame's path: its base name without the extension, characters other than
+ * letters, digits, space and ".-_()+" replaced by '_' ("img- (12).png" → "img- (12)"); "frame" when empty. */
+void fu_frame_stem(const hv_frame *f, char *buf, size_t size);
+
+/* `rel` resolved against the folder of the YAML file `yaml_file` when it is relative (NULL yaml_file:
+ * as given). *out malloc'ed. */
+hv_status fu_resolve_path(const char *yaml_file, const char *rel, char **out);
+
+/* A frame-size mask as a row-major 0/1 bitmap (BITMAP copied, RLE decoded). NULL for HV_MASK_NONE, a
+ * mask whose size is not w×h, or runs that do not sum to w·h. The caller frees it. */
+uint8_t *fu_mask_bitmap(const hv_mask *m, uint32_t w, uint32_t h);
+
+/* A deep copy of a mask (both formats). HV_MASK_NONE copies as none. */
+hv_status fu_mask_copy(const hv_mask *src, hv_mask *dst);
+
+#endif

@@ -1,0 +1,132 @@
+/* Helpers shared by the fusion components: where writers write, folders, file stems, masks. */
+#include "fusion_plugin.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+hv_status fu_output_path(const hv_create_info *info, const char *component, const char *default_name, char **out) {
+    *out = NULL;
+    const char *given = HV_CREATE_INFO_HAS(info, output_path) ? info->output_path : NULL;
+    const char *dir = HV_CREATE_INFO_HAS(info, output_dir) ? info->output_dir : NULL;
+    if (given && *given) {
+        *out = strdup(given);
+    } else if (dir && *dir) {
+        size_t n = strlen(dir) + strlen(default_name) + 2;
+        if ((*out = malloc(n))) snprintf(*out, n, "%s/%s", dir, default_name);
+    } else {
+        return hv_error(HV_ERR_INVALID_ARGUMENT,
+                        "%s '%s': no output folder: a writer runs inside `hemovk run ... --output DIR`", component,
+                        info->instance_id);
+    }
+    return *out ? HV_OK : hv_error(HV_ERR_OUT_OF_MEMORY, "%s: out of memory", component);
+}
+
+hv_status fu_mkdirs(const char *dir) {
+    char tmp[4096];
+    int n = snprintf(tmp, sizeof tmp, "%s", dir);
+    if (n <= 0 || (size_t)n >= sizeof tmp) return hv_error(HV_ERR_INVALID_ARGUMENT, "folder name too long: %s", dir);
+    for (char *s = tmp + 1; *s; s++) {
+        if (*s != '/') continue;
+        *s = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return hv_error(HV_ERR_IO, "cannot create folder %s: %s", tmp, strerror(errno));
+        *s = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return hv_error(HV_ERR_IO, "cannot create folder %s: %s", tmp, strerror(errno));
+    return HV_OK;
+}
+
+hv_status fu_mkdirs_for(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return HV_OK;
+    char dir[4096];
+    size_t n = (size_t)(slash - path);
+    if (n >= sizeof dir) return hv_error(HV_ERR_INVALID_ARGUMENT, "path too long: %s", path);
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    return fu_mkdirs(dir);
+}
+
+void fu_frame_stem(const hv_frame *f, char *buf, size_t size) {
+    const char *base = f->path ? strrchr(f->path, '/') : NULL;
+    base = base ? base + 1 : (f->path ? f->path : "");
+    size_t n = 0;
+    for (; base[n] && n + 1 < size; n++) {
+        unsigned char c = (unsigned char)base[n];
+        buf[n] = (isalnum(c) || strchr(" .-_()+", c)) ? (char)c : '_';
+    }
+    buf[n] = '\0';
+    char *dot = strrchr(buf, '.');
+    if (dot && dot != buf) *dot = '\0';
+    if (!buf[0] || !strcmp(buf, ".") || !strcmp(buf, "..")) snprintf(buf, size, "frame");
+}
+
+hv_status fu_resolve_path(const char *yaml_file, const char *rel, char **out) {
+    const char *slash = (yaml_file && rel[0] != '/') ? strrchr(yaml_file, '/') : NULL;
+    size_t dn = slash ? (size_t)(slash - yaml_file) : 0;
+    size_t n = dn + strlen(rel) + 2;
+    if (!(*out = malloc(n))) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory");
+    if (slash)
+        snprintf(*out, n, "%.*s/%s", (int)dn, yaml_file, rel);
+    else
+        snprintf(*out, n, "%s", rel);
+    return HV_OK;
+}
+
+uint8_t *fu_mask_bitmap(const hv_mask *m, uint32_t w, uint32_t h) {
+    size_t total = (size_t)w * h;
+    if (!total || m->width != w || m->height != h) return NULL;
+    if (m->format == HV_MASK_BITMAP && m->bitmap) {
+        uint8_t *b = malloc(total);
+        if (b)
+            for (size_t i = 0; i < total; i++) b[i] = m->bitmap[i] ? 1 : 0;
+        return b;
+    }
+    if (m->format != HV_MASK_RLE || !m->rle) return NULL;
+    uint8_t *b = calloc(total, 1);
+    if (!b) return NULL;
+    size_t pos = 0; /* column-major position */
+    for (size_t r = 0; r < m->n_rle; r++) {
+        size_t run = m->rle[r];
+        if (run > total - pos) {
+            free(b);
+            return NULL;
+        }
+        if (r & 1)
+            for (size_t k = 0; k < run; k++) {
+                size_t p = pos + k;
+                b[(p % h) * w + p / h] = 1;
+            }
+        pos += run;
+    }
+    if (pos != total) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+hv_status fu_mask_copy(const hv_mask *src, hv_mask *dst) {
+    memset(dst, 0, sizeof *dst);
+    if (src->format == HV_MASK_BITMAP && src->bitmap) {
+        size_t total = (size_t)src->width * src->height;
+        if (!(dst->bitmap = malloc(total ? total : 1))) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory copying a mask");
+        memcpy(dst->bitmap, src->bitmap, total);
+    } else if (src->format == HV_MASK_RLE && src->rle) {
+        if (!(dst->rle = malloc((src->n_rle ? src->n_rle : 1) * sizeof *dst->rle)))
+            return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory copying a mask");
+        memcpy(dst->rle, src->rle, src->n_rle * sizeof *dst->rle);
+        dst->n_rle = src->n_rle;
+    } else {
+        return HV_OK;
+    }
+    dst->format = src->format;
+    dst->width = src->width;
+    dst->height = src->height;
+    return HV_OK;
+}
