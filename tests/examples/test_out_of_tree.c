@@ -190,7 +190,6 @@ START_TEST(installed_hemovk_runs_the_example_pipeline) {
     for (int i = 0; i < N; i++) fprintf(f, "%s\n", e[i].image);
     fclose(f);
 
-    SH_OK("HEMOVK_PLUGIN_PATH='%s' '%s/bin/hemovk' validate '%s/pipeline.yaml'", g_build, g_prefix, EXAMPLE);
     int rc = sh("HEMOVK_PLUGIN_PATH='%s' '%s/bin/hemovk' run '%s/pipeline.yaml' --input '%s' --output '%s'", g_build,
                 g_prefix, EXAMPLE, list, out_dir);
     if (rc != 0 && strstr(last_log(), "not implemented")) {
@@ -200,6 +199,16 @@ START_TEST(installed_hemovk_runs_the_example_pipeline) {
     }
     ck_assert_msg(rc == 0, "hemovk run failed (exit %d):\n%s", rc, last_log());
     ck_assert_msg(!strstr(last_log(), "VUID"), "validation messages during the run:\n%s", last_log());
+    SH_OK("HEMOVK_PLUGIN_PATH='%s' '%s/bin/hemovk' validate '%s/pipeline.yaml'", g_build, g_prefix, EXAMPLE);
+    /* the host checks the plugin's params against the plugin's own schema, pointing into the YAML */
+    char bad[2100];
+    snprintf(bad, sizeof bad, "%s/bad-calibration.yaml", g_tmp);
+    SH_OK("sed 's/mm_per_pixel: 0.1 /mm_per_pixel: -1 /' '%s/pipeline.yaml' > '%s' && grep -c 'mm_per_pixel: -1' '%s'",
+          EXAMPLE, bad, bad);
+    rc = sh("HEMOVK_PLUGIN_PATH='%s' '%s/bin/hemovk' run '%s' --input '%s' --output '%s/run-bad'", g_build, g_prefix,
+            bad, list, g_tmp);
+    ck_assert_int_ne(rc, 0);
+    ck_assert_msg(strstr(last_log(), "'stages[1].params.mm_per_pixel': expected a number > 0, got -1"), "%s", last_log());
     char summary_path[2100];
     snprintf(summary_path, sizeof summary_path, "%s/summary.json", out_dir);
     char *summary_text = slurp(summary_path);
