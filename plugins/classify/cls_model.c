@@ -40,10 +40,12 @@ static hv_status resolve(const hv_create_info *info, hv_component_kind kind, con
         st = hv_schema_load_string(ref->desc->param_schema, strlen(ref->desc->param_schema), name, &schema);
         if (!st) st = hv_schema_validate(schema, *params, NULL);
         hv_config_free(schema);
-        if (st) return hv_error_context(st, "%s '%s': params of %s '%s'", info->instance_id, what, what, name);
+        if (st) return hv_error_context(st, "%s: params of %s '%s'", info->instance_id, what, name);
     }
     return HV_OK;
 }
+
+static hv_status probe(cls_model *m);
 
 static hv_status load_weights(cls_model *m, const hv_create_info *info) {
     const hv_config_node *spec = hv_config_get(info->params, "weights");
@@ -102,6 +104,7 @@ hv_status cls_model_init(cls_model *m, const hv_create_info *info, const cls_con
     if (ref.desc->vtable_size >= offsetof(hv_backbone_vtable, cls_head) + sizeof m->bb->cls_head && m->bb->cls_head &&
         (st = m->bb->cls_head(&m->bb_info, m->weights, &m->head, m->head_names, sizeof m->head_names)))
         return st;
+    if ((st = probe(m))) return st;
     hv_log_info("%s: %s backbone, weights %s, %s input, %s", cfg->id, m->bb_name, hv_weights_source(m->weights),
                 cfg->norm == HV_INPUT_RAW_RGB ? "raw RGB 0-255" : "ImageNet mean/std", cfg->dtype == HV_F16 ? "f16" : "f32");
     return HV_OK;
@@ -142,7 +145,7 @@ static hv_status add_random_head(cls_model *m, int32_t channels) {
     return st;
 }
 
-static hv_status build(cls_model *m, cls_plan *p) {
+static hv_status build_graph(cls_model *m, cls_plan *p) {
     hv_status st = hv_graph_create(&p->graph);
     if (st) return st;
     hv_model_input_params ip = {.batch = p->n, .height = p->h, .width = p->w, .norm = m->cfg->norm, .dtype = m->cfg->dtype};
@@ -163,8 +166,24 @@ static hv_status build(cls_model *m, cls_plan *p) {
                         m->cfg->id, hv_weights_source(m->weights), k, m->cfg->n_labels);
     m->num_classes = k;
     if ((st = hv_graph_output(p->graph, probs, "probs"))) return st;
-    if ((st = hv_graph_status(p->graph))) return st;
-    return hv_plan_create(p->graph, m->device, NULL, &p->plan);
+    return hv_graph_status(p->graph);
+}
+
+static hv_status build(cls_model *m, cls_plan *p) {
+    hv_status st = build_graph(m, p);
+    if (!st) st = hv_plan_create(p->graph, m->device, NULL, &p->plan);
+    return st;
+}
+
+/* Build the graph once for a small input (no plan, nothing on the device), so that a missing tensor,
+ * a wrong backbone param or labels that do not match the head fail when the pipeline loads, not at the
+ * first batch. */
+static hv_status probe(cls_model *m) {
+    cls_plan p = {.n = 1, .h = 64, .w = 64};
+    if (m->cfg->resize != CLS_RESIZE_NATIVE) p.h = m->cfg->size_h, p.w = m->cfg->size_w;
+    hv_status st = build_graph(m, &p);
+    plan_release(&p);
+    return st;
 }
 
 hv_status cls_model_plan(cls_model *m, int32_t n, int32_t h, int32_t w, cls_plan **out) {
