@@ -443,7 +443,7 @@ static hv_status coco_flush(void *instance) {
     coco_writer *w = instance;
     qsort(w->frames, w->n_frames, sizeof *w->frames, by_id);
     cJSON *images = w->gt_path ? NULL : cJSON_CreateArray();
-    size_t skipped = 0;
+    size_t skipped = 0, written = 0;
     hv_status st = HV_OK;
     for (size_t i = 0; i < w->n_frames && !st; i++) {
         const coco_frame *r = &w->frames[i];
@@ -458,6 +458,7 @@ static hv_status coco_flush(void *instance) {
             continue;
         }
         if (st) break;
+        written++;
         if (images) {
             cJSON *im = cJSON_CreateObject();
             const char *base = strrchr(r->path, '/');
@@ -509,7 +510,7 @@ static hv_status coco_flush(void *instance) {
     w->partial = NULL;
     unlink(w->partial_path);
     hv_log_info("writer.coco '%s': %zu bbox and %zu segm result(s) of %zu frame(s) written to %s.{bbox,segm}.json%s", w->id,
-                hv_coco_writer_count(w->coco, false), hv_coco_writer_count(w->coco, true), w->n_frames - skipped, w->prefix,
+                hv_coco_writer_count(w->coco, false), hv_coco_writer_count(w->coco, true), written, w->prefix,
                 skipped ? " (frames missing from the ground truth skipped)" : "");
     return HV_OK;
 }
