@@ -26,7 +26,7 @@ static hv_registry *g_reg;
 static hv_device *g_dev;
 
 /* Registry with the build tree's plugins and (when `with_device`) the default Vulkan device. */
-static void cls_setup_registry(int with_device) {
+static inline void cls_setup_registry(int with_device) {
     ck_assert_int_eq(hv_registry_create(&g_reg), HV_OK);
     ck_assert_int_eq(hv_registry_load_dir(g_reg, HEMOVK_BINARY_DIR "/plugins"), HV_OK);
     ck_assert_ptr_nonnull(hv_registry_find(g_reg, HV_COMPONENT_STAGE, "classifier"));
@@ -39,7 +39,7 @@ static void cls_setup_registry(int with_device) {
     }
 }
 
-static void cls_teardown_registry(void) {
+static inline void cls_teardown_registry(void) {
     hv_registry_free(g_reg);
     g_reg = NULL;
     hv_device_close(g_dev);
@@ -48,7 +48,7 @@ static void cls_teardown_registry(void) {
 }
 
 /* Decode `path` into a new frame. */
-static void cls_load_frame(hv_frame *f, uint64_t id, const char *path) {
+static inline void cls_load_frame(hv_frame *f, uint64_t id, const char *path) {
     ck_assert_int_eq(hv_frame_init(f, id, path), HV_OK);
     hv_image img = {0};
     hv_status st = hv_image_load(path, &img);
@@ -57,14 +57,14 @@ static void cls_load_frame(hv_frame *f, uint64_t id, const char *path) {
 }
 
 /* Create a classifier stage from YAML params; returns the status (the stage in *out on success). */
-static hv_status cls_try_stage(const char *yaml, const char *file, hv_config_node **params, hv_stage **out) {
+static inline hv_status cls_try_stage(const char *yaml, const char *file, hv_config_node **params, hv_stage **out) {
     *out = NULL;
     hv_status st = hv_config_load_string(yaml, strlen(yaml), file, params);
     ck_assert_msg(st == HV_OK, "%s", hv_last_error());
     return hv_stage_create(g_reg, HV_COMPONENT_STAGE, "classifier", "classify", *params, out);
 }
 
-static hv_stage *cls_stage(const char *yaml, hv_config_node **params) {
+static inline hv_stage *cls_stage(const char *yaml, hv_config_node **params) {
     hv_stage *s = NULL;
     hv_status st = cls_try_stage(yaml, "classify.yaml", params, &s);
     ck_assert_msg(st == HV_OK, "%s", hv_last_error());
@@ -72,14 +72,14 @@ static hv_stage *cls_stage(const char *yaml, hv_config_node **params) {
 }
 
 /* Run tools/ref/gen_backbone.py with `args` (the reference models; Debian's python3 with torch). */
-static void cls_gen(const char *args) {
+static inline void cls_gen(const char *args) {
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s %s/tools/ref/gen_backbone.py %s > /dev/null", HEMOVK_PYTHON, HEMOVK_SOURCE_DIR, args);
     ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
 }
 
 /* A tensor of a safetensors file as f32 (malloc'ed); *n gets its element count. */
-static float *cls_read_tensor(const char *path, const char *name, size_t *n) {
+static inline float *cls_read_tensor(const char *path, const char *name, size_t *n) {
     hv_weights *w = NULL;
     ck_assert_msg(hv_weights_open(path, &w) == HV_OK, "%s", hv_last_error());
     hv_weight_info info;

@@ -126,6 +126,48 @@ START_TEST(threshold_and_positive_class) {
 }
 END_TEST
 
+/* Frames of mixed sizes in one batch (native resize): grouped by shape, one plan each, and every frame
+ * gets what it gets when classified alone. */
+START_TEST(mixed_sizes_grouped) {
+    static const int sizes[5][2] = {{64, 64}, {48, 80}, {64, 64}, {48, 80}, {64, 64}}; /* h, w */
+    const char *yaml = "backbone: {component: efficientnet, params: {arch: b0, width: 0.25, depth: 0.34}}\n"
+                       "weights: {random: {seed: 5}}\npreprocess: imagenet\nbatch: 2\n";
+    hv_config_node *params = NULL;
+    hv_stage *s = cls_stage(yaml, &params);
+    hv_frame f[5], *ptr[5];
+    for (int i = 0; i < 5; i++) { /* crops of a real frame at different places */
+        hv_frame full;
+        cls_load_frame(&full, 0, g_frame);
+        int h = sizes[i][0], w = sizes[i][1], x0 = 20 + 17 * i, y0 = 30 + 11 * i;
+        uint8_t *px = malloc((size_t)(h * w * 3));
+        for (int y = 0; y < h; y++) memcpy(px + y * w * 3, full.rgb + ((y0 + y) * full.width + x0) * 3, (size_t)w * 3);
+        hv_frame_clear(&full);
+        ck_assert_int_eq(hv_frame_init(&f[i], (uint64_t)i, NULL), HV_OK);
+        hv_frame_set_pixels(&f[i], w, h, px);
+        ptr[i] = &f[i];
+    }
+    ck_assert_int_eq(hv_stage_process(s, ptr, 5), HV_OK);
+    for (int i = 0; i < 5; i++) {
+        ck_assert(f[i].cls.valid);
+        hv_frame one;
+        ck_assert_int_eq(hv_frame_init(&one, 9, NULL), HV_OK);
+        uint8_t *px = malloc((size_t)(f[i].width * f[i].height * 3));
+        memcpy(px, f[i].rgb, (size_t)(f[i].width * f[i].height * 3));
+        hv_frame_set_pixels(&one, f[i].width, f[i].height, px);
+        hv_frame *p1 = &one;
+        ck_assert_int_eq(hv_stage_process(s, &p1, 1), HV_OK);
+        ck_assert_msg(fabsf(one.cls.probs[0] - f[i].cls.probs[0]) <= 1e-5f, "frame %d: batched %g alone %g", i,
+                      f[i].cls.probs[0], one.cls.probs[0]);
+        hv_frame_clear(&one);
+    }
+    /* crops of different content give different outputs */
+    ck_assert(f[0].cls.probs[0] != f[2].cls.probs[0]);
+    for (int i = 0; i < 5; i++) hv_frame_clear(&f[i]);
+    hv_stage_destroy(s);
+    hv_config_free(params);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("classify.parity");
     TCase *tc = tcase_create("parity");
@@ -135,6 +177,7 @@ int main(void) {
     tcase_add_test(tc, efficientnet_f16_matches_pytorch);
     tcase_add_test(tc, convnext_f32_matches_pytorch);
     tcase_add_test(tc, threshold_and_positive_class);
+    tcase_add_test(tc, mixed_sizes_grouped);
     suite_add_tcase(s, tc);
     return hvtest_run(s);
 }
