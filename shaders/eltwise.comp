@@ -6,16 +6,29 @@
 // Grid from opsconv_grid1d (2-D grid of 1-D workgroups), index by linear_invocation().
 //@variant f32
 //@variant f16 -DHV_F16=1
+//@variant f32_to_f16 -DHV_F16=1 -DIN_F32=1
+//@variant f16_to_f32 -DIN_F16=1
+// The *_to_* variants (unary mode only) read one storage type and store the other: hv_cast.
 #extension GL_GOOGLE_include_directive : require
+#ifdef IN_F16
+#extension GL_EXT_shader_16bit_storage : require
+#endif
 #include "opsconv_common.glsl"
+#if defined(IN_F32)
+#define IN_T float
+#elif defined(IN_F16)
+#define IN_T float16_t
+#else
+#define IN_T STORE_T
+#endif
 layout(local_size_x = 256) in;
 
 layout(constant_id = 0) const bool BINARY = true;
 layout(constant_id = 1) const int OP = 0;
 layout(constant_id = 2) const int ACT = 0;
 
-layout(std430, binding = 0) readonly buffer BufA { STORE_T a_data[]; };
-layout(std430, binding = 1) readonly buffer BufB { STORE_T b_data[]; };
+layout(std430, binding = 0) readonly buffer BufA { IN_T a_data[]; };
+layout(std430, binding = 1) readonly buffer BufB { IN_T b_data[]; };
 layout(std430, binding = 2) writeonly buffer BufY { STORE_T y_data[]; };
 
 layout(push_constant) uniform Push {

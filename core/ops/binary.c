@@ -25,7 +25,8 @@ static void strides4(const hv_tensor_desc *d, const int64_t *out, int64_t *s) {
 
 static hv_status binary_check(const hv_binary_params *p, const hv_tensor_desc *src, uint32_t n_src, bcast *g) {
     if (n_src != 2) return hv_error(HV_ERR_INVALID_ARGUMENT, "binary: got %u inputs, expected 2", n_src);
-    hv_status st = opsconv_same_dtype("binary", src, 2);
+    hv_status st = opsbasic_check_sources("binary", src, 2);
+    if (!st) st = opsconv_same_dtype("binary", src, 2);
     if (st) return st;
     if (p->kind < HV_BINARY_ADD || p->kind > HV_BINARY_MUL || p->act < HV_ACT_NONE || p->act > HV_ACT_SIGMOID)
         return hv_error(HV_ERR_INVALID_ARGUMENT, "binary: unknown kind %d or activation %d", (int)p->kind, (int)p->act);

@@ -38,6 +38,11 @@ hv_tensor *hv_activate(hv_graph *g, hv_tensor *x, hv_activation act, const char 
     return hv_graph_add_op(g, &hv_op_unary, &q, &x, 1, name);
 }
 
+hv_tensor *hv_cast(hv_graph *g, hv_tensor *x, hv_dtype dtype, const char *name) {
+    hv_unary_params q = {.act = HV_ACT_NONE, .cast = true, .out_dtype = dtype};
+    return hv_graph_add_op(g, &hv_op_unary, &q, &x, 1, name);
+}
+
 hv_tensor *hv_global_avg_pool(hv_graph *g, hv_tensor *x, const char *name) {
     return hv_graph_add_op(g, &hv_op_gap, NULL, &x, 1, name);
 }

@@ -9,6 +9,8 @@ typedef struct gap_geom {
 
 static hv_status gap_check(const hv_tensor_desc *src, uint32_t n_src, gap_geom *g) {
     if (n_src != 1) return hv_error(HV_ERR_INVALID_ARGUMENT, "global_avg_pool: got %u inputs, expected 1", n_src);
+    hv_status st = opsbasic_check_sources("global_avg_pool", src, n_src);
+    if (st) return st;
     const hv_tensor_desc *x = &src[0];
     if (x->rank != 4 || (x->layout != HV_LAYOUT_NCHW && x->layout != HV_LAYOUT_NHWC))
         return hv_error(HV_ERR_SHAPE, "global_avg_pool: input %s must be rank 4 with layout NCHW or NHWC",

@@ -10,7 +10,8 @@ static hv_status linear_check(const hv_linear_params *p, const hv_tensor_desc *s
     if (n_src != want)
         return hv_error(HV_ERR_INVALID_ARGUMENT, "linear: got %u inputs, expected %u (x, w%s%s)", n_src, want,
                         p->has_bias ? ", bias" : "", p->has_residual ? ", residual" : "");
-    hv_status st = opsconv_same_dtype("linear", src, n_src);
+    hv_status st = opsbasic_check_sources("linear", src, n_src);
+    if (!st) st = opsconv_same_dtype("linear", src, n_src);
     if (st) return st;
     const hv_tensor_desc *x = &src[0], *w = &src[1];
     if (p->act < HV_ACT_NONE || p->act > HV_ACT_SIGMOID)

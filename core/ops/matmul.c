@@ -5,7 +5,8 @@
 static hv_status matmul_check(const hv_matmul_params *p, const hv_tensor_desc *src, uint32_t n_src,
                               opsbasic_gemm *g, hv_tensor_desc *dst) {
     if (n_src != 2) return hv_error(HV_ERR_INVALID_ARGUMENT, "matmul: got %u inputs, expected 2", n_src);
-    hv_status st = opsconv_same_dtype("matmul", src, 2);
+    hv_status st = opsbasic_check_sources("matmul", src, 2);
+    if (!st) st = opsconv_same_dtype("matmul", src, 2);
     if (st) return st;
     const hv_tensor_desc *a = &src[0], *b = &src[1];
     if (a->rank < 2 || b->rank < 2)

@@ -30,6 +30,11 @@ hv_status opsbasic_record_gemm(hv_cmd *cmd, hv_device *dev, hv_dtype dt, const o
                                const hv_binding *a, const hv_binding *b, const hv_binding *c, const hv_binding *bias,
                                const hv_binding *res, const char *label);
 
+/** Every source must have rank 1..4 and no empty dim: HV_ERR_SHAPE naming `op`, the input and its
+ *  shape otherwise. The graph already checks its inputs and weights; this keeps direct callers of an
+ *  op definition (tests, plugin authors' references) from dividing by 0 or reading past dims[]. */
+hv_status opsbasic_check_sources(const char *op, const hv_tensor_desc *src, uint32_t n_src);
+
 /** CPU reference of the same GEMM on f32 data, double accumulation. */
 void opsbasic_ref_gemm(const opsbasic_gemm *g, hv_activation act, const float *a, const float *b, const float *bias,
                        const float *res, float *c);

@@ -11,17 +11,23 @@ const char *hv_activation_name(hv_activation act) {
 
 static hv_status unary_check(const hv_unary_params *p, const hv_tensor_desc *src, uint32_t n_src) {
     if (n_src != 1) return hv_error(HV_ERR_INVALID_ARGUMENT, "unary: got %u inputs, expected 1", n_src);
+    hv_status st = opsbasic_check_sources("unary", src, n_src);
+    if (st) return st;
     if (p->act < HV_ACT_NONE || p->act > HV_ACT_SIGMOID)
         return hv_error(HV_ERR_INVALID_ARGUMENT, "unary: unknown activation %d", (int)p->act);
+    if (p->cast && p->out_dtype != HV_F32 && p->out_dtype != HV_F16)
+        return hv_error(HV_ERR_INVALID_ARGUMENT, "unary: unknown cast dtype %d (HV_F32 or HV_F16)", (int)p->out_dtype);
     if (hv_desc_numel(&src[0]) > UINT32_MAX)
         return hv_error(HV_ERR_UNSUPPORTED, "unary: input %s is too large", opsconv_shape(&src[0]));
     return HV_OK;
 }
 
 static hv_status unary_infer(const void *params, const hv_tensor_desc *src, uint32_t n_src, hv_tensor_desc *dst) {
-    hv_status st = unary_check(params, src, n_src);
+    const hv_unary_params *p = params;
+    hv_status st = unary_check(p, src, n_src);
     if (st) return st;
     *dst = src[0];
+    if (p->cast) dst->dtype = p->out_dtype;
     return HV_OK;
 }
 
@@ -32,6 +38,9 @@ static hv_status unary_ref(const void *params, const hv_tensor_desc *src, const 
     if (st) return st;
     int64_t n = hv_desc_numel(&src[0]);
     for (int64_t i = 0; i < n; i++) y[i] = (float)hv_opsconv_act(p->act, d[0][i]);
+    /* A cast to f16 is a rounding: the reference rounds (and saturates) the same way the store does. */
+    if (p->cast && p->out_dtype == HV_F16)
+        for (int64_t i = 0; i < n; i++) y[i] = hv_f16_round(y[i]);
     (void)dst;
     return HV_OK;
 }
@@ -52,11 +61,17 @@ static hv_status unary_record(hv_cmd *cmd, hv_device *dev, const void *params, c
     uint32_t gx, gy;
     if ((st = opsconv_grid1d("unary", pc.n, &gx, &gy))) return st;
     (void)scratch;
-    return opsconv_dispatch(cmd, dev, "eltwise", dst->dtype, binds, 3, &pc, sizeof pc, spec, 3, gx, gy, 1,
-                            hv_activation_name(p->act));
+    /* Same dtype: eltwise_f32 / eltwise_f16; a cast: eltwise_f32_to_f16 / eltwise_f16_to_f32. */
+    const char *stem = src[0].dtype == dst->dtype ? "eltwise" : src[0].dtype == HV_F32 ? "eltwise_f32_to" : "eltwise_f16_to";
+    return opsconv_dispatch(cmd, dev, stem, dst->dtype, binds, 3, &pc, sizeof pc, spec, 3, gx, gy, 1,
+                            src[0].dtype == dst->dtype ? hv_activation_name(p->act) : "cast");
 }
 
-static int unary_pure_activation(const void *params) { return ((const hv_unary_params *)params)->act; }
+/* Only a dtype-keeping activation may fold into its producer (the fused op would not cast). */
+static int unary_pure_activation(const void *params) {
+    const hv_unary_params *p = params;
+    return p->cast ? -1 : (int)p->act;
+}
 
 const hv_op_def hv_op_unary = {
     .name = "unary",

@@ -85,13 +85,22 @@ hv_tensor *hv_mul(hv_graph *g, hv_tensor *a, hv_tensor *b, const char *name);
 hv_tensor *hv_binary(hv_graph *g, hv_tensor *a, hv_tensor *b, hv_binary_kind kind, hv_activation act,
                      const char *name);
 
-/** y = act(x), same shape. The planner folds it into a single-use conv2d/linear producer. */
+/** y = act(x), same shape. The planner folds it into a single-use conv2d/linear producer (not when it
+ *  casts). With `cast` the result is stored as `out_dtype`: an f32 ↔ f16 conversion (to f16 rounds to
+ *  nearest even and saturates at ±65504; the CPU reference rounds the same way). Zero-initialised
+ *  params keep x's dtype. */
 typedef struct hv_unary_params {
     hv_activation act;
+    bool cast;            /**< store as out_dtype instead of x's dtype */
+    hv_dtype out_dtype;   /**< used only when cast */
 } hv_unary_params;
 
 /** act(x); HV_ACT_NONE is a copy. */
 hv_tensor *hv_activate(hv_graph *g, hv_tensor *x, hv_activation act, const char *name);
+
+/** x stored as `dtype` (f32 ↔ f16; a plain copy when x already is). For mixed-precision graphs,
+ *  e.g. an f16 backbone feeding an f32 head. */
+hv_tensor *hv_cast(hv_graph *g, hv_tensor *x, hv_dtype dtype, const char *name);
 
 /* ---- pooling ------------------------------------------------------------------------------------- */
 
