@@ -215,6 +215,59 @@ START_TEST(edge_outputs_input_and_weight) {
 }
 END_TEST
 
+static hv_tensor *conv_weight(hv_graph *g, hv_dtype dt, const char *name, int64_t o, int64_t i, int64_t k) {
+    hv_tensor_desc d = hv_desc_make(dt, HV_LAYOUT_ANY, 4, (int64_t[]){o, i, k, k});
+    size_t n = (size_t)hv_desc_numel(&d);
+    float *v = malloc(n * sizeof *v);
+    hvtest_fill_uniform(v, n, (uint64_t)(o * 1000 + i * 10 + k), -0.3f, 0.3f);
+    hv_tensor *t = hv_graph_weight(g, name, &d, v, HV_F32);
+    free(v);
+    return t;
+}
+
+START_TEST(conv_block_fuses_with_conv2d_hooks) {
+    /* ResNet-style block on NCHW: conv3x3 → relu → conv1x1 → + x → silu. The relu folds into the
+     * first conv and the residual add into the second (conv2d's fusion hooks); the final silu cannot
+     * (conv2d applies its activation before the residual) and stays a separate op. */
+    for (int dt = 0; dt < 2; dt++) {
+        hv_dtype t = dt ? HV_F16 : HV_F32;
+        hv_graph *g;
+        hv_graph_create(&g);
+        hv_tensor_desc xd = hv_desc_make(t, HV_LAYOUT_NCHW, 4, (int64_t[]){2, 6, 9, 11});
+        hv_tensor *x = hv_graph_input(g, "x", &xd);
+        hv_conv2d_params c3 = {.pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1};
+        hv_conv2d_params c1 = {0};
+        hv_tensor *h = hv_conv2d(g, x, conv_weight(g, t, "c1.w", 10, 6, 3), NULL, NULL, &c3, "conv3x3");
+        h = hv_activate(g, h, HV_ACT_RELU, "relu");
+        h = hv_conv2d(g, h, conv_weight(g, t, "c2.w", 6, 10, 1), NULL, NULL, &c1, "conv1x1");
+        h = hv_add(g, h, x, "residual");
+        h = hv_activate(g, h, HV_ACT_SILU, "silu");
+        hv_graph_output(g, h, "y");
+        ck_assert_msg(hv_graph_status(g) == HV_OK, "%s", hv_last_error());
+        hv_plan *cpu, *vk;
+        ck_assert_int_eq(hv_plan_create(g, NULL, NULL, &cpu), HV_OK);
+        ck_assert_msg(hv_plan_create(g, device(), NULL, &vk) == HV_OK, "%s", hv_last_error());
+        ck_assert_uint_eq(hv_plan_fused_count(vk), 2);
+        ck_assert_uint_eq(hv_plan_node_count(vk), 3);
+        enum { NI = 2 * 6 * 9 * 11 };
+        float xin[NI], yc[NI], yv[NI];
+        hvtest_fill_uniform(xin, NI, 77, -1, 1);
+        hv_plan_set_input(cpu, "x", xin, HV_F32, NI);
+        hv_plan_set_input(vk, "x", xin, HV_F32, NI);
+        ck_assert_int_eq(hv_plan_run(cpu), HV_OK);
+        ck_assert_msg(hv_plan_run(vk) == HV_OK, "%s", hv_last_error());
+        hv_plan_get_output(cpu, "y", yc, NI);
+        hv_plan_get_output(vk, "y", yv, NI);
+        double e = hvtest_nmse(yv, yc, NI);
+        fprintf(stderr, "conv block %s: nmse %.3e\n", hv_dtype_name(t), e);
+        ck_assert_double_le(e, dt ? 1e-5 : 1e-9);
+        hv_plan_free(cpu);
+        hv_plan_free(vk);
+        hv_graph_free(g);
+    }
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("graph_vulkan");
     TCase *tc = tcase_create("graph_vulkan");
@@ -224,6 +277,7 @@ int main(void) {
     tcase_add_test(tc, profile_table_by_op);
     tcase_add_test(tc, deep_residual_net_aliased_on_device);
     tcase_add_test(tc, edge_outputs_input_and_weight);
+    tcase_add_test(tc, conv_block_fuses_with_conv2d_hooks);
     suite_add_tcase(s, tc);
     return hvtest_run(s);
 }
