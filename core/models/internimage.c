@@ -169,6 +169,15 @@ static hv_status resolve(hv_graph *g, hv_mb *m, const hv_internimage_params *p, 
             return hv_graph_status(g);
         }
     }
+    /* post-norm checkpoints have no level norms; finding one means the config does not fit the weights
+     * (a silently ignored tensor would give wrong features) */
+    if (cfg->post_norm && hv_mb_has(m, "levels.0.norm.0.weight")) {
+        hv_graph_fail(g, HV_ERR_INVALID_ARGUMENT,
+                      "internimage: post_norm is on (arch '%s') but %s holds '%slevels.0.norm.0.weight', a pre-norm "
+                      "checkpoint's level norm: set post_norm off or use the matching arch",
+                      arch, hv_weights_source(m->w), m->prefix);
+        return hv_graph_status(g);
+    }
     if (cfg->c0 % 2 || p->mlp_ratio < 0 || p->offset_scale < 0 || p->ln_eps < 0) {
         hv_graph_fail(g, HV_ERR_INVALID_ARGUMENT, "internimage: channels must be even and mlp_ratio, offset_scale, "
                       "ln_eps ≥ 0 (channels %d)", cfg->c0);
