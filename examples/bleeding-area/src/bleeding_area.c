@@ -65,6 +65,8 @@ hv_status ba_label_regions(const uint8_t *bits, uint32_t w, uint32_t h, int conn
     size_t total = (size_t)w * h;
     *n_regions = 0;
     if (total == 0) return HV_OK;
+    if (total > UINT32_MAX) /* pixel indices are kept in 32 bits */
+        return hv_error(HV_ERR_INVALID_ARGUMENT, "mask of %ux%u pixels is too large to label", w, h);
     uint32_t *own = NULL;
     if (!labels && !(labels = own = malloc(total * sizeof *labels)))
         return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory labelling a %ux%u mask", w, h);
