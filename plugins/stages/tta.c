@@ -11,6 +11,8 @@
  *   vote  each copy votes for the label its stage chose; label = most votes; a tie between labels goes to
  *         the one with the higher mean probability, then to the lower class index; probs = the mean
  *         vector; score = probs[label]; metadata "<id>.votes" = "<votes for label>/<T>"
+ * With `threshold` (mean and max), the label is `positive` when probs[positive] >= threshold, else the
+ * most probable other class, as a thresholded binary classifier decides (score = probs[label]).
  * Every argmax breaks ties toward the lower class index (as torch.argmax). The label's name comes from
  * a copy that chose that label, else from this stage's `labels`, else from the wrapped stage's
  * `labels` param, else "class<k>". A copy that fails (or is dropped) fails (drops) the frame. */
@@ -55,7 +57,20 @@ const char st_tta_schema[] =
     "    description: class names by index, used when no copy chose the merged label\n"
     "    type: array\n"
     "    items:\n"
-    "      type: string\n";
+    "      type: string\n"
+    "  threshold:\n"
+    "    description: >-\n"
+    "      mean/max only: decide on the merged probabilities like a thresholded binary classifier - the\n"
+    "      label is `positive` when its merged probability is at least this, else the most probable other\n"
+    "      class (unset: plain argmax)\n"
+    "    type: number\n"
+    "    minimum: 0\n"
+    "    maximum: 1\n"
+    "  positive:\n"
+    "    description: class index that `threshold` applies to\n"
+    "    type: integer\n"
+    "    minimum: 0\n"
+    "    default: 1\n";
 
 enum { T_IDENTITY, T_HFLIP, T_VFLIP, T_ROT90, T_ROT180, T_ROT270, T_COUNT };
 static const char *const k_transform_names[T_COUNT] = {"identity", "hflip", "vflip", "rot90", "rot180", "rot270"};
@@ -69,6 +84,8 @@ typedef struct tta_stage {
     int transforms[T_COUNT];
     size_t n_transforms;
     int merge;
+    double threshold;                   /* < 0: none */
+    int64_t positive;
     const hv_config_node *labels;       /* ours */
     const hv_config_node *inner_labels; /* the wrapped stage's `labels` param, if any */
     hv_frame *copies;                   /* n_transforms * cap frames */
@@ -125,6 +142,8 @@ static hv_status tta_create(const hv_create_info *info, void **instance) {
     hv_status st = hv_config_get_string(info->params, "merge", "mean", &merge);
     s->merge = !strcmp(merge, "max") ? M_MAX : !strcmp(merge, "vote") ? M_VOTE : M_MEAN;
     s->labels = hv_config_get(info->params, "labels");
+    if (!st) st = hv_config_get_double(info->params, "threshold", -1.0, &s->threshold);
+    if (!st) st = hv_config_get_int(info->params, "positive", 1, &s->positive);
     const hv_config_node *tr = hv_config_get(info->params, "transforms");
     for (size_t i = 0; !st && i < hv_config_size(tr); i++) {
         const char *name = hv_config_text(hv_config_item(tr, i));
@@ -229,6 +248,14 @@ static hv_status merge_into(const tta_stage *s, hv_frame *f, hv_frame *const *co
         label = 0;
         for (uint32_t c = 1; c < C; c++)
             if (votes[c] > votes[label] || (votes[c] == votes[label] && mean[c] > mean[label])) label = (int)c;
+    } else if (s->threshold >= 0 && s->positive < (int64_t)C) {
+        int pos = (int)s->positive;
+        label = -1;
+        if (probs[pos] >= s->threshold) label = pos;
+        else
+            for (uint32_t c = 0; c < C; c++)
+                if ((int)c != pos && (label < 0 || probs[c] > probs[label])) label = (int)c;
+        if (label < 0) label = pos; /* a single class */
     } else {
         label = argmax(probs, C);
     }

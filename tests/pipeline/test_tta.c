@@ -184,6 +184,32 @@ START_TEST(test_vote_ties) {
 }
 END_TEST
 
+/* threshold/positive: a thresholded decision on the merged probabilities instead of the argmax. */
+START_TEST(test_threshold) {
+    hv_config_node *params = NULL;
+    hv_stage *s = make_tta("stage: {component: test.redclass}\ntransforms: [identity, hflip]\n"
+                           "threshold: 0.3\npositive: 1\n", &params);
+    /* left half 3/4 red, right half 0: identity r=0.75, hflip r=0 -> mean p(red)=0.375 >= 0.3 -> red */
+    static const char *const rows[H] = {"###.....", "###.....", "###.....", "###.....", "###.....", "###....."};
+    /* left 1/4 red only: identity r=0.25, hflip 0 -> mean p(red) = 0.125 < 0.3 -> clean */
+    static const char *const few[H] = {"#.......", "#.......", "#.......", "#.......", "#.......", "#......."};
+    hv_frame f[2];
+    hv_frame *p[2] = {&f[0], &f[1]};
+    make_frame(&f[0], 0, rows);
+    make_frame(&f[1], 1, few);
+    ck_assert_int_eq(hv_stage_process(s, p, 2), HV_OK);
+    ck_assert_int_eq(f[0].cls.label, 1); /* the argmax would say clean (0.625) */
+    ck_assert_str_eq(f[0].cls.label_name, "red");
+    ck_assert_double_eq_tol(f[0].cls.score, 0.375, 1e-6);
+    ck_assert_int_eq(f[1].cls.label, 0);
+    ck_assert_double_eq_tol(f[1].cls.score, 0.875, 1e-6);
+    hv_frame_clear(&f[0]);
+    hv_frame_clear(&f[1]);
+    hv_stage_destroy(s);
+    hv_config_free(params);
+}
+END_TEST
+
 /* Bad params of the wrapped stage are reported with their line:col; unknown wrapped components list
  * what exists. */
 START_TEST(test_wrapped_errors) {
@@ -213,6 +239,7 @@ int main(void) {
     tcase_add_test(tc, test_merge_vote);
     tcase_add_test(tc, test_hflip_changes_answer);
     tcase_add_test(tc, test_vote_ties);
+    tcase_add_test(tc, test_threshold);
     tcase_add_test(tc, test_wrapped_errors);
     suite_add_tcase(s, tc);
     return hvtest_run(s);
