@@ -204,13 +204,14 @@ hv_status pl_pipeline_load_with(const char *path, const hv_pipeline_load_options
         if (p->stages[i].enabled) st = check_component(p, &p->stages[i]);
     for (size_t i = 0; !st && i < p->n_outputs; i++)
         if (p->outputs[i].enabled) st = check_component(p, &p->outputs[i]);
-    if (!st) st = open_device(p, options);
-    if (!st) st = create_stages(p);
+    int check_only = options && options->check_only;
+    if (!st && !check_only) st = open_device(p, options);
+    if (!st && !check_only) st = create_stages(p);
     if (st) {
         hv_pipeline_free(p);
         return st;
     }
-    hv_log_info("pipeline '%s' (%s): %zu stage%s, %zu output%s, batch %d", p->name, p->file, p->n_order,
+    hv_log(check_only ? HV_LOG_DEBUG : HV_LOG_INFO, "pipeline '%s' (%s): %zu stage%s, %zu output%s, batch %d", p->name, p->file, p->n_order,
                 p->n_order == 1 ? "" : "s", p->n_outputs, p->n_outputs == 1 ? "" : "s", p->batch);
     *out = p;
     return HV_OK;

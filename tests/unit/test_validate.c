@@ -51,7 +51,7 @@ START_TEST(good_pipeline_validates_with_defaults) {
     ck_assert_int_eq(batch, 8);
     ck_assert_int_eq(hv_config_get_string(doc, "precision", NULL, &precision), HV_OK);
     ck_assert_str_eq(precision, "f32");
-    const hv_config_node *stages = hv_config_get(doc, "stages"), *tta = hv_config_item(stages, 1);
+    const hv_config_node *stages = hv_config_get(doc, "stages"), *tta = hv_config_item(stages, 1); /* 'recheck' */
     ck_assert_int_eq(hv_config_get_bool(tta, "enabled", 0, &enabled), HV_OK);
     ck_assert_int_eq(enabled, 1);
     ck_assert_int_eq(hv_config_kind_of(hv_config_get(tta, "params")), HV_CONFIG_MAP); /* params: {} filled */
@@ -147,6 +147,10 @@ START_TEST(cli_validate_good_and_bad) {
     ck_assert_ptr_nonnull(strstr(out, "good.yaml: valid\n"));
     ck_assert_int_eq(cli("", out, sizeof out), 2);
     ck_assert_int_eq(cli("--bogus good.yaml", out, sizeof out), 2);
+    /* component params are checked against the component's own schema (filter.quality's), with line:col */
+    ck_assert_int_eq(cli("bad_params.yaml", out, sizeof out), 3);
+    ck_assert_msg(strstr(out, "bad_params.yaml:6:7:") && strstr(out, "min_luminanse"), "%s", out);
+    ck_assert_msg(strstr(out, "bad_params.yaml:7:21:") && strstr(out, "999"), "%s", out);
     /* --print shows the effective configuration with defaults */
     ck_assert_int_eq(cli("--print good.yaml", out, sizeof out), 0);
     ck_assert_ptr_nonnull(strstr(out, "\"precision\":\"f32\",\"batch\":8}"));

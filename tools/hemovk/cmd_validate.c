@@ -7,11 +7,15 @@
  * --print the effective configuration (defaults filled in) is printed as JSON on stdout.
  * Exit: 0 all valid, 3 some file invalid (or unreadable), 2 usage.
  *
- * Component parameters are checked against each component's own schema by the plugin layer, which
- * extends this command once the loader exists. */
+ * A file that passes the pipeline schema is then loaded in check-only mode: the stage graph (ids,
+ * inputs, `when:` references) and every stage's params against its component's own schema (from the
+ * plugins found on the search path) — still without opening a device or loading weights. Params nested
+ * inside another component's params (a tta stage's inner stage, a classifier's backbone) are checked
+ * when that stage is created, i.e. by `hemovk run`. */
 #include "commands.h"
 
 #include "hemovk/config.h"
+#include "hemovk/pipeline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +52,16 @@ static int validate_one(const hv_config_node *schema, const char *path, int prin
         fprintf(stderr, "%s\n", hv_last_error());
         rc = hv_cli_exit_code(st);
     } else {
+        hv_pipeline_load_options lo = {.check_only = 1};
+        hv_pipeline *pl = NULL;
+        st = hv_pipeline_load(path, &lo, &pl);
+        hv_pipeline_free(pl);
+        if (st) {
+            fprintf(stderr, "%s\n", hv_last_error());
+            hv_schema_errors_free(errs);
+            hv_config_free(doc);
+            return hv_cli_exit_code(st);
+        }
         printf("%s: valid\n", path);
         if (print) {
             char *json = NULL;

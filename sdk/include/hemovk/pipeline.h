@@ -68,6 +68,9 @@ typedef struct hv_pipeline_load_options {
     int no_device;          /**< non-zero: open no Vulkan device (stages then get host->device() == NULL;
                                  for pipelines of host-only stages and for tools that only check) */
     int batch;              /**< > 0 overrides YAML `batch` (stages are told this size at create) */
+    int check_only;         /**< non-zero: validate the file, the stage graph and every component's params
+                                 against its schema, then stop — no device is opened and no stage is created
+                                 (what `hemovk validate` does); *out is then a pipeline that cannot run */
 } hv_pipeline_load_options;
 
 /** Load, validate and instantiate a pipeline file (see the top of this file). On failure *out is NULL
