@@ -28,6 +28,24 @@ hv_status hv_frame_init(hv_frame *frame, uint64_t id, const char *path) {
     return HV_OK;
 }
 
+hv_status hv_frame_new(uint64_t id, const char *path, hv_frame **out) {
+    if (!out) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_frame_new: out is NULL");
+    *out = malloc(sizeof **out);
+    if (!*out) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory for a frame");
+    hv_status st = hv_frame_init(*out, id, path);
+    if (st) {
+        free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+void hv_frame_free(hv_frame *frame) {
+    if (!frame) return;
+    hv_frame_clear(frame);
+    free(frame);
+}
+
 static void free_mask(hv_mask *m) {
     free(m->bitmap);
     free(m->rle);

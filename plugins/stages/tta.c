@@ -88,7 +88,6 @@ typedef struct tta_stage {
     int64_t positive;
     const hv_config_node *labels;       /* ours */
     const hv_config_node *inner_labels; /* the wrapped stage's `labels` param, if any */
-    hv_frame *copies;                   /* n_transforms * cap frames */
     hv_frame **ptrs;
     size_t cap;
 } tta_stage;
@@ -98,7 +97,6 @@ static void tta_destroy(void *instance) {
     if (!s) return;
     if (s->vt && s->inner) s->vt->destroy(s->inner);
     hv_config_free(s->inner_params);
-    free(s->copies);
     free(s->ptrs);
     free(s);
 }
@@ -275,11 +273,9 @@ static hv_status tta_process(void *instance, hv_frame *const *frames, size_t n) 
     tta_stage *s = instance;
     size_t T = s->n_transforms;
     if (n > s->cap) {
-        hv_frame *c = realloc(s->copies, n * T * sizeof *c);
-        if (c) s->copies = c;
         hv_frame **p = realloc(s->ptrs, n * T * sizeof *p);
-        if (p) s->ptrs = p;
-        if (!c || !p) return hv_error(HV_ERR_OUT_OF_MEMORY, "tta '%s': out of memory for %zu copies", s->id, n * T);
+        if (!p) return hv_error(HV_ERR_OUT_OF_MEMORY, "tta '%s': out of memory for %zu copies", s->id, n * T);
+        s->ptrs = p;
         s->cap = n;
     }
     /* copies[t * n + i] is frame i under transform t: one wrapped process() call per transform keeps
@@ -288,11 +284,11 @@ static hv_status tta_process(void *instance, hv_frame *const *frames, size_t n) 
     size_t made = 0;
     for (size_t t = 0; t < T && !st; t++)
         for (size_t i = 0; i < n && !st; i++) {
-            hv_frame *c = &s->copies[t * n + i];
-            st = hv_frame_init(c, frames[i]->id, frames[i]->path);
+            /* Frames come from the host (hv_frame_new) so their size is always the host's. */
+            hv_frame *c = NULL;
+            st = hv_frame_new(frames[i]->id, frames[i]->path, &c);
             if (st) break;
-            made++;
-            s->ptrs[t * n + i] = c;
+            s->ptrs[made++] = c;
             int32_t w, h;
             uint8_t *px = frames[i]->rgb ? transform(frames[i], s->transforms[t], &w, &h) : NULL;
             if (!px && frames[i]->rgb) st = hv_error(HV_ERR_OUT_OF_MEMORY, "tta '%s': out of memory", s->id);
@@ -301,10 +297,10 @@ static hv_status tta_process(void *instance, hv_frame *const *frames, size_t n) 
     for (size_t t = 0; t < T && !st; t++) st = s->vt->process(s->inner, s->ptrs + t * n, n);
     hv_frame *group[T_COUNT];
     for (size_t i = 0; i < n && !st; i++) {
-        for (size_t t = 0; t < T; t++) group[t] = &s->copies[t * n + i];
+        for (size_t t = 0; t < T; t++) group[t] = s->ptrs[t * n + i];
         st = merge_into(s, frames[i], group);
     }
-    for (size_t k = 0; k < made; k++) hv_frame_clear(&s->copies[k]);
+    for (size_t k = 0; k < made; k++) hv_frame_free(s->ptrs[k]);
     return st;
 }
 

@@ -113,6 +113,15 @@ typedef struct hv_frame {
     /* New fields go here, at the end (the scheduler's additions included). */
 } hv_frame;
 
+/** Allocate and initialise a frame on the host's side, so that its size is always the host's
+ *  sizeof(hv_frame) — a plugin that needs frames of its own (a TTA stage making transformed copies)
+ *  must use this rather than a struct of its own compile-time size, which would be too small once
+ *  hv_frame grows. Free with hv_frame_free(). */
+hv_status hv_frame_new(uint64_t id, const char *path, hv_frame **out);
+
+/** hv_frame_clear() then free a frame made by hv_frame_new(). NULL is a no-op. */
+void hv_frame_free(hv_frame *frame);
+
 /** Zero `frame`, set struct_size and id, and copy `path` (may be NULL). */
 hv_status hv_frame_init(hv_frame *frame, uint64_t id, const char *path);
 
