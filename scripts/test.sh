@@ -10,7 +10,7 @@ scripts/install-deps.sh
 sanitize=${HEMOVK_SANITIZE:-OFF}
 build=${BUILD_DIR:-build}
 [ "$sanitize" = ON ] && build=${BUILD_DIR:-build-asan}
-cmake -S . -B "$build" -DHEMOVK_SANITIZE="$sanitize" >/dev/null
+cmake -S . -B "$build" -DHEMOVK_BUILD_TESTS=ON -DHEMOVK_SANITIZE="$sanitize" >/dev/null
 cmake --build "$build" -j"$(nproc)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 cd "$build" && ctest --output-on-failure -j"${CTEST_JOBS:-$(nproc)}" "$@"
