@@ -49,7 +49,7 @@ def build_backbone(name, a):
         return m, [ch, 2 * ch, 4 * ch, 8 * ch], m, "backbone."
     m = EffNetFeatures(a.width, a.depth)
     chans = [m.net.layers[i][-1].linear_conv.conv.out_channels for i in range(2, 6)]
-    return m, chans, m, "backbone.net."
+    return m, chans, m, "backbone."
 
 
 class Fwd(torch.nn.Module):
@@ -76,13 +76,15 @@ def main():
     ap.add_argument("--depth", type=float, default=0.34)
     ap.add_argument("--image", help="a PNG frame to use instead of random pixels (normalised as in §1.2)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--fpn-width", type=int, default=256, help="FPN and head channels (256)")
+    ap.add_argument("--fc", type=int, default=1024, help="Shared2FC width (1024)")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed + 1)
     os.makedirs(a.out, exist_ok=True)
 
     bb, chans, fwd, prefix = build_backbone(a.backbone, a)
-    model = maskrcnn_ref.MaskRCNN(Fwd(fwd), chans)
+    model = maskrcnn_ref.MaskRCNN(Fwd(fwd), chans, 1, a.fpn_width, a.fc)
     randomise(bb, gen)
     model.eval()
     if a.image:
@@ -99,7 +101,8 @@ def main():
     with torch.no_grad():
         io = model.forward_stages(x, (H, W), (H, W))
     io["input"] = x
-    sd = {prefix + k: v for k, v in bb.state_dict().items()}
+    # EfficientNet is wrapped (EffNetFeatures.net): save the mmpretrain names, backbone.layers.*
+    sd = {prefix + k: v for k, v in getattr(bb, "net", bb).state_dict().items()}
     sd.update({k: v for k, v in model.state_dict().items() if not k.startswith("backbone.")})
     st_io.save(os.path.join(a.out, "weights.safetensors"), sd)
     st_io.save(os.path.join(a.out, "io.safetensors"), io, {"backbone": a.backbone, "fpn_in": chans})

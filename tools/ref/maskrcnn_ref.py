@@ -80,10 +80,10 @@ class MaskHead(nn.Module):
 
 
 class RoIHead(nn.Module):
-    def __init__(self, num_classes=1):
+    def __init__(self, num_classes=1, width=256, fc=1024):
         super().__init__()
-        self.bbox_head = BBoxHead(num_classes=num_classes)
-        self.mask_head = MaskHead(num_classes=num_classes)
+        self.bbox_head = BBoxHead(c=width, num_classes=num_classes, fc=fc)
+        self.mask_head = MaskHead(c=width, num_classes=num_classes)
 
 
 def anchors_for(feat_sizes):
@@ -185,12 +185,14 @@ def paste_masks(probs, boxes, h, w):
 
 
 class MaskRCNN(nn.Module):
-    def __init__(self, backbone, in_channels, num_classes=1):
+    def __init__(self, backbone, in_channels, num_classes=1, width=256, fc=1024):
+        """width: FPN/head channels (256 in MMDetection), fc: Shared2FC width (1024); smaller values make
+        fast test cases with the same structure."""
         super().__init__()
         self.backbone = backbone
-        self.neck = FPN(in_channels)
-        self.rpn_head = RPNHead()
-        self.roi_head = RoIHead(num_classes)
+        self.neck = FPN(in_channels, width)
+        self.rpn_head = RPNHead(width)
+        self.roi_head = RoIHead(num_classes, width, fc)
 
     def forward_stages(self, x, img_shape, ori_shape, scale_factor=1.0, cfg=None, proposals=None, det=None):
         """Run every stage and return a dict of named tensors. `proposals`/`det` inject the reference's

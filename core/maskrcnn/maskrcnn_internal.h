@@ -1,0 +1,101 @@
+/* core/maskrcnn/maskrcnn_internal.h — the Mask R-CNN model object, its plan caches and the graph
+ * builders of the FPN and the heads (shared by maskrcnn.c, maskrcnn_stages.c and maskrcnn_tta.c). */
+#ifndef HEMOVK_CORE_MASKRCNN_INTERNAL_H
+#define HEMOVK_CORE_MASKRCNN_INTERNAL_H
+
+#include "hemovk/maskrcnn.h"
+
+#define MR_ANCHORS 3          /* ratios 0.5/1/2 at one scale (the RPN head's A) */
+#define MR_MASK 28            /* mask head output size */
+#define MR_MAX_PLANS 16       /* per kind */
+
+/** Which graph a cached plan holds. */
+typedef enum mr_plan_kind { MR_PLAN_FEAT_IMAGE = 0, MR_PLAN_FEAT_PIXELS = 1, MR_PLAN_BOX = 2, MR_PLAN_MASK = 3 } mr_plan_kind;
+
+typedef struct mr_plan {
+    int32_t kind, a, b;       /* features: padded (or image) h, w; heads: rows, unused */
+    int32_t fh[HV_MRCNN_LEVELS], fw[HV_MRCNN_LEVELS]; /* heads: the map sizes the plan was built for */
+    hv_graph *g;
+    hv_plan *plan;
+} mr_plan;
+
+struct hv_maskrcnn {
+    hv_maskrcnn_params p;
+    const hv_weights *w;
+    hv_device *dev;
+    int32_t num_classes;      /* fc_cls rows − 1 */
+    int32_t channels;         /* FPN width (256) */
+    int32_t fc;               /* Shared2FC width (1024) */
+    int32_t roi_size;         /* box RoIAlign output (7) */
+    int32_t mask_roi;         /* mask RoIAlign output (14) */
+    mr_plan plans[MR_MAX_PLANS * 4];
+    uint32_t n_plans;
+};
+
+/* ---- graph builders (maskrcnn_graph.c); all record errors on the graph and return NULL ------------- */
+
+/** A weight read with shape check (`rank`/`dims` as stored) and declared with shape `grank`/`gdims`
+ *  (a reshape of the same data, e.g. an FC weight as a 7×7 conv) in `dt`. gdims NULL: as stored. */
+hv_tensor *mr_weight(hv_graph *g, const hv_weights *w, hv_dtype dt, const char *name, uint32_t rank,
+                     const int64_t *dims, uint32_t grank, const int64_t *gdims);
+
+/** {R, ...} → {R, numel/R} (a copy on the device; see maskrcnn_flatten.c). */
+hv_tensor *mr_flatten(hv_graph *g, hv_tensor *x, const char *name);
+
+/** Backbone per params on NCHW x; the first four maps go to the FPN. */
+hv_status mr_backbone(const hv_maskrcnn *m, hv_graph *g, hv_tensor *x, hv_backbone_outputs *bo);
+
+/** FPN (§5.1) on four backbone maps → P2..P6 in p[0..4]. */
+hv_status mr_fpn(const hv_maskrcnn *m, hv_graph *g, hv_tensor *const *c, const int32_t *in_ch, hv_tensor **p);
+
+/** RPN head (§5.2) shared over the five levels → cls[i] {1, A, h, w}, reg[i] {1, 4A, h, w}. */
+hv_status mr_rpn(const hv_maskrcnn *m, hv_graph *g, hv_tensor *const *p, hv_tensor **cls, hv_tensor **reg);
+
+/** Shared2FC box head (§5.8) on RoIAlign 7×7 of P2..P5 for rois {R, 5} and levels {R} → cls {R, K+1},
+ *  reg {R, 4K}. */
+hv_status mr_box_head(const hv_maskrcnn *m, hv_graph *g, hv_tensor *const *p, hv_tensor *rois, hv_tensor *levels,
+                      hv_tensor **cls, hv_tensor **reg);
+
+/** FCN mask head (§5.10) → logits {R, K, 28, 28}. */
+hv_status mr_mask_head(const hv_maskrcnn *m, hv_graph *g, hv_tensor *const *p, hv_tensor *rois, hv_tensor *levels,
+                       hv_tensor **logits);
+
+/* ---- plans (maskrcnn_plans.c) ----------------------------------------------------------------------- */
+
+/** The features plan for an input of h×w (kind FEAT_IMAGE: float image of that size; FEAT_PIXELS: packed
+ *  uint8 image of that size, padded on the device), built on first use. */
+hv_status mr_feature_plan(hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, mr_plan **out);
+
+/** The box or mask plan with at least `rows` RoI rows for maps of the sizes in f, built on first use. */
+hv_status mr_head_plan(hv_maskrcnn *m, mr_plan_kind kind, const hv_maskrcnn_features *f, size_t rows, mr_plan **out);
+
+/** Smallest bucket ≥ rows: 4·factor^k (box plans ×4: 4, 16, 64, 256, 1024; mask plans ×2: 4, 8, 16, …),
+ *  capped at `cap` (rows ≤ cap). */
+size_t mr_bucket(size_t rows, size_t cap, size_t factor);
+
+/** Feed the four P2..P5 maps of f, the rois (padded with batch −1 rows) and their levels to a head plan
+ *  and run it. */
+hv_status mr_run_head(hv_maskrcnn *m, mr_plan *pl, const hv_maskrcnn_features *f, const hv_box *boxes, size_t n);
+
+/* ---- single-pass and TTA glue (maskrcnn.c, maskrcnn_tta.c) -------------------------------------- */
+
+/** One pass on the resized image ih×iw (scale sx, sy from the frame): dets in frame pixels (mmdet's
+ *  (det·s)/s round trip done) and their 28×28 probabilities; no paste. */
+hv_status mr_single(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, float sx, float sy,
+                    hv_maskrcnn_result *out);
+
+/** Test-time augmentation (maskrcnn_tta.c): every field of out but masks (the caller pastes). */
+hv_status mr_detect_tta(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, float sx, float sy,
+                        int32_t h0, int32_t w0, const hv_maskrcnn_tta *tta, hv_maskrcnn_result *out);
+
+/** Softmax scores n × (K+1) and class-wise decoded boxes n × K clamped to img_h × img_w (no rescale). */
+hv_status mr_decode_raw(const hv_maskrcnn *m, int32_t img_h, int32_t img_w, const hv_box *rois, size_t n,
+                        const float *cls_score, const float *bbox_pred, float *scores, hv_box *boxes);
+
+/** sigmoid of the label's channel of each 28×28 logit map → probs (n × 784). */
+void mr_mask_probs(const float *logits, const hv_det *dets, size_t n, int32_t num_classes, float *probs);
+
+/** Paste n probability maps at h0×w0 with the rescale round trip of mmdet (box·s/s) → r->masks. */
+hv_status mr_paste_all(const hv_maskrcnn *m, hv_maskrcnn_result *r);
+
+#endif

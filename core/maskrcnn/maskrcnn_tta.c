@@ -1,0 +1,210 @@
+/* core/maskrcnn/maskrcnn_tta.c — detection test-time augmentation (MODEL_SPEC §6.2) on top of the
+ * stages in maskrcnn.c, with the box/map transforms and merges of hemovk/detect.h.
+ *
+ * MMDET merge (aug_test): proposals of every augmentation mapped back to the frame and merged by ONE
+ * class-agnostic NMS; the box head is run on the merged proposals in each augmentation's frame, and
+ * the decoded boxes and softmax scores of the same proposal are averaged; multiclass NMS; the mask
+ * head is run on the final boxes in each frame, the 28×28 probabilities un-transformed and averaged.
+ * Augmentations are applied to the resized image (as mmdet's flip after Resize); mapping back divides
+ * by the scale factor after un-flipping in the resized frame, as bbox_mapping_back does.
+ * NMS / WBF merges: each augmentation is detected on its own, mapped back, then merged. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "maskrcnn/maskrcnn_internal.h"
+
+#define MM (MR_MASK * MR_MASK)
+
+typedef struct aug_view {
+    hv_tta_tf tf;
+    int32_t ah, aw;
+    uint8_t *img;
+    hv_maskrcnn_features f;
+} aug_view;
+
+static hv_status make_view(hv_maskrcnn *m, hv_tta_tf tf, const uint8_t *img, int32_t ih, int32_t iw, aug_view *v,
+                           bool features) {
+    memset(v, 0, sizeof *v);
+    v->tf = tf;
+    hv_tta_size(tf, ih, iw, &v->ah, &v->aw);
+    v->img = malloc((size_t)ih * iw * 3);
+    if (!v->img) return hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn TTA: image copy");
+    hv_status st = hv_tta_map(tf, ih, iw, 3, false, img, v->img);
+    if (st == HV_OK && features) st = hv_maskrcnn_features_from_pixels(m, v->img, v->ah, v->aw, &v->f);
+    return st;
+}
+
+static void free_view(aug_view *v) {
+    free(v->img);
+    hv_maskrcnn_features_free(&v->f);
+}
+
+static void scale_boxes(hv_box *b, size_t n, float sx, float sy, bool divide) {
+    for (size_t i = 0; i < n; i++) {
+        if (divide)
+            b[i] = (hv_box){b[i].x1 / sx, b[i].y1 / sy, b[i].x2 / sx, b[i].y2 / sy};
+        else
+            b[i] = (hv_box){b[i].x1 * sx, b[i].y1 * sy, b[i].x2 * sx, b[i].y2 * sy};
+    }
+}
+
+static hv_status tta_mmdet(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, float sx, float sy,
+                           const hv_maskrcnn_tta *tta, hv_maskrcnn_result *out) {
+    const int A = tta->n;
+    const size_t K = (size_t)m->num_classes, cap = (size_t)m->p.test.rpn_max_per_img;
+    aug_view v[HV_MRCNN_MAX_TTA];
+    memset(v, 0, sizeof v);
+    hv_det *props = malloc((size_t)A * cap * sizeof(hv_det));
+    hv_box *all = malloc((size_t)A * cap * sizeof(hv_box)), *rois = malloc((cap + 1) * sizeof(hv_box));
+    float *all_s = malloc((size_t)A * cap * sizeof(float));
+    size_t *keep = malloc((size_t)A * cap * sizeof(size_t));
+    float *cls = malloc(cap * (K + 1) * sizeof(float)), *reg = malloc(cap * 4 * K * sizeof(float));
+    float *scores = malloc((size_t)A * cap * (K + 1) * sizeof(float));
+    hv_box *boxes = malloc((size_t)A * cap * K * sizeof(hv_box));
+    hv_box *mean_b = malloc(cap * K * sizeof(hv_box));
+    float *mean_s = malloc(cap * (K + 1) * sizeof(float));
+    hv_det *dets = malloc(cap * K * sizeof(hv_det));
+    hv_status st = props && all && rois && all_s && keep && cls && reg && scores && boxes && mean_b && mean_s && dets
+                       ? HV_OK
+                       : hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn TTA buffers");
+    /* 1. proposals of every augmentation, back in frame pixels, one NMS over all */
+    size_t total = 0, nm = 0;
+    for (int a = 0; a < A && st == HV_OK; a++) {
+        st = make_view(m, tta->tfs[a], img, ih, iw, &v[a], true);
+        size_t np = 0;
+        if (st == HV_OK) st = hv_maskrcnn_proposals(m, &v[a].f, props, &np);
+        for (size_t i = 0; i < np; i++) all[total + i] = props[i].box, all_s[total + i] = props[i].score;
+        if (st == HV_OK) st = hv_tta_boxes(v[a].tf, ih, iw, true, all + total, np, all + total);
+        scale_boxes(all + total, np, sx, sy, true);
+        total += np;
+    }
+    if (st == HV_OK) st = hv_nms(all, all_s, total, m->p.test.rpn_iou, keep, &nm);
+    if (nm > cap) nm = cap;
+    /* 2. box head on the merged proposals in every augmentation's frame, averaged */
+    const hv_box *bptr[HV_MRCNN_MAX_TTA];
+    const float *sptr[HV_MRCNN_MAX_TTA];
+    for (int a = 0; a < A && st == HV_OK; a++) {
+        for (size_t i = 0; i < nm; i++) rois[i] = all[keep[i]];
+        scale_boxes(rois, nm, sx, sy, false);
+        st = hv_tta_boxes(v[a].tf, ih, iw, false, rois, nm, rois);
+        if (st == HV_OK) st = hv_maskrcnn_box_head(m, &v[a].f, rois, nm, cls, reg);
+        hv_box *ba = boxes + (size_t)a * cap * K;
+        float *sa = scores + (size_t)a * cap * (K + 1);
+        if (st == HV_OK) st = mr_decode_raw(m, v[a].ah, v[a].aw, rois, nm, cls, reg, sa, ba);
+        if (st == HV_OK) st = hv_tta_boxes(v[a].tf, ih, iw, true, ba, nm * K, ba);
+        scale_boxes(ba, nm * K, sx, sy, true);
+        bptr[a] = ba, sptr[a] = sa;
+    }
+    size_t nd = 0;
+    if (st == HV_OK) st = hv_tta_mean(bptr, sptr, A, nm * K, 0, mean_b, NULL);
+    if (st == HV_OK) st = hv_tta_mean_maps(sptr, A, nm * (K + 1), mean_s);
+    if (st == HV_OK)
+        st = hv_multiclass_nms(mean_b, true, mean_s, nm, (int)K, m->p.test.score_thr, m->p.test.rcnn_iou,
+                               m->p.test.max_per_img, dets, &nd);
+    /* 3. masks of the final boxes in every frame, un-transformed and averaged */
+    float *logits = NULL, *probs = NULL, *tmp = NULL;
+    if (st == HV_OK) {
+        out->dets = malloc((nd ? nd : 1) * sizeof(hv_det));
+        out->mask_probs = calloc((nd ? nd : 1) * MM, sizeof(float));
+        logits = malloc((nd ? nd : 1) * K * MM * sizeof(float));
+        probs = malloc((nd ? nd : 1) * MM * sizeof(float));
+        tmp = malloc(MM * sizeof(float));
+        if (!out->dets || !out->mask_probs || !logits || !probs || !tmp) st = hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn TTA masks");
+    }
+    if (st == HV_OK) memcpy(out->dets, dets, nd * sizeof(hv_det)), out->n = nd;
+    for (int a = 0; a < A && st == HV_OK && nd > 0; a++) {
+        for (size_t i = 0; i < nd; i++) rois[i] = dets[i].box;
+        scale_boxes(rois, nd, sx, sy, false);
+        st = hv_tta_boxes(v[a].tf, ih, iw, false, rois, nd, rois);
+        if (st == HV_OK) st = hv_maskrcnn_mask_head(m, &v[a].f, rois, nd, logits);
+        if (st == HV_OK) mr_mask_probs(logits, dets, nd, m->num_classes, probs);
+        for (size_t i = 0; i < nd && st == HV_OK; i++) {
+            st = hv_tta_map(v[a].tf, MR_MASK, MR_MASK, sizeof(float), true, probs + i * MM, tmp);
+            for (size_t j = 0; j < MM && st == HV_OK; j++) out->mask_probs[i * MM + j] += tmp[j] / (float)A;
+        }
+    }
+    for (int a = 0; a < A; a++) free_view(&v[a]);
+    free(props), free(all), free(rois), free(all_s), free(keep), free(cls), free(reg), free(scores), free(boxes);
+    free(mean_b), free(mean_s), free(dets), free(logits), free(probs), free(tmp);
+    return st;
+}
+
+/* Each augmentation detected on its own, then merged by NMS or WBF. */
+static hv_status tta_separate(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, float sx, float sy,
+                              int32_t h0, int32_t w0, const hv_maskrcnn_tta *tta, hv_maskrcnn_result *out) {
+    const int A = tta->n;
+    hv_maskrcnn_result r[HV_MRCNN_MAX_TTA];
+    memset(r, 0, sizeof r);
+    hv_status st = HV_OK;
+    size_t total = 0;
+    for (int a = 0; a < A && st == HV_OK; a++) {
+        aug_view v;
+        st = make_view(m, tta->tfs[a], img, ih, iw, &v, false);
+        /* the aug frame of the ORIGINAL size has the same scale factors, swapped by a 90° turn */
+        bool turn = v.ah != ih || v.aw != iw;
+        if (st == HV_OK) st = mr_single(m, v.img, v.ah, v.aw, turn ? sy : sx, turn ? sx : sy, &r[a]);
+        free_view(&v);
+        for (size_t i = 0; i < r[a].n && st == HV_OK; i++) {
+            st = hv_tta_boxes(tta->tfs[a], h0, w0, true, &r[a].dets[i].box, 1, &r[a].dets[i].box);
+            float tmp[MM];
+            if (st == HV_OK) st = hv_tta_map(tta->tfs[a], MR_MASK, MR_MASK, sizeof(float), true, r[a].mask_probs + i * MM, tmp);
+            if (st == HV_OK) memcpy(r[a].mask_probs + i * MM, tmp, sizeof tmp);
+            r[a].dets[i].src = (int32_t)(total + i);
+        }
+        total += r[a].n;
+    }
+    const hv_det *dp[HV_MRCNN_MAX_TTA];
+    size_t counts[HV_MRCNN_MAX_TTA];
+    float *probs = malloc((total ? total : 1) * MM * sizeof(float));
+    hv_det *merged = malloc((total ? total : 1) * sizeof(hv_det));
+    if (st == HV_OK && (!probs || !merged)) st = hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn TTA merge");
+    size_t off = 0;
+    for (int a = 0; a < A && st == HV_OK; a++) {
+        dp[a] = r[a].dets, counts[a] = r[a].n;
+        memcpy(probs + off * MM, r[a].mask_probs, r[a].n * MM * sizeof(float));
+        off += r[a].n;
+    }
+    size_t nm = 0;
+    if (st == HV_OK) {
+        if (tta->merge == HV_TTA_MERGE_NMS) {
+            st = hv_tta_merge_nms(dp, counts, A, m->p.test.rcnn_iou, m->p.test.max_per_img, merged, &nm);
+        } else {
+            hv_wbf_params wp;
+            hv_wbf_params_default(&wp, (float)w0, (float)h0);
+            if (tta->wbf_iou > 0) wp.iou_thr = tta->wbf_iou;
+            st = hv_wbf(dp, counts, A, &wp, merged, &nm);
+            if (nm > (size_t)m->p.test.max_per_img) nm = (size_t)m->p.test.max_per_img;
+        }
+    }
+    if (st == HV_OK) {
+        out->dets = malloc((nm ? nm : 1) * sizeof(hv_det));
+        out->mask_probs = malloc((nm ? nm : 1) * MM * sizeof(float));
+        if (!out->dets || !out->mask_probs) st = hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn TTA result");
+    }
+    for (size_t i = 0; i < nm && st == HV_OK; i++) {
+        size_t src = merged[i].src >= 0 && (size_t)merged[i].src < total ? (size_t)merged[i].src : 0;
+        out->dets[i] = merged[i];
+        memcpy(out->mask_probs + i * MM, probs + src * MM, MM * sizeof(float));
+    }
+    if (st == HV_OK) out->n = nm;
+    for (int a = 0; a < A; a++) hv_maskrcnn_result_free(&r[a]);
+    free(probs), free(merged);
+    return st;
+}
+
+hv_status mr_detect_tta(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, float sx, float sy, int32_t h0,
+                        int32_t w0, const hv_maskrcnn_tta *tta, hv_maskrcnn_result *out) {
+    if (tta->n < 1 || tta->n > HV_MRCNN_MAX_TTA)
+        return hv_error(HV_ERR_INVALID_ARGUMENT, "maskrcnn TTA: %d augmentations (1..%d)", tta->n, HV_MRCNN_MAX_TTA);
+    for (int a = 0; a < tta->n; a++)
+        if ((int)tta->tfs[a] < HV_TTA_IDENTITY || (int)tta->tfs[a] > HV_TTA_ROT270)
+            return hv_error(HV_ERR_INVALID_ARGUMENT, "maskrcnn TTA: transform %d unknown", (int)tta->tfs[a]);
+    switch (tta->merge) {
+    case HV_TTA_MERGE_MMDET:
+        return tta_mmdet(m, img, ih, iw, sx, sy, tta, out);
+    case HV_TTA_MERGE_NMS:
+    case HV_TTA_MERGE_WBF:
+        return tta_separate(m, img, ih, iw, sx, sy, h0, w0, tta, out);
+    }
+    return hv_error(HV_ERR_INVALID_ARGUMENT, "maskrcnn TTA: merge %d unknown", (int)tta->merge);
+}
