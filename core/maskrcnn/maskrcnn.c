@@ -62,10 +62,23 @@ hv_status hv_maskrcnn_create(const hv_maskrcnn_params *p, const hv_weights *w, h
     hv_status st = check_params(p);
     if (st != HV_OK) return st;
     int64_t lat[4] = {0}, cls[2] = {0}, fc0[2] = {0}, logits[4] = {0};
-    if ((st = shape_of(w, "neck.lateral_convs.0.conv.weight", 4, lat)) != HV_OK) return st;
-    if ((st = shape_of(w, "roi_head.bbox_head.fc_cls.weight", 2, cls)) != HV_OK) return st;
-    if ((st = shape_of(w, "roi_head.bbox_head.shared_fcs.0.weight", 2, fc0)) != HV_OK) return st;
-    if ((st = shape_of(w, "roi_head.mask_head.conv_logits.weight", 4, logits)) != HV_OK) return st;
+    /* sizes given in params win (a synthetic weight set has no shapes to read); the rest from the weights */
+    if (p->fpn_channels > 0)
+        lat[0] = p->fpn_channels;
+    else if ((st = shape_of(w, "neck.lateral_convs.0.conv.weight", 4, lat)) != HV_OK)
+        return st;
+    if (p->num_classes > 0)
+        cls[0] = p->num_classes + 1, logits[0] = p->num_classes;
+    else if ((st = shape_of(w, "roi_head.bbox_head.fc_cls.weight", 2, cls)) != HV_OK ||
+             (st = shape_of(w, "roi_head.mask_head.conv_logits.weight", 4, logits)) != HV_OK)
+        return st;
+    if (p->fc_channels > 0)
+        fc0[0] = p->fc_channels, fc0[1] = lat[0] * 49;
+    else if ((st = shape_of(w, "roi_head.bbox_head.shared_fcs.0.weight", 2, fc0)) != HV_OK)
+        return st;
+    if (cls[1] == 0) cls[1] = fc0[0];
+    if (p->keep_fpn_level < 0 || p->keep_fpn_level > HV_MRCNN_LEVELS)
+        return hv_error(HV_ERR_INVALID_ARGUMENT, "maskrcnn: keep_fpn_level %d (0 = none, 1..5 = P2..P6)", p->keep_fpn_level);
     int64_t C = lat[0], S2 = C > 0 ? fc0[1] / C : 0, S = (int64_t)(sqrt((double)S2) + 0.5);
     if (C < 1 || S * S * C != fc0[1] || cls[0] < 2 || cls[1] != fc0[0] || logits[0] != cls[0] - 1)
         return hv_error(HV_ERR_SHAPE,
@@ -320,7 +333,7 @@ hv_status mr_paste_all(const hv_maskrcnn *m, hv_maskrcnn_result *r) {
 
 void hv_maskrcnn_result_free(hv_maskrcnn_result *r) {
     if (!r) return;
-    free(r->dets), free(r->mask_probs), free(r->masks);
+    free(r->dets), free(r->mask_probs), free(r->masks), free(r->feature);
     memset(r, 0, sizeof *r);
 }
 
@@ -356,6 +369,12 @@ hv_status mr_single(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, 
     if (st == HV_OK) mr_mask_probs(logits, out->dets, n, m->num_classes, out->mask_probs);
     for (size_t i = 0; i < n && st == HV_OK; i++) /* get_seg_masks(rescale=True): (det·s)/s in f32 */
         out->dets[i].box = (hv_box){rois[i].x1 / sx, rois[i].y1 / sy, rois[i].x2 / sx, rois[i].y2 / sy};
+    int kl = m->p.keep_fpn_level - 1;
+    if (st == HV_OK && kl >= 0) { /* hand the features buffer over instead of copying it */
+        out->feature = f.fpn[kl];
+        f.fpn[kl] = NULL;
+        out->feat_c = f.channels, out->feat_h = f.h[kl], out->feat_w = f.w[kl];
+    }
     free(props), free(rois), free(cls), free(reg), free(logits);
     hv_maskrcnn_features_free(&f);
     return st;

@@ -96,8 +96,11 @@ static hv_status tta_mmdet(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32
         bptr[a] = ba, sptr[a] = sa;
     }
     size_t nd = 0;
-    if (st == HV_OK) st = hv_tta_mean(bptr, sptr, A, nm * K, 0, mean_b, NULL);
-    if (st == HV_OK) st = hv_tta_mean_maps(sptr, A, nm * (K + 1), mean_s);
+    /* merge_aug_bboxes: element-wise means (boxes as n·K·4 floats, so class-specific boxes work too) */
+    const float *fptr[HV_MRCNN_MAX_TTA];
+    for (int a = 0; a < A; a++) fptr[a] = (const float *)bptr[a];
+    if (st == HV_OK && nm > 0) st = hv_tta_mean_maps(fptr, A, nm * K * 4, (float *)mean_b);
+    if (st == HV_OK && nm > 0) st = hv_tta_mean_maps(sptr, A, nm * (K + 1), mean_s);
     if (st == HV_OK)
         st = hv_multiclass_nms(mean_b, true, mean_s, nm, (int)K, m->p.test.score_thr, m->p.test.rcnn_iou,
                                m->p.test.max_per_img, dets, &nd);
@@ -122,6 +125,12 @@ static hv_status tta_mmdet(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32
             st = hv_tta_map(v[a].tf, MR_MASK, MR_MASK, sizeof(float), true, probs + i * MM, tmp);
             for (size_t j = 0; j < MM && st == HV_OK; j++) out->mask_probs[i * MM + j] += tmp[j] / (float)A;
         }
+    }
+    int kl = m->p.keep_fpn_level - 1;
+    if (st == HV_OK && kl >= 0 && v[0].f.fpn[kl]) { /* the first augmentation's map, for CAM */
+        out->feature = v[0].f.fpn[kl];
+        v[0].f.fpn[kl] = NULL;
+        out->feat_c = v[0].f.channels, out->feat_h = v[0].f.h[kl], out->feat_w = v[0].f.w[kl];
     }
     for (int a = 0; a < A; a++) free_view(&v[a]);
     free(props), free(all), free(rois), free(all_s), free(keep), free(cls), free(reg), free(scores), free(boxes);
@@ -186,7 +195,11 @@ static hv_status tta_separate(hv_maskrcnn *m, const uint8_t *img, int32_t ih, in
         out->dets[i] = merged[i];
         memcpy(out->mask_probs + i * MM, probs + src * MM, MM * sizeof(float));
     }
-    if (st == HV_OK) out->n = nm;
+    if (st == HV_OK) {
+        out->n = nm;
+        out->feature = r[0].feature, out->feat_c = r[0].feat_c, out->feat_h = r[0].feat_h, out->feat_w = r[0].feat_w;
+        r[0].feature = NULL;
+    }
     for (int a = 0; a < A; a++) hv_maskrcnn_result_free(&r[a]);
     free(probs), free(merged);
     return st;

@@ -85,6 +85,12 @@ typedef struct hv_maskrcnn_params {
     float mean[3], std[3];       /**< per RGB channel (mmdet: 123.675/116.28/103.53, 58.395/57.12/57.375) */
     int32_t pad_divisor;         /**< pad bottom/right to a multiple (32) */
     bool bgr;                    /**< frames handed to hv_maskrcnn_detect are BGR (default false: RGB) */
+    /* head sizes: 0 = read from the weights' shapes. Give them for a synthetic (random) weight set, whose
+     * absent tensors cannot be measured (hv_weights_set_synthesizer). */
+    int32_t num_classes, fpn_channels, fc_channels;
+    /** hv_maskrcnn_detect copies FPN level keep_fpn_level−1 (1..5 = P2..P6) of the frame into the result
+     *  (for CAM); 0 keeps none. */
+    int32_t keep_fpn_level;
 } hv_maskrcnn_params;
 
 /** The paper's settings: ConvNeXt backbone (tiny unless set), f32, target 224×224, mmdet mean/std, pad 32,
@@ -131,6 +137,9 @@ typedef struct hv_maskrcnn_result {
     hv_det *dets;            /**< n detections (box, score, label) */
     float *mask_probs;       /**< n × 28 × 28 mask probabilities of each detection's class (after TTA merge) */
     uint8_t *masks;          /**< n × height × width binary masks (0/1), row-major, pasted and thresholded */
+    float *feature;          /**< params.keep_fpn_level: that FPN map {feat_c, feat_h, feat_w} of the first
+                                  augmentation (NULL otherwise) */
+    int32_t feat_c, feat_h, feat_w;
 } hv_maskrcnn_result;
 
 /** Detect in one HWC uint8 frame of w×h×3 (RGB unless params.bgr): keep-ratio resize (cv2 bilinear on

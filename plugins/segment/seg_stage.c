@@ -1,0 +1,203 @@
+/* The segmenter stage: finds the BACKBONE and WEIGHT_LOADER components named in params (their nested
+ * params validated against their own schemas), builds a Mask R-CNN (hemovk/maskrcnn.h) on them, and adds
+ * each frame's detections — box in frame pixels, score, label, a frame-sized mask (COCO RLE or bitmap),
+ * the `model` tag — sorted by score. With `cam: {layer}` the frame also gets that FPN map as feature
+ * "<id>.<layer>". Frames are processed one at a time (proposals and NMS are per image). */
+#include "segment_plugin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct seg_stage {
+    seg_config cfg;
+    hv_weights *weights;
+    hv_config_node *bb_params;
+    const hv_backbone_vtable *bb;
+    hv_component_info bb_info;
+    char bb_id[160], bb_name[64];
+    hv_maskrcnn *model;
+} seg_stage;
+
+/* Find component `spec.<key>` of `kind`, check its vtable, validate a copy of `spec.params`. */
+static hv_status resolve(const hv_create_info *info, hv_component_kind kind, const hv_config_node *spec,
+                         const char *key, uint32_t min_vtable, hv_component_ref *ref, hv_config_node **params) {
+    *params = NULL;
+    const hv_config_node *name_node = hv_config_get(spec, key);
+    const char *name = hv_config_text(name_node);
+    const char *what = kind == HV_COMPONENT_BACKBONE ? "backbone" : "weight loader";
+    hv_status st = info->host->find_component(info->host, kind, name ? name : "", ref);
+    if (st)
+        return hv_error_context(st, "%s:%d:%d: %s: %s", hv_config_file(name_node), hv_config_line(name_node),
+                                hv_config_column(name_node), info->instance_id, what);
+    const uint32_t *vt = ref->desc->vtable;
+    if (ref->desc->vtable_size < min_vtable || !vt || *vt < min_vtable)
+        return hv_error(HV_ERR_ABI, "%s: %s component '%s' (plugin %s) has a vtable smaller than ABI 1.0's: rebuild it",
+                        info->instance_id, what, name, ref->plugin_name);
+    const hv_config_node *given = hv_config_get(spec, "params");
+    if (given)
+        st = hv_config_clone(given, params);
+    else {
+        char display[300];
+        snprintf(display, sizeof display, "%s:%d (%s '%s', no params given)", hv_config_file(spec), hv_config_line(spec),
+                 what, name);
+        st = hv_config_load_string("{}", 2, display, params);
+    }
+    if (st) return st;
+    if (ref->desc->param_schema) {
+        hv_config_node *schema = NULL;
+        st = hv_schema_load_string(ref->desc->param_schema, strlen(ref->desc->param_schema), name, &schema);
+        if (!st) st = hv_schema_validate(schema, *params, NULL);
+        hv_config_free(schema);
+        if (st) return hv_error_context(st, "%s: params of %s '%s'", info->instance_id, what, name);
+    }
+    return HV_OK;
+}
+
+static hv_status build_backbone(hv_graph *g, hv_tensor *x, const hv_weights *w, const void *ctx, hv_backbone_outputs *out) {
+    const seg_stage *s = ctx;
+    hv_status st = s->bb->build(&s->bb_info, g, x, w, out);
+    if (st) return hv_error_context(st, "%s (%s)", s->bb_id, s->bb_name);
+    if (out->count < 4)
+        return hv_error(HV_ERR_SHAPE, "%s (%s): returned %u feature maps, the FPN needs 4 of strides 4, 8, 16, 32 "
+                                      "(efficientnet: out_indices: [2, 3, 4, 5])",
+                        s->bb_id, s->bb_name, out->count);
+    return HV_OK;
+}
+
+static hv_status load_weights(seg_stage *s, const hv_create_info *info) {
+    if (s->cfg.random) {
+        char source[64];
+        snprintf(source, sizeof source, "random(seed=%llu)", (unsigned long long)s->cfg.seed);
+        hv_status st = hv_weights_create(source, &s->weights);
+        if (!st) st = hv_weights_set_synthesizer(s->weights, seg_random_fill, &s->cfg.seed);
+        /* a synthetic set has no shapes to measure: MMDetection's head sizes */
+        if (s->cfg.mp.num_classes == 0) s->cfg.mp.num_classes = 1;
+        if (s->cfg.mp.fpn_channels == 0) s->cfg.mp.fpn_channels = 256;
+        if (s->cfg.mp.fc_channels == 0) s->cfg.mp.fc_channels = 1024;
+        if (!st)
+            hv_log_warn("%s: RANDOM weights (seed %llu) - a plumbing demo, the detections mean nothing", s->cfg.id,
+                        (unsigned long long)s->cfg.seed);
+        return st;
+    }
+    hv_component_ref ref;
+    hv_config_node *params = NULL;
+    hv_status st = resolve(info, HV_COMPONENT_WEIGHT_LOADER, hv_config_get(info->params, "weights"), "loader",
+                           HV_WEIGHT_LOADER_VTABLE_MIN_SIZE, &ref, &params);
+    if (!st) {
+        const hv_weight_loader_vtable *vt = ref.desc->vtable;
+        char id[160];
+        snprintf(id, sizeof id, "%s.weights", s->cfg.id);
+        hv_component_info ci = {.struct_size = sizeof ci, .host = info->host, .plugin_state = ref.plugin_state,
+                                .instance_id = id, .params = params};
+        st = vt->load(&ci, &s->weights);
+        if (!st && !s->weights) st = hv_error(HV_ERR_INTERNAL, "%s: the weight loader returned no weights", id);
+    }
+    hv_config_free(params);
+    return st;
+}
+
+static void seg_destroy(void *instance) {
+    seg_stage *s = instance;
+    if (!s) return;
+    hv_maskrcnn_free(s->model);
+    hv_weights_close(s->weights);
+    hv_config_free(s->bb_params);
+    free(s);
+}
+
+static hv_status seg_create(const hv_create_info *info, void **instance) {
+    seg_stage *s = calloc(1, sizeof *s);
+    if (!s) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory creating a segmenter");
+    hv_status st = seg_config_read(info, &s->cfg);
+    hv_component_ref ref;
+    if (!st)
+        st = resolve(info, HV_COMPONENT_BACKBONE, hv_config_get(info->params, "backbone"), "component",
+                     HV_BACKBONE_VTABLE_MIN_SIZE, &ref, &s->bb_params);
+    if (!st) {
+        s->bb = ref.desc->vtable;
+        snprintf(s->bb_id, sizeof s->bb_id, "%s.backbone", s->cfg.id);
+        snprintf(s->bb_name, sizeof s->bb_name, "%s", ref.desc->name);
+        s->bb_info = (hv_component_info){.struct_size = sizeof s->bb_info, .host = info->host,
+                                         .plugin_state = ref.plugin_state, .instance_id = s->bb_id, .params = s->bb_params};
+        st = load_weights(s, info);
+    }
+    if (!st) {
+        s->cfg.mp.backbone = HV_MRCNN_CUSTOM;
+        s->cfg.mp.custom_build = build_backbone;
+        s->cfg.mp.custom_ctx = s;
+        hv_device *dev = info->host->device ? info->host->device(info->host) : NULL;
+        if (!dev) hv_log_info("%s: no device open: running on the CPU reference backend (slow)", s->cfg.id);
+        st = hv_maskrcnn_create(&s->cfg.mp, s->weights, dev, &s->model);
+        if (st) hv_error_context(st, "%s", s->cfg.id);
+    }
+    if (st) {
+        seg_destroy(s);
+        return st;
+    }
+    hv_log_info("%s: Mask R-CNN on %s, weights %s, %s, %d classes, TTA %d", s->cfg.id, s->bb_name,
+                hv_weights_source(s->weights), s->cfg.mp.dtype == HV_F16 ? "f16" : "f32",
+                hv_maskrcnn_num_classes(s->model), s->cfg.tta.n);
+    *instance = s;
+    return HV_OK;
+}
+
+static hv_status add_detection(const seg_stage *s, hv_frame *f, const hv_maskrcnn_result *r, size_t i) {
+    hv_detection d;
+    memset(&d, 0, sizeof d);
+    const hv_det *e = &r->dets[i];
+    d.x1 = e->box.x1, d.y1 = e->box.y1, d.x2 = e->box.x2, d.y2 = e->box.y2;
+    d.score = e->score;
+    d.label = e->label;
+    snprintf(d.model, sizeof d.model, "%s", s->cfg.model);
+    const uint8_t *mask = r->masks + i * (size_t)r->width * r->height;
+    d.mask.width = (uint32_t)r->width, d.mask.height = (uint32_t)r->height;
+    if (s->cfg.rle) {
+        hv_rle rle;
+        hv_status st = hv_rle_encode(mask, (uint32_t)r->height, (uint32_t)r->width, &rle);
+        if (st) return st;
+        d.mask.format = HV_MASK_RLE, d.mask.rle = rle.counts, d.mask.n_rle = rle.n;
+    } else {
+        d.mask.format = HV_MASK_BITMAP;
+        d.mask.bitmap = malloc((size_t)r->width * r->height);
+        if (!d.mask.bitmap) return hv_error(HV_ERR_OUT_OF_MEMORY, "%s: mask bitmap", s->cfg.id);
+        memcpy(d.mask.bitmap, mask, (size_t)r->width * r->height);
+    }
+    hv_status st = hv_frame_add_detection(f, &d, NULL);
+    free(d.mask.rle), free(d.mask.bitmap); /* NULL after a successful move */
+    return st;
+}
+
+static hv_status seg_process(void *instance, hv_frame *const *frames, size_t n) {
+    seg_stage *s = instance;
+    for (size_t i = 0; i < n; i++) {
+        hv_frame *f = frames[i];
+        if (!f->rgb || f->width < 1 || f->height < 1) {
+            hv_frame_fail(f, s->cfg.id, "segmenter: frame %llu has no decoded pixels", (unsigned long long)f->id);
+            continue;
+        }
+        hv_maskrcnn_result r;
+        hv_status st = hv_maskrcnn_detect(s->model, f->rgb, f->width, f->height, s->cfg.tta.n ? &s->cfg.tta : NULL, &r);
+        if (st) return hv_error_context(st, "%s: frame %llu (%s)", s->cfg.id, (unsigned long long)f->id,
+                                        f->path ? f->path : "in memory");
+        for (size_t k = 0; k < r.n && !st; k++) st = add_detection(s, f, &r, k);
+        if (!st && s->cfg.cam_layer && r.feature) {
+            char name[HV_FRAME_NAME_MAX];
+            snprintf(name, sizeof name, "%s.%s", s->cfg.id, s->cfg.cam_layer);
+            st = hv_frame_set_feature(f, name, (uint32_t)r.feat_c, (uint32_t)r.feat_h, (uint32_t)r.feat_w, r.feature);
+            if (!st) r.feature = NULL; /* the frame owns it now */
+        }
+        if (!st && s->cfg.random) st = hv_frame_set_meta(f, "segmenter.random_weights", "%s", s->cfg.model);
+        hv_maskrcnn_result_free(&r);
+        if (st) return st;
+    }
+    return HV_OK;
+}
+
+const hv_stage_vtable seg_stage_vtable = {
+    .struct_size = sizeof(hv_stage_vtable),
+    .create = seg_create,
+    .process = seg_process,
+    .flush = NULL,
+    .destroy = seg_destroy,
+};
