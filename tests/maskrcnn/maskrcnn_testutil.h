@@ -60,6 +60,7 @@ static inline double mr_cmp(const char *label, const char *what, const float *go
     ck_assert_msg(hvtest_count_nonfinite(got, n) == 0, "%s %s: non-finite values", label, what);
     double e = hvtest_max_rel(got, ref, n);
     printf("  %-34s %-14s max|d|/max|ref| = %.3g\n", label, what, e);
+    fflush(stdout); /* a later failure in the forked test must not lose the numbers */
     return e;
 }
 
@@ -156,6 +157,7 @@ static inline mr_stats mr_parity(const char *label, const hv_maskrcnn_params *p,
     s.props_matched = mr_match(props, s.props, rprops, s.props_ref, 0.99, &ds);
     printf("  %-34s proposals      %zu / ref %zu, %zu matched (IoU ≥ 0.99), max |score d| %.3g\n", label, s.props,
            s.props_ref, s.props_matched, ds);
+    fflush(stdout);
     ck_assert_msg((double)s.props_matched >= tol->prop_frac * (double)s.props_ref, "%s: only %zu of %zu proposals matched",
                   label, s.props_matched, s.props_ref);
     /* RoI levels and box head on the reference's proposals */

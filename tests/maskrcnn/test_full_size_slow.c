@@ -61,7 +61,7 @@ START_TEST(internimage_xl_f16) {
     hv_maskrcnn_params p;
     hv_maskrcnn_params_default(&p);
     p.backbone = HV_MRCNN_INTERNIMAGE;
-    p.internimage = (hv_internimage_params){.arch = "xl", .layer_scale = HV_TRI_OFF};
+    p.internimage = (hv_internimage_params){.arch = "xl"}; /* layer scale: AUTO finds gamma1 */
     p.dtype = HV_F16;
     mr_tol tol = {.tensor = 3e-2, .score = 1e-2, .prop_frac = 0.5, .mask_px = 256};
     full("internimage-xl 224 f16", "--backbone internimage --channels 192 --depths 5,5,24,5 --groups 12,24,48,96 "
@@ -72,9 +72,13 @@ END_TEST
 
 int main(void) {
     Suite *s = suite_create("maskrcnn.full_size_slow");
-    TCase *tc = tcase_create("full");
+    /* one case each, so CK_RUN_CASE=convnext_b or internimage_xl runs one of them */
+    TCase *tc = tcase_create("convnext_b");
     tcase_set_timeout(tc, 7200);
     tcase_add_test(tc, convnext_b_f32);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("internimage_xl");
+    tcase_set_timeout(tc, 7200);
     tcase_add_test(tc, internimage_xl_f16);
     suite_add_tcase(s, tc);
     return hvtest_run(s);
