@@ -198,7 +198,7 @@ hv_status hv_internimage_build(hv_graph *g, hv_tensor *x, const hv_weights *w, c
         return hv_graph_status(g);
     }
     hv_mb m = {.g = g, .w = w, .prefix = p->prefix ? p->prefix : "backbone.", .dtype = hv_tensor_get_desc(x)->dtype};
-    ii_cfg cfg;
+    ii_cfg cfg = {0};
     if (resolve(g, &m, p, &cfg)) return hv_graph_status(g);
     static const int32_t def_out[4] = {0, 1, 2, 3};
     uint32_t n_out;

@@ -29,7 +29,7 @@ static hv_status concat_check(const hv_concat_params *p, const hv_tensor_desc *s
 
 static hv_status concat_infer(const void *params, const hv_tensor_desc *src, uint32_t n_src, hv_tensor_desc *dst) {
     uint32_t axis;
-    int64_t total;
+    int64_t total = 0;
     hv_status st = concat_check(params, src, n_src, &axis, &total);
     if (st) return st;
     *dst = src[0];

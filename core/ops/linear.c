@@ -37,7 +37,7 @@ static hv_status linear_check(const hv_linear_params *p, const hv_tensor_desc *s
 
 static hv_status linear_infer(const void *params, const hv_tensor_desc *src, uint32_t n_src, hv_tensor_desc *dst) {
     const hv_linear_params *p = params;
-    opsbasic_gemm g;
+    opsbasic_gemm g = {0};
     hv_status st = linear_check(p, src, n_src, &g);
     if (st) return st;
     *dst = src[0];
@@ -54,7 +54,7 @@ static hv_status linear_infer(const void *params, const hv_tensor_desc *src, uin
 static hv_status linear_ref(const void *params, const hv_tensor_desc *src, const float *const *d, uint32_t n_src,
                             const hv_tensor_desc *dst, float *y) {
     const hv_linear_params *p = params;
-    opsbasic_gemm g;
+    opsbasic_gemm g = {0};
     hv_status st = linear_check(p, src, n_src, &g);
     if (st) return st;
     opsbasic_ref_gemm(&g, p->act, d[0], d[1], p->has_bias ? d[2] : NULL, p->has_residual ? d[n_src - 1] : NULL, y);
@@ -66,7 +66,7 @@ static hv_status linear_record(hv_cmd *cmd, hv_device *dev, const void *params, 
                                const hv_binding *b, uint32_t n_src, const hv_tensor_desc *dst, const hv_binding *db,
                                const hv_binding *scratch) {
     const hv_linear_params *p = params;
-    opsbasic_gemm g;
+    opsbasic_gemm g = {0};
     hv_status st = linear_check(p, src, n_src, &g);
     if (st) return st;
     (void)scratch;

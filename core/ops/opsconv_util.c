@@ -76,7 +76,7 @@ hv_status opsconv_dispatch(hv_cmd *cmd, hv_device *dev, const char *stem, hv_dty
 
 hv_status opsconv_record_axis_copy(hv_cmd *cmd, hv_device *dev, hv_dtype dt, const hv_binding *src,
                                    const hv_binding *dst, const opsconv_axis_copy *c, const char *label) {
-    uint32_t gx, gy;
+    uint32_t gx = 0, gy = 0;
     uint64_t n = (uint64_t)c->outer * c->count * c->inner;
     hv_status st = opsconv_grid1d(label, n, &gx, &gy);
     if (st) return st;

@@ -45,7 +45,7 @@ static hv_status pool_geom_of(const hv_maxpool_params *p, const hv_tensor_desc *
 }
 
 static hv_status pool_infer(const void *params, const hv_tensor_desc *src, uint32_t n_src, hv_tensor_desc *dst) {
-    pool_geom g;
+    pool_geom g = {0};
     hv_status st = pool_geom_of(params, src, n_src, &g);
     if (st) return st;
     *dst = src[0];
@@ -56,7 +56,7 @@ static hv_status pool_infer(const void *params, const hv_tensor_desc *src, uint3
 
 static hv_status pool_ref(const void *params, const hv_tensor_desc *src, const float *const *src_data, uint32_t n_src,
                           const hv_tensor_desc *dst, float *y) {
-    pool_geom g;
+    pool_geom g = {0};
     hv_status st = pool_geom_of(params, src, n_src, &g);
     if (st) return st;
     for (int64_t c = 0; c < g.nc; c++)
@@ -80,7 +80,7 @@ static hv_status pool_ref(const void *params, const hv_tensor_desc *src, const f
 static hv_status pool_record(hv_cmd *cmd, hv_device *dev, const void *params, const hv_tensor_desc *src,
                              const hv_binding *src_bind, uint32_t n_src, const hv_tensor_desc *dst,
                              const hv_binding *dst_bind, const hv_binding *scratch) {
-    pool_geom g;
+    pool_geom g = {0};
     hv_status st = pool_geom_of(params, src, n_src, &g);
     if (st) return st;
     pool_push pc = {(uint32_t)g.nc, (uint32_t)g.h, (uint32_t)g.w, (uint32_t)g.oh, (uint32_t)g.ow, (uint32_t)g.kh,

@@ -29,7 +29,7 @@ static hv_status sm_check(const hv_softmax_params *p, const hv_tensor_desc *src,
 
 static hv_status sm_infer(const void *params, const hv_tensor_desc *src, uint32_t n_src, hv_tensor_desc *dst) {
     uint32_t axis;
-    int64_t gs;
+    int64_t gs = 1;
     hv_status st = sm_check(params, src, n_src, &axis, &gs);
     if (st) return st;
     *dst = src[0];
@@ -39,7 +39,7 @@ static hv_status sm_infer(const void *params, const hv_tensor_desc *src, uint32_
 static hv_status sm_ref(const void *params, const hv_tensor_desc *src, const float *const *src_data, uint32_t n_src,
                         const hv_tensor_desc *dst, float *y) {
     uint32_t axis;
-    int64_t gs;
+    int64_t gs = 1;
     hv_status st = sm_check(params, src, n_src, &axis, &gs);
     if (st) return st;
     int64_t outer, len, inner;
@@ -62,7 +62,7 @@ static hv_status sm_record(hv_cmd *cmd, hv_device *dev, const void *params, cons
                            const hv_binding *src_bind, uint32_t n_src, const hv_tensor_desc *dst,
                            const hv_binding *dst_bind, const hv_binding *scratch) {
     uint32_t axis;
-    int64_t gs;
+    int64_t gs = 1;
     hv_status st = sm_check(params, src, n_src, &axis, &gs);
     if (st) return st;
     int64_t outer, len, inner;
