@@ -88,9 +88,6 @@ void pl_condition_free(pl_condition *c);
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
 
-/* mkdir -p; HV_ERR_IO naming the folder. */
-hv_status pl_mkdirs(const char *dir);
-
 /* Monotonic seconds. */
 double pl_now(void);
 

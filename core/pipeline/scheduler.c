@@ -312,7 +312,7 @@ hv_status hv_pipeline_run(hv_pipeline *p, const hv_pipeline_run_options *options
     if (!input)
         return hv_error(HV_ERR_INVALID_ARGUMENT, "%s: no frames to read: the pipeline has no `source`; pass --input PATH",
                         p->file);
-    hv_status st = pl_mkdirs(options->output_dir);
+    hv_status st = hv_mkdirs(options->output_dir);
     if (st) return st;
     hv_frame_list *list = NULL;
     if ((st = hv_frame_list_open(input, p->recursive, &list))) return st;

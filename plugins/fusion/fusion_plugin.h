@@ -6,6 +6,7 @@
 #define HEMOVK_FUSION_PLUGIN_H
 
 #include "hemovk/frame.h"
+#include "hemovk/image.h"
 #include "hemovk/plugin.h"
 
 #include <stddef.h>
@@ -25,10 +26,6 @@ extern const char fu_camwriter_schema[];
 /* The file or folder a writer writes: the output's resolved `path` when the pipeline gave one, else
  * `default_name` inside the run's output folder. *out is malloc'ed. HV_ERR_INVALID_ARGUMENT outside a run. */
 hv_status fu_output_path(const hv_create_info *info, const char *component, const char *default_name, char **out);
-
-/* mkdir -p `dir`, and mkdir -p of the folder above `path`. */
-hv_status fu_mkdirs(const char *dir);
-hv_status fu_mkdirs_for(const char *path);
 
 /* A file name stem from a frame's path: its base name without the extension, characters other than
  * letters, digits, space and ".-_()+" replaced by '_' ("img- (12).png" → "img- (12)"); "frame" when empty. */

@@ -4,6 +4,7 @@
 #ifndef HEMOVK_STAGES_PLUGIN_H
 #define HEMOVK_STAGES_PLUGIN_H
 
+#include "hemovk/image.h"
 #include "hemovk/plugin.h"
 
 #include <stdio.h>
@@ -23,12 +24,6 @@ extern const char st_tta_schema[];
  * `default_name` inside the run's output folder. *out is malloc'ed. HV_ERR_INVALID_ARGUMENT when the
  * writer was created outside a run (no output folder). */
 hv_status st_output_path(const hv_create_info *info, const char *component, const char *default_name, char **out);
-
-/* Create the folders above `path` (mkdir -p of its dirname). */
-hv_status st_mkdirs_for(const char *path);
-
-/* mkdir -p `dir`. */
-hv_status st_mkdirs(const char *dir);
 
 /* Flush stdio buffers and, when `sync`, fsync: what a batch has written survives a kill or power cut. */
 hv_status st_flush(FILE *f, const char *path, int sync);

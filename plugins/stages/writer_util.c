@@ -25,33 +25,6 @@ hv_status st_output_path(const hv_create_info *info, const char *component, cons
     return *out ? HV_OK : hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory");
 }
 
-hv_status st_mkdirs(const char *dir) {
-    char tmp[4096];
-    int n = snprintf(tmp, sizeof tmp, "%s", dir);
-    if (n <= 0 || (size_t)n >= sizeof tmp) return hv_error(HV_ERR_INVALID_ARGUMENT, "folder name too long: %s", dir);
-    for (char *s = tmp + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return hv_error(HV_ERR_IO, "cannot create folder %s: %s", tmp, strerror(errno));
-        *s = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return hv_error(HV_ERR_IO, "cannot create folder %s: %s", tmp, strerror(errno));
-    return HV_OK;
-}
-
-hv_status st_mkdirs_for(const char *path) {
-    const char *slash = strrchr(path, '/');
-    if (!slash || slash == path) return HV_OK;
-    char dir[4096];
-    size_t n = (size_t)(slash - path);
-    if (n >= sizeof dir) return hv_error(HV_ERR_INVALID_ARGUMENT, "path too long: %s", path);
-    memcpy(dir, path, n);
-    dir[n] = '\0';
-    return st_mkdirs(dir);
-}
-
 hv_status st_flush(FILE *f, const char *path, int sync) {
     if (fflush(f) != 0 || ferror(f)) return hv_error(HV_ERR_IO, "%s: write failed (%s): disk full?", path, strerror(errno));
     if (sync && fsync(fileno(f)) != 0 && errno != EINVAL)

@@ -135,6 +135,24 @@ START_TEST(lists_from_folder_glob_and_file) {
 }
 END_TEST
 
+START_TEST(output_folders) {
+    const char *dir = hvtest_tmpdir("mkdirs");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/a b/(c)/d", dir);
+    ck_assert_int_eq(hv_mkdirs(path), HV_OK);
+    ck_assert_int_eq(hv_mkdirs(path), HV_OK); /* already there: fine */
+    snprintf(path, sizeof path, "%s/x/y/results.jsonl", dir);
+    ck_assert_int_eq(hv_mkdirs_for(path), HV_OK);
+    snprintf(path, sizeof path, "%s/x/y/file", dir);
+    write_bytes(path, "x", 1);
+    snprintf(path, sizeof path, "%s/x/y/file/sub", dir);
+    ck_assert_int_eq(hv_mkdirs(path), HV_ERR_IO);
+    snprintf(path, sizeof path, "%s/x/y/file", dir);
+    ck_assert_int_eq(hv_mkdirs(path), HV_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(hv_last_error(), "not a folder"));
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("image");
     TCase *tc = tcase_create("core");
@@ -143,6 +161,7 @@ int main(void) {
     tcase_add_test(tc, png_round_trip);
     tcase_add_test(tc, natural_order);
     tcase_add_test(tc, lists_from_folder_glob_and_file);
+    tcase_add_test(tc, output_folders);
     suite_add_tcase(s, tc);
     return hvtest_run(s);
 }

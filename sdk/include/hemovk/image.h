@@ -42,6 +42,15 @@ hv_status hv_image_save_png(const char *path, const hv_image *img);
 /** Release pixels; the struct is zeroed. NULL or an empty image is a no-op. */
 void hv_image_free(hv_image *img);
 
+/* ---- output folders ------------------------------------------------------------------------------ */
+
+/** Create folder `dir` and its missing parents (like `mkdir -p`); an existing folder is fine, an
+ *  existing non-folder is an HV_ERR_IO naming it. Writers use it for their outputs. */
+hv_status hv_mkdirs(const char *dir);
+
+/** Create the folder that will hold file `path` (everything before its last '/'). */
+hv_status hv_mkdirs_for(const char *path);
+
 /* ---- frame lists --------------------------------------------------------------------------------- */
 
 typedef struct hv_frame_list hv_frame_list;
