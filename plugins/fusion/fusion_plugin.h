@@ -23,10 +23,6 @@ extern const char fu_camwriter_schema[];
 
 /* ---- helpers shared by the components (fusion_util.c) --------------------------------------------- */
 
-/* The file or folder a writer writes: the output's resolved `path` when the pipeline gave one, else
- * `default_name` inside the run's output folder. *out is malloc'ed. HV_ERR_INVALID_ARGUMENT outside a run. */
-hv_status fu_output_path(const hv_create_info *info, const char *component, const char *default_name, char **out);
-
 /* A file name stem from a frame's path: its base name without the extension, characters other than
  * letters, digits, space and ".-_()+" replaced by '_' ("img- (12).png" → "img- (12)"); "frame" when empty. */
 void fu_frame_stem(const hv_frame *f, char *buf, size_t size);

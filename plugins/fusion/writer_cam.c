@@ -56,7 +56,7 @@ static hv_status camw_create(const hv_create_info *info, void **instance) {
     hv_status st = hv_config_get_string(info->params, "upsample", up, &up);
     if (!st) st = hv_config_get_bool(info->params, "side_by_side", 0, &w->side_by_side);
     if (!st) st = hv_config_get_bool(info->params, "prefix_id", 0, &w->prefix_id);
-    if (!st) st = fu_output_path(info, "writer.cam", "cam", &w->dir);
+    if (!st) st = hv_writer_output_path(info, "writer.cam", "cam", &w->dir);
     if (!st) st = hv_mkdirs(w->dir);
     if (st) {
         camw_destroy(w);

@@ -229,7 +229,7 @@ static hv_status coco_create(const hv_create_info *info, void **instance) {
     if (!st) st = hv_config_get_string(P, "ground_truth", NULL, &gt);
     if (!st) st = hv_config_get_bool(P, "segm", 1, &w->segm);
     if (!st) st = hv_config_get_bool(P, "sync", 0, &w->sync);
-    if (!st) st = fu_output_path(info, "writer.coco", "results", &w->prefix);
+    if (!st) st = hv_writer_output_path(info, "writer.coco", "results", &w->prefix);
     if (!st) st = hv_mkdirs_for(w->prefix);
     if (st) goto fail;
     w->unknown_error = !strcmp(unknown, "error");

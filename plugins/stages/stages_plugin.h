@@ -20,11 +20,6 @@ extern const char st_tta_schema[];
 
 /* ---- helpers shared by the writers (writer_util.c) ------------------------------------------------ */
 
-/* The file or folder a writer writes: the output's resolved `path` when the pipeline gave one, else
- * `default_name` inside the run's output folder. *out is malloc'ed. HV_ERR_INVALID_ARGUMENT when the
- * writer was created outside a run (no output folder). */
-hv_status st_output_path(const hv_create_info *info, const char *component, const char *default_name, char **out);
-
 /* Flush stdio buffers and, when `sync`, fsync: what a batch has written survives a kill or power cut. */
 hv_status st_flush(FILE *f, const char *path, int sync);
 

@@ -123,7 +123,7 @@ static hv_status csv_create(const hv_create_info *info, void **instance) {
     int header = 1, has_content = 0;
     hv_status st = hv_config_get_bool(info->params, "header", 1, &header);
     if (!st) st = hv_config_get_bool(info->params, "fsync", 1, &w->sync);
-    if (!st) st = st_output_path(info, "writer.csv", "results.csv", &w->path);
+    if (!st) st = hv_writer_output_path(info, "writer.csv", "results.csv", &w->path);
     if (!st) st = hv_mkdirs_for(w->path);
     int resume = HV_CREATE_INFO_HAS(info, resume) && info->resume;
     if (!st && resume) st = csv_resume(w, &has_content);

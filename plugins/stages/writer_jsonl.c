@@ -65,7 +65,7 @@ static hv_status jsonl_create(const hv_create_info *info, void **instance) {
     if (!st) st = hv_config_get_bool(info->params, "masks", 1, &w->masks);
     if (!st) st = hv_config_get_bool(info->params, "meta", 1, &w->meta);
     if (!st) st = hv_config_get_bool(info->params, "fsync", 1, &w->sync);
-    if (!st) st = st_output_path(info, "writer.jsonl", "results.jsonl", &w->path);
+    if (!st) st = hv_writer_output_path(info, "writer.jsonl", "results.jsonl", &w->path);
     if (!st) st = hv_mkdirs_for(w->path);
     int resume = HV_CREATE_INFO_HAS(info, resume) && info->resume;
     if (!st && !(w->f = fopen(w->path, resume ? "ab" : "wb")))

@@ -68,7 +68,7 @@ static hv_status overlay_create(const hv_create_info *info, void **instance) {
     if (!st) st = hv_config_get_bool(info->params, "include_dropped", 0, &w->include_dropped);
     if (!st) st = hv_config_get_bool(info->params, "prefix_id", 0, &w->prefix_id);
     if (!st) st = hv_config_get_int(info->params, "text_scale", 2, &scale);
-    if (!st) st = st_output_path(info, "writer.overlay", "overlays", &w->dir);
+    if (!st) st = hv_writer_output_path(info, "writer.overlay", "overlays", &w->dir);
     if (!st) st = hv_mkdirs(w->dir);
     if (st) {
         overlay_destroy(w);

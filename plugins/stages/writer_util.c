@@ -8,23 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-hv_status st_output_path(const hv_create_info *info, const char *component, const char *default_name, char **out) {
-    *out = NULL;
-    const char *given = HV_CREATE_INFO_HAS(info, output_path) ? info->output_path : NULL;
-    const char *dir = HV_CREATE_INFO_HAS(info, output_dir) ? info->output_dir : NULL;
-    if (given && *given) {
-        *out = strdup(given);
-    } else if (dir && *dir) {
-        size_t n = strlen(dir) + strlen(default_name) + 2;
-        if ((*out = malloc(n))) snprintf(*out, n, "%s/%s", dir, default_name);
-    } else {
-        return hv_error(HV_ERR_INVALID_ARGUMENT,
-                        "%s '%s': no output folder: a writer runs inside `hemovk run ... --output DIR`",
-                        component, info->instance_id);
-    }
-    return *out ? HV_OK : hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory");
-}
-
 hv_status st_flush(FILE *f, const char *path, int sync) {
     if (fflush(f) != 0 || ferror(f)) return hv_error(HV_ERR_IO, "%s: write failed (%s): disk full?", path, strerror(errno));
     if (sync && fsync(fileno(f)) != 0 && errno != EINVAL)

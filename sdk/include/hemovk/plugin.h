@@ -303,6 +303,13 @@ typedef struct hv_weight_loader_vtable {
 /** The smallest weight-loader vtable the v1.0 host accepts. */
 #define HV_WEIGHT_LOADER_VTABLE_MIN_SIZE ((uint32_t)(offsetof(hv_weight_loader_vtable, load) + sizeof(void (*)(void))))
 
+/** For WRITER components: the file or folder to write — the output's `path` from the pipeline when it
+ *  gave one (already resolved by the host), else `default_name` inside the run's output folder. *out is
+ *  malloc'ed (free it). HV_ERR_INVALID_ARGUMENT, naming `component` and the instance, when the writer
+ *  was created outside a run (no output folder). */
+hv_status hv_writer_output_path(const hv_create_info *info, const char *component, const char *default_name,
+                                char **out);
+
 #ifdef __cplusplus
 }
 #endif
