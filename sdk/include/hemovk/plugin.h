@@ -310,6 +310,15 @@ typedef struct hv_weight_loader_vtable {
 hv_status hv_writer_output_path(const hv_create_info *info, const char *component, const char *default_name,
                                 char **out);
 
+/** For stages that use other components (a classifier's backbone and weight loader): find the
+ *  component of `kind` named by `spec.<key>` through `info->host`, check its vtable is at least
+ *  `min_vtable` bytes (HV_ERR_ABI otherwise), and return in *params a validated copy of `spec.params`
+ *  (defaults filled; `{}` when absent) that the caller frees with hv_config_free. Errors carry the
+ *  pipeline's file:line:col and the instance id. */
+hv_status hv_component_resolve(const hv_create_info *info, hv_component_kind kind, const struct hv_config_node *spec,
+                               const char *key, uint32_t min_vtable, hv_component_ref *ref,
+                               struct hv_config_node **params);
+
 #ifdef __cplusplus
 }
 #endif
