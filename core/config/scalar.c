@@ -173,6 +173,23 @@ hv_status hv_config_as_string(const hv_config_node *node, const char **out) {
     return type_error(node, "a string", quote_hint(node));
 }
 
+hv_status hv_config_resolve_path(const hv_config_node *node, char **out) {
+    if (!out) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_config_resolve_path: NULL argument");
+    *out = NULL;
+    const char *text = NULL;
+    hv_status st = hv_config_as_string(node, &text);
+    if (st) return st;
+    const char *file = hv_config_file(node);
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    size_t dir_len = (text[0] == '/' || !file || file[0] == '<' || !slash) ? 0 : (size_t)(slash - file) + 1;
+    size_t n = dir_len + strlen(text) + 1;
+    char *p = malloc(n);
+    if (!p) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory resolving '%s'", text);
+    snprintf(p, n, "%.*s%s", (int)dir_len, dir_len ? file : "", text);
+    *out = p;
+    return HV_OK;
+}
+
 /* Shared shape of the get_* lookups: absent or explicit null → default. */
 static const hv_config_node *lookup(const hv_config_node *map, const char *key) {
     const hv_config_node *v = hv_config_get(map, key);

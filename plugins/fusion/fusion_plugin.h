@@ -27,10 +27,6 @@ extern const char fu_camwriter_schema[];
  * letters, digits, space and ".-_()+" replaced by '_' ("img- (12).png" → "img- (12)"); "frame" when empty. */
 void fu_frame_stem(const hv_frame *f, char *buf, size_t size);
 
-/* `rel` resolved against the folder of the YAML file `yaml_file` when it is relative (NULL yaml_file:
- * as given). *out malloc'ed. */
-hv_status fu_resolve_path(const char *yaml_file, const char *rel, char **out);
-
 /* A frame-size mask as a row-major 0/1 bitmap (BITMAP copied, RLE decoded). NULL for HV_MASK_NONE, a
  * mask whose size is not w×h, or runs that do not sum to w·h. The caller frees it. */
 uint8_t *fu_mask_bitmap(const hv_mask *m, uint32_t w, uint32_t h);

@@ -22,18 +22,6 @@ void fu_frame_stem(const hv_frame *f, char *buf, size_t size) {
     if (!buf[0] || !strcmp(buf, ".") || !strcmp(buf, "..")) snprintf(buf, size, "frame");
 }
 
-hv_status fu_resolve_path(const char *yaml_file, const char *rel, char **out) {
-    const char *slash = (yaml_file && rel[0] != '/') ? strrchr(yaml_file, '/') : NULL;
-    size_t dn = slash ? (size_t)(slash - yaml_file) : 0;
-    size_t n = dn + strlen(rel) + 2;
-    if (!(*out = malloc(n))) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory");
-    if (slash)
-        snprintf(*out, n, "%.*s/%s", (int)dn, yaml_file, rel);
-    else
-        snprintf(*out, n, "%s", rel);
-    return HV_OK;
-}
-
 uint8_t *fu_mask_bitmap(const hv_mask *m, uint32_t w, uint32_t h) {
     size_t total = (size_t)w * h;
     if (!total || m->width != w || m->height != h) return NULL;

@@ -241,7 +241,7 @@ static hv_status coco_create(const hv_create_info *info, void **instance) {
     }
     snprintf(w->partial_path, n, "%s.partial", w->prefix);
     if (gt) {
-        if ((st = fu_resolve_path(hv_config_file(P), gt, &w->gt_path))) goto fail;
+        if ((st = hv_config_resolve_path(hv_config_get(P, "ground_truth"), &w->gt_path))) goto fail;
         if ((st = hv_coco_writer_create(w->gt_path, &w->coco))) {
             st = hv_error_context(st, "writer.coco '%s': ground_truth %s", w->id, w->gt_path);
             goto fail;

@@ -15,10 +15,6 @@ extern const char wl_safetensors_schema[];
 extern const hv_weight_loader_vtable wl_swa_vtable;
 extern const char wl_swa_schema[];
 
-/** Resolve the path in string node `node` against the folder of the YAML file it was written in
- *  (absolute paths and nodes loaded from strings are kept as they are). *out is malloc'ed. */
-hv_status wl_resolve_path(const hv_config_node *node, char **out);
-
 /** Prefix the current error with "file:line:col: <instance> weights '<key path>'" of `node`. */
 hv_status wl_context(hv_status st, const hv_component_info *info, const hv_config_node *node);
 

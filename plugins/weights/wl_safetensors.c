@@ -18,7 +18,7 @@ static hv_status st_load(const hv_component_info *info, hv_weights **out) {
     *out = NULL;
     const hv_config_node *node = hv_config_get(info->params, "path");
     char *path = NULL;
-    hv_status st = wl_resolve_path(node, &path);
+    hv_status st = hv_config_resolve_path(node, &path);
     if (!st) st = hv_weights_open(path, out);
     free(path);
     return wl_context(st, info, node);

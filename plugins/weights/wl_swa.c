@@ -56,7 +56,7 @@ static hv_status swa_load(const hv_component_info *info, hv_weights **out) {
     const hv_config_node *glob = hv_config_get(c, "glob");
     if (glob) {
         char *pattern = NULL;
-        st = wl_resolve_path(glob, &pattern);
+        st = hv_config_resolve_path(glob, &pattern);
         if (!st) st = hv_weights_swa_glob(pattern, &opt, out);
         free(pattern);
         return wl_context(st, info, glob);
@@ -67,7 +67,7 @@ static hv_status swa_load(const hv_component_info *info, hv_weights **out) {
         return wl_context(hv_error(HV_ERR_SCHEMA, "give `paths` (a list of files) or `glob`"), info, c);
     char **paths = calloc(n, sizeof *paths);
     if (!paths) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory listing %zu checkpoints", n);
-    for (size_t i = 0; !st && i < n; i++) st = wl_resolve_path(hv_config_item(list, i), &paths[i]);
+    for (size_t i = 0; !st && i < n; i++) st = hv_config_resolve_path(hv_config_item(list, i), &paths[i]);
     if (!st) st = hv_weights_swa((const char *const *)paths, n, &opt, out);
     for (size_t i = 0; i < n; i++) free(paths[i]);
     free(paths);

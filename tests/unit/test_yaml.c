@@ -301,6 +301,38 @@ START_TEST(files_load_and_missing_files_fail) {
 }
 END_TEST
 
+
+/* Paths written in a YAML file are relative to that file's folder, so a pipeline runs from anywhere. */
+START_TEST(paths_resolve_against_the_yaml_folder) {
+    const char *doc = "rel: weights/b7.safetensors\nabs: /data/x.png\nnum: 3\n";
+    hv_config_node *root = NULL;
+    ck_assert_int_eq(hv_config_load_string(doc, strlen(doc), "exams/pipes/p.yaml", &root), HV_OK);
+    char *p = NULL;
+    ck_assert_int_eq(hv_config_resolve_path(hv_config_get(root, "rel"), &p), HV_OK);
+    ck_assert_str_eq(p, "exams/pipes/weights/b7.safetensors");
+    free(p);
+    ck_assert_int_eq(hv_config_resolve_path(hv_config_get(root, "abs"), &p), HV_OK);
+    ck_assert_str_eq(p, "/data/x.png");
+    free(p);
+    p = (char *)"untouched";
+    ck_assert_int_eq(hv_config_resolve_path(hv_config_get(root, "num"), &p), HV_ERR_SCHEMA);
+    ck_assert_ptr_null(p);
+    ck_assert_ptr_nonnull(strstr(hv_last_error(), "p.yaml:3:"));
+    hv_config_free(root);
+    /* a file name without a folder, and in-memory configs ("<string>"), resolve against the working dir */
+    ck_assert_int_eq(hv_config_load_string(doc, strlen(doc), "<string>", &root), HV_OK);
+    ck_assert_int_eq(hv_config_resolve_path(hv_config_get(root, "rel"), &p), HV_OK);
+    ck_assert_str_eq(p, "weights/b7.safetensors");
+    free(p);
+    hv_config_free(root);
+    ck_assert_int_eq(hv_config_load_string(doc, strlen(doc), "p.yaml", &root), HV_OK);
+    ck_assert_int_eq(hv_config_resolve_path(hv_config_get(root, "rel"), &p), HV_OK);
+    ck_assert_str_eq(p, "weights/b7.safetensors");
+    free(p);
+    hv_config_free(root);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("yaml");
     TCase *tc = tcase_create("core");
@@ -316,6 +348,7 @@ int main(void) {
     tcase_add_test(tc, json_text_parses_into_the_same_tree);
     tcase_add_test(tc, clone_outlives_the_original);
     tcase_add_test(tc, files_load_and_missing_files_fail);
+    tcase_add_test(tc, paths_resolve_against_the_yaml_folder);
     suite_add_tcase(s, tc);
     return hvtest_run(s);
 }

@@ -129,6 +129,12 @@ hv_status hv_config_as_double(const hv_config_node *node, double *out);
 hv_status hv_config_as_bool(const hv_config_node *node, int *out);
 hv_status hv_config_as_string(const hv_config_node *node, const char **out);
 
+/** A string scalar naming a file or folder, as a path to open: an absolute path is returned as is, a
+ *  relative one is joined to the folder of hv_config_file(node) — the YAML file that wrote it — so a
+ *  pipeline works from any working directory (in-memory configs, whose file name starts with '<',
+ *  resolve against the working directory). *out is malloc'ed (free it). Errors as hv_config_as_string. */
+hv_status hv_config_resolve_path(const hv_config_node *node, char **out);
+
 /** Typed lookups in a mapping with a default: when `key` is absent (or `map` is NULL) *out = def and
  *  HV_OK; when present with the wrong type, the hv_config_as_* error (naming file:line:col and the
  *  key's path). An explicit null value counts as absent. For strings, *out points into the tree (or is
