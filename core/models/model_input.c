@@ -33,3 +33,16 @@ hv_status hv_model_input(hv_graph *g, const hv_model_input_params *p, hv_tensor 
     *image = hv_preprocess(g, *packed, &pp, "preprocess");
     return hv_graph_status(g);
 }
+
+hv_status hv_model_input_host(const uint8_t *rgb, int32_t height, int32_t width, hv_input_norm norm, float *dst) {
+    if (!rgb || !dst || height < 1 || width < 1 || (norm != HV_INPUT_RAW_RGB && norm != HV_INPUT_IMAGENET))
+        return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_model_input_host: bad arguments (%dx%d, norm %d)", width, height,
+                        (int)norm);
+    size_t plane = (size_t)height * (size_t)width;
+    for (int c = 0; c < 3; c++) {
+        float mean = norm == HV_INPUT_IMAGENET ? IMAGENET_MEAN[c] : 0.0f;
+        float inv_std = norm == HV_INPUT_IMAGENET ? (float)(1.0 / IMAGENET_STD[c]) : 1.0f;
+        for (size_t i = 0; i < plane; i++) dst[(size_t)c * plane + i] = ((float)rgb[i * 3 + (size_t)c] - mean) * inv_std;
+    }
+    return HV_OK;
+}

@@ -37,10 +37,15 @@ typedef struct cls_config {
     int32_t max_plans;                    /* plans kept (LRU) */
     int random;                           /* weights.random given */
     uint64_t seed;
+    const struct hv_config_node *calibration; /* the `calibration` mapping, or NULL */
+    int32_t calib_limit, calib_batch;
 } cls_config;
 
 /** Read and cross-check the validated params (labels vs positive, size vs resize). */
 hv_status cls_config_read(const hv_create_info *info, cls_config *c);
+
+/** The size the network sees for a w×h frame under the resize policy (native: w×h). */
+hv_status cls_target_size(const cls_config *c, int32_t w, int32_t h, int32_t *tw, int32_t *th);
 
 /** A compiled network for one input shape. */
 typedef struct cls_plan {
@@ -80,6 +85,14 @@ hv_status cls_model_plan(cls_model *m, int32_t n, int32_t h, int32_t w, cls_plan
 
 /** Run `n` packed h×w frames (hv_preprocess_pack words) and copy the n×K probabilities to `probs`. */
 hv_status cls_model_run(cls_model *m, int32_t n, int32_t h, int32_t w, const uint32_t *packed, float *probs);
+
+/** SWA BatchNorm recalibration at load (MODEL_SPEC §6.3 (c)): when the weights ask for it, read the
+ *  `calibration` frames, preprocess and resize them as the stage's own frames, run the backbone's
+ *  recalibrate_bn over them, and write the set to `calibration.save` when given. Errors name the
+ *  YAML position (`params`: the stage's), the frame file and what to do. A no-op (with a warning if `calibration` was given)
+ *  for weights that need no recalibration. */
+hv_status cls_calibrate(cls_model *m, const struct hv_config_node *params, const hv_backbone_vtable *bb,
+                        uint32_t bb_vtable_size);
 
 /** Make `w` produce deterministic made-up tensors from `seed` (hv_weights_set_synthesizer), scaled so
  *  activations stay finite through deep networks. `seed_store` must outlive the set. */

@@ -83,6 +83,32 @@ const char cls_param_schema[] =
     "    type: integer\n"
     "    minimum: 1\n"
     "    maximum: 1024\n"
+    "  calibration:\n"
+    "    description: SWA BatchNorm recalibration (MODEL_SPEC 6.3) for weights loaded with `loader - swa, bn - recalibrate` - the averaged network runs over these frames with train-mode BatchNorm, as PyTorch's update_bn, before the stage starts; frames are preprocessed and resized as the stage's own and must all end up one size\n"
+    "    type: object\n"
+    "    additionalProperties: false\n"
+    "    required: [frames]\n"
+    "    properties:\n"
+    "      frames:\n"
+    "        description: a folder, a glob, a list file (.txt/.lst) or one image; relative to this YAML file\n"
+    "        type: string\n"
+    "        minLength: 1\n"
+    "      limit:\n"
+    "        description: most frames used; from a longer list they are taken evenly spaced (an exam's frames are in time order)\n"
+    "        type: integer\n"
+    "        minimum: 1\n"
+    "        maximum: 100000\n"
+    "        default: 64\n"
+    "      batch:\n"
+    "        description: frames per BatchNorm batch (update_bn's DataLoader batch; the last batch may be smaller)\n"
+    "        type: integer\n"
+    "        minimum: 1\n"
+    "        maximum: 1024\n"
+    "        default: 8\n"
+    "      save:\n"
+    "        description: write the recalibrated weights here (safetensors, relative to this YAML file), to load later with `loader - safetensors` and skip the recalibration\n"
+    "        type: string\n"
+    "        minLength: 1\n"
     "  max_plans:\n"
     "    description: compiled networks kept for different input shapes / batch sizes (least recently used dropped)\n"
     "    type: integer\n"
@@ -150,6 +176,12 @@ hv_status cls_config_read(const hv_create_info *info, cls_config *c) {
     c->batch = (int32_t)(v < 1 ? 1 : v);
     if ((st = hv_config_get_int(p, "max_plans", 4, &v))) return st;
     c->max_plans = (int32_t)(v < 1 ? 1 : v);
+    if ((c->calibration = hv_config_get(p, "calibration"))) {
+        if ((st = hv_config_get_int(c->calibration, "limit", 64, &v))) return st;
+        c->calib_limit = (int32_t)v;
+        if ((st = hv_config_get_int(c->calibration, "batch", 8, &v))) return st;
+        c->calib_batch = (int32_t)v;
+    }
     const hv_config_node *random = hv_config_get(hv_config_get(p, "weights"), "random");
     if (random) {
         c->random = 1;
@@ -157,4 +189,19 @@ hv_status cls_config_read(const hv_create_info *info, cls_config *c) {
         c->seed = (uint64_t)v;
     }
     return HV_OK;
+}
+
+hv_status cls_target_size(const cls_config *c, int32_t w, int32_t h, int32_t *tw, int32_t *th) {
+    if (c->resize == CLS_RESIZE_NATIVE) {
+        *tw = w;
+        *th = h;
+        return HV_OK;
+    }
+    if (c->resize == CLS_RESIZE_STRETCH) {
+        *tw = c->size_w;
+        *th = c->size_h;
+        return HV_OK;
+    }
+    double scale = 1;
+    return hv_preprocess_keep_ratio_size(w, h, c->size_w, c->size_h, tw, th, &scale);
 }

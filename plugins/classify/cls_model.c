@@ -36,12 +36,6 @@ static hv_status load_weights(cls_model *m, const hv_create_info *info) {
         if (!st && !m->weights) st = hv_error(HV_ERR_INTERNAL, "%s: the weight loader returned no weights", id);
     }
     hv_config_free(params);
-    if (!st && hv_weights_needs_bn_recalibration(m->weights))
-        st = hv_error(HV_ERR_INVALID_ARGUMENT,
-                      "%s: the weights (%s) ask for BatchNorm recalibration (bn: recalibrate), which this stage does "
-                      "not run: recalibrate offline (tools/ref/gen_bn_recalib.py, hv_efficientnet_recalibrate_bn) or "
-                      "use bn: average or keep_last",
-                      m->cfg->id, hv_weights_source(m->weights));
     return st;
 }
 
@@ -63,6 +57,7 @@ hv_status cls_model_init(cls_model *m, const hv_create_info *info, const cls_con
     m->bb_info = (hv_component_info){.struct_size = sizeof m->bb_info, .host = info->host,
                                      .plugin_state = ref.plugin_state, .instance_id = m->bb_id, .params = m->bb_params};
     if ((st = load_weights(m, info))) return st;
+    if ((st = cls_calibrate(m, info->params, m->bb, ref.desc->vtable_size))) return st;
     memset(&m->head, 0, sizeof m->head);
     if (ref.desc->vtable_size >= offsetof(hv_backbone_vtable, cls_head) + sizeof m->bb->cls_head && m->bb->cls_head &&
         (st = m->bb->cls_head(&m->bb_info, m->weights, &m->head, m->head_names, sizeof m->head_names)))

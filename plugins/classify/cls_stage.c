@@ -60,24 +60,6 @@ static hv_status grow(void **p, size_t *cap, size_t need, size_t elem) {
     return HV_OK;
 }
 
-/* The size the network sees for a w×h frame under the resize policy. */
-static hv_status target_size(const cls_config *c, int32_t w, int32_t h, int32_t *tw, int32_t *th) {
-    if (c->resize == CLS_RESIZE_NATIVE) {
-        *tw = w;
-        *th = h;
-        return HV_OK;
-    }
-    if (c->resize == CLS_RESIZE_STRETCH) {
-        *tw = c->size_w;
-        *th = c->size_h;
-        return HV_OK;
-    }
-    double scale = 1;
-    return hv_preprocess_keep_ratio_size(w, h, c->size_w, c->size_h, tw, th, &scale);
-}
-
-
-
 /* Stable order by (h, w) then index: insertion sort, batches are small. */
 static void sort_by_shape(size_t *idx, size_t n, const int32_t *h, const int32_t *w) {
     for (size_t i = 1; i < n; i++) {
@@ -129,7 +111,7 @@ static hv_status cls_process(void *instance, hv_frame *const *frames, size_t n) 
             hv_frame_fail(f, c->id, "%s: frame %llu has no decoded pixels", c->id, (unsigned long long)f->id);
             continue;
         }
-        if (target_size(c, f->width, f->height, &s->pw[i], &s->ph[i])) {
+        if (cls_target_size(c, f->width, f->height, &s->pw[i], &s->ph[i])) {
             hv_frame_fail(f, c->id, "%s: %s", c->id, hv_last_error());
             continue;
         }

@@ -79,11 +79,43 @@ START_TEST(bad_parameters) {
 }
 END_TEST
 
+
+/* The host-side twin gives the device op's values exactly (same constants, same f32 rounding). */
+START_TEST(host_twin_matches_the_graph_op) {
+    const int h = 11, w = 9;
+    uint8_t px[11 * 9 * 3];
+    for (size_t i = 0; i < sizeof px; i++) px[i] = (uint8_t)((i * 53 + 7) % 256);
+    uint32_t pk[256];
+    ck_assert_int_le(hv_preprocess_packed_words(h, w), 256);
+    hv_preprocess_pack(px, 1, h, w, pk);
+    for (int norm = 0; norm < 2; norm++) {
+        hv_graph *g;
+        ck_assert_int_eq(hv_graph_create(&g), HV_OK);
+        hv_model_input_params ip = {.batch = 1, .height = h, .width = w, .norm = (hv_input_norm)norm, .dtype = HV_F32};
+        hv_tensor *packed, *image;
+        ck_assert_int_eq(hv_model_input(g, &ip, &packed, &image), HV_OK);
+        ck_assert_int_eq(hv_graph_output(g, image, "image"), HV_OK);
+        hv_plan *plan;
+        ck_assert_int_eq(hv_plan_create(g, NULL, NULL, &plan), HV_OK);
+        ck_assert_int_eq(hv_plan_set_input(plan, "frames", pk, HV_F32, (size_t)hv_preprocess_packed_words(h, w)), HV_OK);
+        ck_assert_int_eq(hv_plan_run(plan), HV_OK);
+        float dev_out[3 * 11 * 9], host_out[3 * 11 * 9];
+        ck_assert_int_eq(hv_plan_get_output(plan, "image", dev_out, 3 * h * w), HV_OK);
+        ck_assert_int_eq(hv_model_input_host(px, h, w, (hv_input_norm)norm, host_out), HV_OK);
+        for (int i = 0; i < 3 * h * w; i++) ck_assert_msg(dev_out[i] == host_out[i], "norm %d [%d]: %.9g vs %.9g", norm, i, host_out[i], dev_out[i]);
+        hv_plan_free(plan);
+        hv_graph_free(g);
+    }
+    ck_assert_int_eq(hv_model_input_host(px, 0, w, HV_INPUT_RAW_RGB, (float[1]){0}), HV_ERR_INVALID_ARGUMENT);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("models.model_input");
     TCase *tc = tcase_create("front");
     tcase_add_test(tc, both_conventions);
     tcase_add_test(tc, bad_parameters);
+    tcase_add_test(tc, host_twin_matches_the_graph_op);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -75,6 +75,11 @@ typedef struct hv_model_input_params {
  *  `*image` the normalised NCHW float image {N, 3, H_pad, W_pad} to give a backbone builder. */
 hv_status hv_model_input(hv_graph *g, const hv_model_input_params *p, hv_tensor **packed, hv_tensor **image);
 
+/** The same normalisation on the host, for steps that feed a network CPU-side floats (SWA BatchNorm
+ *  recalibration): one frame of interleaved RGB bytes {h, w, 3} → planar floats {3, h, w}, raw 0–255
+ *  or (x − mean)·(1/std) with hv_model_input's constants and rounding. No padding, no BGR swap. */
+hv_status hv_model_input_host(const uint8_t *rgb, int32_t height, int32_t width, hv_input_norm norm, float *dst);
+
 /* ---- EfficientNet (mmpretrain, MODEL_SPEC §2) ---------------------------------------------------- */
 
 typedef enum hv_effnet_padding {
