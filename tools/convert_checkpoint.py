@@ -10,13 +10,15 @@ paper's own checkpoints convert with no renaming:
 `module.` prefix (DataParallel) is removed. Other frameworks go through a rename table:
 
     --from torchvision-efficientnet   torchvision efficientnet_b0..b7  -> mmpretrain EfficientNet
+    --from timm-efficientnet          timm (tf_)efficientnet_b0..b7    -> same
     --from torchvision-convnext       torchvision convnext_tiny..large -> mmpretrain ConvNeXt (+ head.fc)
     --from timm-convnext              timm convnext_*                  -> same
 
 Every key is accounted for. A key the table does not match is reported by name and makes the script
 exit 1 unless --allow-unknown (then it is left out, still reported). With a rename table the expected
 keys are known (from torchvision's model of the detected or given --arch): an expected key that is
-absent is reported by name and exits 1 unless --allow-missing; a shape that differs always fails.
+absent is reported by name and exits 1 unless --allow-missing; a shape that differs always fails, except
+the number of classes of the head (head.fc rows), which is the checkpoint's own (a 2-class fine-tune).
 Integer buffers (num_batches_tracked) are kept as I64; hemovk's loaders skip them.
 Needs Debian's /usr/bin/python3 (python3-torch; python3-torchvision for the rename tables).
 """
@@ -42,7 +44,8 @@ def parse_args(argv):
     p.add_argument("-o", "--output", help="output .safetensors (default: input with .safetensors suffix; "
                    "with --list nothing is written unless -o is given)")
     p.add_argument("--from", dest="source", default="mm",
-                   choices=["mm", "torchvision-efficientnet", "torchvision-convnext", "timm-convnext"],
+                   choices=["mm", "torchvision-efficientnet", "timm-efficientnet", "torchvision-convnext",
+                            "timm-convnext"],
                    help="naming of the input (default mm: mmpretrain/MMDetection, no renaming)")
     p.add_argument("--arch", help="architecture for the expected-key check (b0..b7; tiny/small/base/large); "
                    "detected from the weights when omitted")
@@ -57,7 +60,18 @@ def parse_args(argv):
 def rename_with_table(args, sd, problems):
     """Apply a rename table; return (renamed dict, expected {mm name: shape} or None)."""
     out = {}
-    if args.source == "torchvision-efficientnet":
+    if args.source == "timm-efficientnet":
+        # to torchvision names first; a key with no torchvision counterpart is reported under its timm name
+        to_tv = efficientnet.make_timm_to_torchvision(sd.keys())
+        tv = {}
+        for k, v in sd.items():
+            t = to_tv(k)
+            if t is None:
+                problems["unknown"].append(f"'{k}' (not in the {args.source} rename table)")
+            else:
+                tv[t] = v
+        sd = tv
+    if args.source in ("torchvision-efficientnet", "timm-efficientnet"):
         table = efficientnet.make_table(sd.keys())
     elif args.source == "torchvision-convnext":
         table = convnext.tv_rename
@@ -74,7 +88,7 @@ def rename_with_table(args, sd, problems):
             continue
         out[name] = v.reshape(-1) if flat else v
 
-    family = efficientnet if args.source == "torchvision-efficientnet" else convnext
+    family = efficientnet if args.source.endswith("-efficientnet") else convnext
     arch = args.arch
     if arch is None:
         arch = efficientnet.detect_arch(sd) if family is efficientnet else convnext.detect_arch(out)
@@ -145,6 +159,9 @@ def main(argv):
         for name, shape in expected.items():
             if name not in out:
                 problems["missing"].append(f"'{name}' (shape {list(shape)})")
+            elif name.startswith("head.fc.") and tuple(out[name].shape[1:]) == shape[1:]:
+                if name == "head.fc.weight" and out[name].shape[0] != shape[0]:
+                    print(f"convert_checkpoint: head with {out[name].shape[0]} classes", file=sys.stderr)
             elif tuple(out[name].shape) != shape:
                 problems["fatal"].append(f"'{name}': shape {list(out[name].shape)} but the architecture "
                                          f"needs {list(shape)}")

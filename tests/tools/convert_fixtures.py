@@ -45,6 +45,33 @@ def main(out):
     del missing["features.8.1.running_var"]
     torch.save(missing, os.path.join(out, "tv_b0_missing.pth"))
 
+    # a 2-class fine-tune (the paper's classifier head) in torchvision names, and the same weights in timm
+    # names (timm's EfficientNet module names, mapped here by hand from torchvision's block layout)
+    tv2 = torchvision.models.efficientnet_b0(num_classes=2).state_dict()
+    tv2["features.5.0.block.1.0.weight"] = ramp(*tv2["features.5.0.block.1.0.weight"].shape)
+    tv2["classifier.1.bias"] = ramp(2)
+    torch.save(tv2, os.path.join(out, "tv_b0_2cls.pth"))
+
+    def tv_to_timm(k):
+        top = {"features.0.0": "conv_stem", "features.0.1": "bn1", "features.8.0": "conv_head",
+               "features.8.1": "bn2", "classifier.1": "classifier"}
+        m = re.fullmatch(r"(features\.[08]\.[01]|classifier\.1)\.(\w+)", k)
+        if m:
+            return f"{top[m.group(1)]}.{m.group(2)}"
+        m = re.fullmatch(r"features\.(\d)\.(\d+)\.block\.(\d)\.(\w+)\.(\w+)", k)
+        stage, j, sub, mod, param = int(m.group(1)), m.group(2), m.group(3), m.group(4), m.group(5)
+        expands = f"features.{stage}.{j}.block.3.0.weight" in tv2
+        if expands:  # InvertedResidual: expand, depthwise, SE, project
+            name = {("0", "0"): "conv_pw", ("0", "1"): "bn1", ("1", "0"): "conv_dw", ("1", "1"): "bn2",
+                    ("2", "fc1"): "se.conv_reduce", ("2", "fc2"): "se.conv_expand", ("3", "0"): "conv_pwl",
+                    ("3", "1"): "bn3"}[(sub, mod)]
+        else:  # DepthwiseSeparableConv: depthwise, SE, pointwise
+            name = {("0", "0"): "conv_dw", ("0", "1"): "bn1", ("1", "fc1"): "se.conv_reduce",
+                    ("1", "fc2"): "se.conv_expand", ("2", "0"): "conv_pw", ("2", "1"): "bn2"}[(sub, mod)]
+        return f"blocks.{stage - 1}.{j}.{name}.{param}"
+
+    torch.save({"state_dict": {tv_to_timm(k): v for k, v in tv2.items()}}, os.path.join(out, "timm_b0_2cls.pth"))
+
     ct = torchvision.models.convnext_tiny().state_dict()
     ct["features.5.4.layer_scale"] = ramp(384, 1, 1)
     torch.save({"model": ct}, os.path.join(out, "tv_convnext_t.pth"))

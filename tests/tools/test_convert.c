@@ -199,6 +199,41 @@ START_TEST(convnext_torchvision_and_timm_agree) {
 }
 END_TEST
 
+/* timm names and a 2-class head: the same tensors as the torchvision file they were written from, and
+ * the head keeps the checkpoint's class count (the expected-shape check is for the rest of the network). */
+START_TEST(efficientnet_timm_and_two_class_heads) {
+    ck_assert_msg(convert("tv_b0_2cls.pth -o tv2.safetensors --from torchvision-efficientnet") == 0, "%s", g_err);
+    ck_assert_msg(!strstr(g_err, "unknown key") && !strstr(g_err, "missing key"), "%s", g_err);
+    ck_assert_msg(strstr(g_err, "head with 2 classes"), "%s", g_err);
+    ck_assert_msg(convert("timm_b0_2cls.pth -o timm2.safetensors --from timm-efficientnet") == 0, "%s", g_err);
+    ck_assert_msg(!strstr(g_err, "unknown key") && !strstr(g_err, "missing key"), "%s", g_err);
+    ck_assert_msg(strstr(g_err, "architecture 'b0'"), "%s", g_err);
+    hv_weights *a = open_out("tv2.safetensors"), *b = open_out("timm2.safetensors");
+    ck_assert_uint_eq(hv_weights_count(a), 360);
+    ck_assert_uint_eq(hv_weights_count(b), 360);
+    hv_weight_info info;
+    ck_assert_int_eq(hv_weights_find(b, "head.fc.weight", &info), HV_OK);
+    ck_assert_int_eq(info.dims[0], 2);
+    ck_assert_int_eq(info.dims[1], 1280);
+    check_ramp(b, "backbone.layers.4.3.depthwise_conv.conv.weight", HV_WDT_F32, 480 * 25, 0.f);
+    check_ramp(b, "head.fc.bias", HV_WDT_F32, 2, 0.f);
+    for (size_t i = 0; i < hv_weights_count(a); i++) {
+        hv_weight_info ia, ib;
+        const void *pa, *pb;
+        ck_assert_int_eq(hv_weights_info_at(a, i, &ia), HV_OK);
+        ck_assert_int_eq(hv_weights_data(a, ia.name, &pa, NULL), HV_OK);
+        ck_assert_msg(hv_weights_data(b, ia.name, &pb, &ib) == HV_OK, "%s", hv_last_error());
+        ck_assert_uint_eq(ia.nbytes, ib.nbytes);
+        ck_assert_msg(memcmp(pa, pb, ia.nbytes) == 0, "%s differs", ia.name);
+    }
+    hv_weights_close(a);
+    hv_weights_close(b);
+    /* the other checks stay on: told it is a b1, the b0's missing blocks are named */
+    ck_assert_int_eq(convert("timm_b0_2cls.pth -o x.safetensors --from timm-efficientnet --arch b1"), 1);
+    ck_assert_msg(strstr(g_err, "missing key 'backbone.layers.2.2."), "%s", g_err);
+}
+END_TEST
+
 START_TEST(list_prints_names_and_bad_input_is_an_error) {
     ck_assert_msg(convert("plain.pth --list") == 0, "%s", g_err);
     char p[1200], line[512];
@@ -248,6 +283,7 @@ int main(void) {
     tcase_add_test(tc, torchvision_efficientnet_b0_gets_mmpretrain_names);
     tcase_add_test(tc, torchvision_unknown_and_missing_keys_fail_by_name);
     tcase_add_test(tc, convnext_torchvision_and_timm_agree);
+    tcase_add_test(tc, efficientnet_timm_and_two_class_heads);
     tcase_add_test(tc, list_prints_names_and_bad_input_is_an_error);
     suite_add_tcase(s, tc);
     return hvtest_run(s);

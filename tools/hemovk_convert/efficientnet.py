@@ -1,10 +1,17 @@
-"""Rename table: torchvision EfficientNet (B0-B7) -> mmpretrain EfficientNet names (MODEL_SPEC §2.5).
+"""Rename tables: torchvision and timm EfficientNet (B0-B7) -> mmpretrain EfficientNet names (MODEL_SPEC §2.5).
 
 torchvision: features.0 stem, features.1..7 one Sequential per base stage (16, 24, 40, 80, 112, 192, 320
 channels before width scaling), features.8 the final 1x1 conv, classifier.1 the Linear.
 mmpretrain: layers.0 stem, layers.1..5, layers.6 final conv; model_scaling() merges a stage whose first
 block has stride 1 into the previous layer, which for every arch means tv stage 5 (112) joins layers.4
 and tv stage 7 (320) joins layers.5, their blocks numbered after the previous stage's.
+
+timm (efficientnet_b*, tf_efficientnet_b*): conv_stem + bn1, blocks.0..6 (= torchvision features.1..7),
+each block either a DepthwiseSeparableConv {conv_dw, bn1, se, conv_pw, bn2} (no expansion) or an
+InvertedResidual {conv_pw, bn1, conv_dw, bn2, se, conv_pwl, bn3}; se.{conv_reduce, conv_expand};
+conv_head + bn2; classifier. timm names are first mapped to torchvision's, then the torchvision table
+applies, so the merged-stage numbering lives in one place. (timm's efficientnet_b* use symmetric padding
+and BN eps 1e-5, tf_efficientnet_b* TF-"same" padding and eps 1e-3: set the backbone's params to match.)
 """
 import re
 
@@ -24,6 +31,35 @@ def _conv_bn(rest):
     if not m:
         return None
     return ("conv." if m.group(1) == "0" else "bn.") + m.group(2)
+
+
+# timm block module -> torchvision `block` sub-module, for inverted-residual and depthwise-separable blocks
+_TIMM_IR = {"conv_pw": "0.0", "bn1": "0.1", "conv_dw": "1.0", "bn2": "1.1", "se.conv_reduce": "2.fc1",
+            "se.conv_expand": "2.fc2", "conv_pwl": "3.0", "bn3": "3.1"}
+_TIMM_DS = {"conv_dw": "0.0", "bn1": "0.1", "se.conv_reduce": "1.fc1", "se.conv_expand": "1.fc2",
+            "conv_pw": "2.0", "bn2": "2.1"}
+_TIMM_TOP = {"conv_stem": "features.0.0", "bn1": "features.0.1", "conv_head": "features.8.0",
+             "bn2": "features.8.1", "classifier": "classifier.1"}
+
+
+def make_timm_to_torchvision(keys):
+    """Return to_tv(timm_key) -> torchvision key or None, for a checkpoint with these timm keys."""
+    keys = set(keys)
+
+    def to_tv(k):
+        m = re.fullmatch(r"(conv_stem|bn1|conv_head|bn2|classifier)\.([a-z_]+)", k)
+        if m:
+            return f"{_TIMM_TOP[m.group(1)]}.{m.group(2)}"
+        m = re.fullmatch(r"blocks\.([0-6])\.(\d+)\.(conv_pw|conv_dw|conv_pwl|bn[123]|se\.conv_reduce|se\.conv_expand)"
+                         r"\.([a-z_]+)", k)
+        if not m:
+            return None
+        s, j, module, param = m.groups()
+        inverted = f"blocks.{s}.{j}.conv_pwl.weight" in keys
+        sub = (_TIMM_IR if inverted else _TIMM_DS).get(module)
+        return sub and f"features.{int(s) + 1}.{j}.block.{sub}.{param}"
+
+    return to_tv
 
 
 def make_renamer(keys):
