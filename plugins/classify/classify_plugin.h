@@ -94,13 +94,6 @@ hv_status cls_model_run(cls_model *m, int32_t n, int32_t h, int32_t w, const uin
 hv_status cls_calibrate(cls_model *m, const struct hv_config_node *params, const hv_backbone_vtable *bb,
                         uint32_t bb_vtable_size);
 
-/** Make `w` produce deterministic made-up tensors from `seed` (hv_weights_set_synthesizer), scaled so
- *  activations stay finite through deep networks. `seed_store` must outlive the set. */
-hv_status cls_random_weights(hv_weights *w, uint64_t *seed_store);
-
-/** The synthesizer itself (hv_weights_synth_fn; `user` points to the seed): fills dst for `name`. */
-hv_status cls_random_fill(void *user, const char *name, uint32_t rank, const int64_t *dims, float *dst);
-
 /** Label index chosen for the probabilities `p` of K classes: the positive class when
  *  p[positive] ≥ threshold, else the most probable other class (lowest index on ties). */
 int32_t cls_decide(const float *p, int32_t k, int32_t positive, float threshold);

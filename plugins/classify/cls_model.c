@@ -16,7 +16,7 @@ static hv_status load_weights(cls_model *m, const hv_create_info *info) {
         char source[64];
         snprintf(source, sizeof source, "random(seed=%llu)", (unsigned long long)m->cfg->seed);
         hv_status st = hv_weights_create(source, &m->weights);
-        if (!st) st = cls_random_weights(m->weights, (uint64_t *)&m->cfg->seed);
+        if (!st) st = hv_weights_set_synthesizer(m->weights, hv_weights_random_init, (void *)&m->cfg->seed);
         if (!st)
             hv_log_warn("%s: RANDOM weights (seed %llu) - a plumbing demo, the predictions mean nothing", m->cfg->id,
                         (unsigned long long)m->cfg->seed);
@@ -95,8 +95,8 @@ static hv_status add_random_head(cls_model *m, int32_t channels) {
     float *buf = malloc(sizeof(float) * (size_t)(wd[0] * wd[1] + wd[0]));
     if (!buf) return hv_error(HV_ERR_OUT_OF_MEMORY, "%s: out of memory for the random head", m->cfg->id);
     uint64_t seed = m->cfg->seed;
-    hv_status st = cls_random_fill(&seed, wn, 2, wd, buf);
-    if (!st) st = cls_random_fill(&seed, bn, 1, bd, buf + wd[0] * wd[1]);
+    hv_status st = hv_weights_random_init(&seed, wn, 2, wd, buf);
+    if (!st) st = hv_weights_random_init(&seed, bn, 1, bd, buf + wd[0] * wd[1]);
     if (!st) st = hv_weights_add(m->weights, wn, HV_WDT_F32, 2, wd, buf);
     if (!st) st = hv_weights_add(m->weights, bn, HV_WDT_F32, 1, bd, buf + wd[0] * wd[1]);
     free(buf);

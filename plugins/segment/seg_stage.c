@@ -35,7 +35,7 @@ static hv_status load_weights(seg_stage *s, const hv_create_info *info) {
         char source[64];
         snprintf(source, sizeof source, "random(seed=%llu)", (unsigned long long)s->cfg.seed);
         hv_status st = hv_weights_create(source, &s->weights);
-        if (!st) st = hv_weights_set_synthesizer(s->weights, seg_random_fill, &s->cfg.seed);
+        if (!st) st = hv_weights_set_synthesizer(s->weights, hv_weights_random_init, &s->cfg.seed);
         /* a synthetic set has no shapes to measure: MMDetection's head sizes */
         if (s->cfg.mp.num_classes == 0) s->cfg.mp.num_classes = 1;
         if (s->cfg.mp.fpn_channels == 0) s->cfg.mp.fpn_channels = 256;

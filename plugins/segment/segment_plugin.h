@@ -26,7 +26,4 @@ typedef struct seg_config {
 /** Read params (already schema-validated, defaults filled) into c. */
 hv_status seg_config_read(const hv_create_info *info, seg_config *c);
 
-/** Deterministic made-up weights for plumbing demos (seg_random.c): a synthesizer for hv_weights. */
-hv_status seg_random_fill(void *user, const char *name, uint32_t rank, const int64_t *dims, float *dst);
-
 #endif

@@ -160,6 +160,15 @@ hv_status hv_weights_set_synthesizer(hv_weights *w, hv_weights_synth_fn fn, void
 /** 1 when a synthesizer is set on `w` (its values are made up, not trained). */
 int hv_weights_is_synthetic(const hv_weights *w);
 
+/** A synthesizer (hv_weights_synth_fn) of made-up, NOT trained weights for plumbing demos and tests —
+ *  the stages' `weights: {random: {seed}}`. `user` points to a uint64_t seed. Values depend only on
+ *  (seed, name, shape) and are scaled like a fresh PyTorch init so deep networks stay finite: rank ≥ 2
+ *  tensors uniform in ±√(6/fan_in) with fan_in = numel/dims[0]; names ending "running_var" in
+ *  [0.5, 1.5]; other rank-1 ".weight" or "gamma" tensors (norm and layer scales) in [0.9, 1.1]; the rest
+ *  (biases, running_mean) in [−0.01, 0.01]. Use: hv_weights_set_synthesizer(w, hv_weights_random_init,
+ *  &seed). */
+hv_status hv_weights_random_init(void *user, const char *name, uint32_t rank, const int64_t *dims, float *dst);
+
 /* ---- SWA: stochastic weight averaging at load time (MODEL_SPEC §6.3) ---------------------------- */
 
 /** What to do with BatchNorm running statistics (tensors named "*.running_mean" / "*.running_var")
