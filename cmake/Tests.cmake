@@ -15,6 +15,22 @@ target_compile_definitions(hvtest PUBLIC
   HEMOVK_PYTHON="${HEMOVK_PYTHON}"
   HEMOVK_CLI="$<TARGET_FILE:hemovk-cli>")
 
+# Under HEMOVK_VALGRIND every test runs in memcheck, unforked (Check's fork would hide the child's
+# errors), failing on any error or definite leak not in tests/valgrind.supp (the suppressions are for
+# glibc's loader and the Vulkan driver stack, never for hemovk). Child processes (the CLI, Python
+# reference generators) run natively.
+set(HEMOVK_TEST_LAUNCHER "")
+set(HEMOVK_TEST_FORK yes)
+set(HEMOVK_TEST_TIMEOUT_SCALE 1)
+if(HEMOVK_VALGRIND)
+  find_program(VALGRIND_EXECUTABLE valgrind REQUIRED)
+  set(HEMOVK_TEST_LAUNCHER ${VALGRIND_EXECUTABLE} --tool=memcheck --error-exitcode=99 --leak-check=full
+      --errors-for-leak-kinds=definite --show-leak-kinds=definite --num-callers=40
+      --suppressions=${CMAKE_SOURCE_DIR}/tests/valgrind.supp -q)
+  set(HEMOVK_TEST_FORK no)
+  set(HEMOVK_TEST_TIMEOUT_SCALE 10)
+endif()
+
 file(GLOB HEMOVK_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/*/test_*.c)
 foreach(src ${HEMOVK_TEST_SOURCES})
   get_filename_component(name ${src} NAME_WE)
@@ -27,17 +43,19 @@ foreach(src ${HEMOVK_TEST_SOURCES})
   target_link_libraries(${target} PRIVATE hvtest Vulkan::Vulkan PkgConfig::YAML PkgConfig::CJSON ${CMAKE_DL_LIBS})
   set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   add_dependencies(${target} hemovk-cli)
-  add_test(NAME ${group}.${short} COMMAND ${target})
+  add_test(NAME ${group}.${short} COMMAND ${HEMOVK_TEST_LAUNCHER} $<TARGET_FILE:${target}>)
   set(labels ${group})
   set(timeout 600)
   if(short MATCHES "_slow$")
     list(APPEND labels slow)
     set(timeout 3000)
   endif()
+  math(EXPR timeout "${timeout} * ${HEMOVK_TEST_TIMEOUT_SCALE}")
+  math(EXPR ck_timeout "3000 * ${HEMOVK_TEST_TIMEOUT_SCALE}")
   set_tests_properties(${group}.${short} PROPERTIES
     LABELS "${labels}"
     TIMEOUT ${timeout}
     WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
-    ENVIRONMENT "HEMOVK_VALIDATE=1;HEMOVK_PLUGIN_PATH=${HEMOVK_PLUGIN_BUILD_DIR};XDG_CACHE_HOME=${CMAKE_BINARY_DIR}/test-cache;CK_DEFAULT_TIMEOUT=3000;CK_FORK=yes")
+    ENVIRONMENT "HEMOVK_VALIDATE=1;HEMOVK_PLUGIN_PATH=${HEMOVK_PLUGIN_BUILD_DIR};XDG_CACHE_HOME=${CMAKE_BINARY_DIR}/test-cache;CK_DEFAULT_TIMEOUT=${ck_timeout};CK_FORK=${HEMOVK_TEST_FORK}")
 endforeach()
 include(cmake/TestPlugins.cmake)
