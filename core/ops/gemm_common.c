@@ -3,6 +3,26 @@
 #include "ops/ops_conv_defs.h"
 #include "ops/opsconv_util.h"
 
+/* Register tile of one gemm_cpu.comp invocation (TM × TN); 64 invocations per workgroup. */
+#define GEMM_CPU_TM 16u
+#define GEMM_CPU_TN 16u
+
+/* Lanes of the 64-invocation CPU workgroup along the rows (spec constant LANES_M, a power of 2; the
+ * other 64 / LANES_M go along the columns): the split that computes the fewest padded outputs, so a
+ * 1-row GEMM does not fill 128-row tiles; 8 × 8 on a tie. LANES_M < 8 is charged 25 % more (one
+ * 8-lane SIMD step then spans several column blocks; see conv_cpu_lanes_p in conv2d.c). */
+static uint32_t gemm_cpu_lanes_m(uint32_t m, uint32_t n) {
+    uint32_t best = 8;
+    uint64_t best_work = UINT64_MAX;
+    for (uint32_t lanes_m = 1; lanes_m <= 64; lanes_m *= 2) {
+        uint64_t tile_m = (uint64_t)lanes_m * GEMM_CPU_TM, tile_n = (uint64_t)(64 / lanes_m) * GEMM_CPU_TN;
+        uint64_t work = (m + tile_m - 1) / tile_m * tile_m * ((n + tile_n - 1) / tile_n * tile_n);
+        work = lanes_m < 8 ? work / 4 * 5 : work;
+        if (work < best_work || (work == best_work && lanes_m == 8)) best = lanes_m, best_work = work;
+    }
+    return best;
+}
+
 typedef struct gemm_push {
     uint32_t m, n, k, a_batch, b_batch, c_batch;
 } gemm_push;
@@ -12,13 +32,20 @@ hv_status opsbasic_record_gemm(hv_cmd *cmd, hv_device *dev, hv_dtype dt, const o
                                const hv_binding *res, const char *label) {
     /* Unused optional bindings still need a valid descriptor: bind A there (never read). */
     hv_binding binds[5] = {*a, *b, *c, bias ? *bias : *a, res ? *res : *a};
-    uint32_t spec[4] = {g->trans_b ? 1u : 0u, bias ? 1u : 0u, res ? 1u : 0u, (uint32_t)act};
+    bool cpu = opsconv_cpu_kernels(dev);
+    uint32_t lanes_m = gemm_cpu_lanes_m(g->m, g->n);
+    /* spec[4] = LANES_M exists in gemm_cpu.comp only. */
+    uint32_t spec[5] = {g->trans_b ? 1u : 0u, bias ? 1u : 0u, res ? 1u : 0u, (uint32_t)act, lanes_m};
     gemm_push pc = {g->m, g->n, g->k, g->a_batch, g->b_batch, g->c_batch};
-    uint32_t gx = (g->n + 63) / 64, gy = (g->m + 63) / 64;
+    /* Workgroup tile: 64 × 64 outputs for gemm.comp, (LANES_M·TM) × (64/LANES_M·TN) for gemm_cpu.comp. */
+    uint64_t tile_m = cpu ? lanes_m * GEMM_CPU_TM : 64u, tile_n = cpu ? (64u / lanes_m) * GEMM_CPU_TN : 64u;
+    uint64_t gx = (g->n + tile_n - 1) / tile_n, gy = (g->m + tile_m - 1) / tile_m;
     if (gx > 65535 || gy > 65535 || g->batch > 65535)
-        return hv_error(HV_ERR_UNSUPPORTED, "%s: %u × %u outputs × %u batches is past the dispatch grid (65535·64)",
-                        label, g->m, g->n, g->batch);
-    return opsconv_dispatch(cmd, dev, "gemm", dt, binds, 5, &pc, sizeof pc, spec, 4, gx, gy, g->batch, label);
+        return hv_error(HV_ERR_UNSUPPORTED,
+                        "%s: %u × %u outputs × %u batches is past the dispatch grid (65535 tiles of %llu × %llu)",
+                        label, g->m, g->n, g->batch, (unsigned long long)tile_m, (unsigned long long)tile_n);
+    return opsconv_dispatch(cmd, dev, cpu ? "gemm_cpu" : "gemm", dt, binds, 5, &pc, sizeof pc, spec, cpu ? 5 : 4,
+                            (uint32_t)gx, (uint32_t)gy, g->batch, label);
 }
 
 void opsbasic_ref_gemm(const opsbasic_gemm *g, hv_activation act, const float *a, const float *b, const float *bias,

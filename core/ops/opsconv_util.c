@@ -2,6 +2,11 @@
 #include "ops/opsconv_util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hemovk/device.h"
+#include "hemovk/log.h"
 
 const char *opsconv_shape(const hv_tensor_desc *d) {
     static _Thread_local char ring[4][96];
@@ -90,4 +95,17 @@ void opsconv_ref_axis_copy(const float *src, float *dst, const opsconv_axis_copy
             for (uint64_t i = 0; i < c->inner; i++)
                 dst[(o * c->dst_len + c->dst_start + l) * c->inner + i] =
                     src[(o * c->src_len + c->src_start + l * c->src_step) * c->inner + i];
+}
+
+bool opsconv_cpu_kernels(const hv_device *dev) {
+    const char *env = getenv("HEMOVK_KERNELS");
+    if (env && *env) {
+        if (!strcmp(env, "cpu")) return true;
+        if (!strcmp(env, "gpu")) return false;
+        static _Thread_local bool warned;
+        if (!warned) hv_log_warn("HEMOVK_KERNELS=%s is not cpu or gpu; choosing by device type", env);
+        warned = true;
+    }
+    const hv_device_info *info = dev ? hv_device_get_info(dev) : NULL;
+    return info && info->type == HV_DEVICE_CPU;
 }

@@ -4,6 +4,7 @@
 #ifndef HEMOVK_CORE_OPS_OPSCONV_UTIL_H
 #define HEMOVK_CORE_OPS_OPSCONV_UTIL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "graph/op.h"
@@ -32,6 +33,14 @@ hv_status opsconv_grid1d(const char *op, uint64_t invocations, uint32_t *gx, uin
 hv_status opsconv_dispatch(hv_cmd *cmd, hv_device *dev, const char *stem, hv_dtype dt, const hv_binding *binds,
                            uint32_t n_binds, const void *push, uint32_t push_size, const uint32_t *spec,
                            uint32_t n_spec, uint32_t gx, uint32_t gy, uint32_t gz, const char *label);
+
+/** Which kernel family the conv / GEMM ops record on `dev`: true for the CPU-friendly kernels
+ *  (no shared memory, no barriers, small workgroups, register tiles: *_cpu.comp), false for the
+ *  shared-memory tiled kernels GPUs want. HEMOVK_KERNELS=cpu|gpu forces one family (the op tests use
+ *  it to run both on one device); otherwise the CPU family is used on VK_PHYSICAL_DEVICE_TYPE_CPU
+ *  devices (lavapipe). An unknown HEMOVK_KERNELS value is ignored with a warning. Read at record
+ *  (plan) time, so a recorded plan keeps its choice. */
+bool opsconv_cpu_kernels(const hv_device *dev);
 
 /** Geometry of one strided copy along an axis (shaders/slice.comp), shared by slice and concat:
  *  dst[(o·dst_len + dst_start + l)·inner + i] = src[(o·src_len + src_start + l·src_step)·inner + i]. */

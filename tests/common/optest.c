@@ -245,3 +245,9 @@ bool optest_expect_shape_error(const optest_case *c, const char *needle) {
     fprintf(stderr, "optest %-12s shape error %s: \"%s\"\n", c->op->name, ok ? "ok" : "MISSING/WRONG", msg);
     return ok;
 }
+
+const char *optest_use_kernel_family(int i) {
+    const char *name = i ? "cpu" : "gpu";
+    setenv("HEMOVK_KERNELS", name, 1);
+    return name;
+}

@@ -60,6 +60,16 @@ typedef struct optest_result {
  *  rule / HEMOVK_DEVICE). Fails the current Check test if no device opens. */
 hv_device *optest_device(void);
 
+/** Number of kernel families the conv / GEMM ops can record (HEMOVK_KERNELS, core/ops/opsconv_util.h). */
+#define OPTEST_KERNEL_FAMILIES 2
+
+/** Make this test process record kernel family `i` from now on: 0 the shared-memory GPU kernels,
+ *  1 the CPU-friendly *_cpu kernels, by setting HEMOVK_KERNELS, which the ops read when they record.
+ *  Returns the family's name ("gpu" / "cpu") for labels. Use with
+ *  tcase_add_loop_test(..., 0, OPTEST_KERNEL_FAMILIES) so both families run against the reference
+ *  on whatever device the tests have. */
+const char *optest_use_kernel_family(int i);
+
 /** Descriptor helper: up to 4 dims (pass 0 for unused trailing ones; `rank` says how many count). */
 hv_tensor_desc optest_desc(hv_layout layout, uint32_t rank, int64_t d0, int64_t d1, int64_t d2, int64_t d3);
 

@@ -1,10 +1,12 @@
 /* conv2d: TF-SAME pad resolution, shape errors, a hand-computed case, and Vulkan vs the CPU reference
  * over the geometries the models use (EfficientNet TF-SAME 3×3/5×5 s2, depthwise 7×7 p3, ConvNeXt 4×4 s4
  * stem and 2×2 s2 downsample, InternImage 3×3 s2 p1, FPN 1×1 and 3×3) plus edge cases (1×1 images,
- * kernels larger than the input, C not a multiple of 4, N > 1, dilation, groups), every kernel forced. */
+ * kernels larger than the input, C not a multiple of 4, N > 1, dilation, groups), every kernel forced,
+ * each in both kernel families (HEMOVK_KERNELS=gpu: shared-memory tiles; cpu: the *_cpu.comp kernels). */
 #include <string.h>
 
 #include "opsconv_test.h"
+#include "optest.h"
 
 static hv_tensor_desc d4(int64_t a, int64_t b, int64_t c, int64_t d) {
     return (hv_tensor_desc){.dtype = HV_F32, .layout = HV_LAYOUT_NCHW, .rank = 4, .dims = {a, b, c, d}};
@@ -139,6 +141,22 @@ static const conv_case cases[] = {
     {"dilation 2, asymmetric pads", 1, 3, 8, 7, 5, 3, 3,
      {.dilation_h = 2, .dilation_w = 2, .pad_top = 1, .pad_bottom = 2, .pad_left = 0, .pad_right = 3}},
     {"groups 2, stride (2,1)", 1, 6, 6, 5, 4, 3, 2, {.groups = 2, .stride_h = 2, .stride_w = 1, .pad_left = 1}},
+    /* Shapes for the CPU kernels' edges: 128-channel × 128-pixel GEMM tiles (8 × 8 lanes of 16 × 16),
+     * fewer pixel lanes on small images, and dwconv_cpu's 16-wide rows, 8-wide rows, and a segment too
+     * wide for its registers (dilation 5, 7 taps: the generic dwconv runs). */
+    {"1x1 two tiles each way (C_out 150, 12x12) + gelu + residual", 1, 9, 12, 12, 150, 1, 1,
+     {.has_bias = true, .act = HV_ACT_GELU, .has_residual = true}},
+    {"3x3 p1 groups 2, C_out 2x131 (CPU tile tails), 5x4", 2, 6, 5, 4, 262, 3, 3,
+     {.groups = 2, .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .has_bias = true}},
+    {"dw 3x3 d2 p2, 16-wide rows + residual", 1, 3, 4, 16, 3, 3, 3,
+     {.dilation_h = 2, .dilation_w = 2, .pad_top = 2, .pad_bottom = 2, .pad_left = 2, .pad_right = 2,
+      .groups = 3, .has_bias = true, .has_residual = true}},
+    {"dw 3x3 s2 p1, 23-wide input + relu", 1, 4, 5, 23, 4, 3, 3,
+     {.stride_h = 2, .stride_w = 2, .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .groups = 4,
+      .act = HV_ACT_RELU}},
+    {"dw 7x7 dilation 5 p15 (segment past the CPU kernel's registers)", 1, 2, 6, 9, 2, 7, 7,
+     {.dilation_h = 5, .dilation_w = 5, .pad_top = 15, .pad_bottom = 15, .pad_left = 15, .pad_right = 15,
+      .groups = 2}},
 };
 
 static hv_conv_algo algos_for(const conv_case *c, int i) {
@@ -150,7 +168,9 @@ static hv_conv_algo algos_for(const conv_case *c, int i) {
 
 START_TEST(vulkan_vs_reference) {
     const conv_case *c = &cases[_i];
+    for (int fam = 0; fam < OPTEST_KERNEL_FAMILIES; fam++)
     for (int a = 0; a < 5; a++) {
+        const char *family = optest_use_kernel_family(fam);
         hv_conv2d_params p = c->p;
         p.algo = algos_for(c, a);
         int32_t groups = p.groups ? p.groups : 1;
@@ -166,7 +186,7 @@ START_TEST(vulkan_vs_reference) {
         ck_assert_msg(st == HV_OK, "%s: %s", c->name, hv_last_error());
         if (p.has_residual) src[n_src++] = out;
         char what[160];
-        snprintf(what, sizeof what, "conv2d %s algo %d", c->name, (int)p.algo);
+        snprintf(what, sizeof what, "conv2d %s algo %d, %s kernels", c->name, (int)p.algo, family);
         oc_check(&hv_op_conv2d, &p, src, n_src, what);
     }
 }
@@ -182,7 +202,9 @@ START_TEST(f16_saturates) {
     for (int i = 0; i < 36; i++) x[i] = 150;
     for (int i = 0; i < 72; i++) w[i] = (i < 36) ? 150 : -150;
     const float *data[2] = {x, w};
+    for (int fam = 0; fam < OPTEST_KERNEL_FAMILIES; fam++)
     for (int a = HV_CONV_ALGO_DIRECT; a <= HV_CONV_ALGO_IMPLICIT_GEMM; a += 2) {
+        optest_use_kernel_family(fam);
         p.algo = (hv_conv_algo)a;
         oc_run_device(&hv_op_conv2d, &p, src, 2, data, &out, y, "conv2d f16 overflow");
         for (int i = 0; i < 18; i++) ck_assert_float_eq(y[i], i < 9 ? 65504.0f : -65504.0f);

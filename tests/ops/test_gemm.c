@@ -1,5 +1,7 @@
 /* linear and batched matmul on Vulkan vs the CPU reference (tests/common/optest): odd M/N/K around
- * the 64×64×16 tile edges, N > 1 leading dims, bias, every fused activation, a residual, f32/f16. */
+ * the 64×64×16 tile edges, N > 1 leading dims, bias, every fused activation, a residual, f32/f16.
+ * Every Vulkan test is a loop test over the two kernel families (_i: 0 gemm.comp, 1 gemm_cpu.comp,
+ * whose 16×16 register tiles put 128-row / 128-column workgroup edges at other places). */
 #include <check.h>
 
 #include "hvtest.h"
@@ -22,9 +24,12 @@ static optest_case linear_case(const char *label, hv_tensor_desc x, int64_t n, h
 }
 
 START_TEST(linear_shapes) {
-    /* {M, K, N}: 1s, primes, tile edges ±1, K not a multiple of 16, N > 64. */
+    optest_use_kernel_family(_i);
+    /* {M, K, N}: 1s, primes, tile edges ±1, K not a multiple of 16, N > 64; the last two: M = 16 (the
+     * CPU kernel's 1-lane-row workgroup, 64 column lanes) with N past 1024, and M past 256 rows. */
     static const int64_t shapes[][3] = {{1, 1, 1},   {1, 7, 3},    {3, 5, 2},    {17, 13, 19},  {63, 16, 65},
-                                        {64, 64, 64}, {65, 17, 63}, {129, 33, 7}, {5, 300, 130}, {200, 96, 48}};
+                                        {64, 64, 64}, {65, 17, 63}, {129, 33, 7}, {5, 300, 130}, {200, 96, 48},
+                                        {16, 9, 1030}, {260, 5, 131}};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (int dt = 0; dt < 2; dt++) {
             hv_linear_params p = {.has_bias = (i % 2) == 0};
@@ -36,6 +41,7 @@ START_TEST(linear_shapes) {
 END_TEST
 
 START_TEST(linear_leading_dims_nhwc) {
+    optest_use_kernel_family(_i);
     /* A 1×1 conv on NHWC data: [N, H, W, C] rows flatten to N·H·W. */
     hv_linear_params p = {.has_bias = true};
     optest_case c = linear_case("NHWC 1x1", optest_desc(HV_LAYOUT_NHWC, 4, 2, 5, 7, 24), 40, &p);
@@ -47,6 +53,7 @@ START_TEST(linear_leading_dims_nhwc) {
 END_TEST
 
 START_TEST(linear_fused_act_residual) {
+    optest_use_kernel_family(_i);
     for (int act = HV_ACT_NONE; act <= HV_ACT_SIGMOID; act++)
         for (int res = 0; res < 2; res++)
             for (int dt = 0; dt < 2; dt++) {
@@ -60,6 +67,7 @@ START_TEST(linear_fused_act_residual) {
 END_TEST
 
 START_TEST(matmul_batched) {
+    optest_use_kernel_family(_i);
     struct {
         hv_tensor_desc a, b;
         bool t;
@@ -100,6 +108,7 @@ START_TEST(shape_errors) {
 END_TEST
 
 START_TEST(f16_overflow_saturates) {
+    optest_use_kernel_family(_i);
     /* x·W = 300·300·2 = 180000 > 65504: the f16 output must be +65504 (and -65504), never Inf. */
     float x[2] = {300.0f, 300.0f}, w[4] = {300.0f, 300.0f, -300.0f, -300.0f};
     hv_linear_params p = {0};
@@ -119,12 +128,12 @@ int main(void) {
     Suite *s = suite_create("gemm");
     TCase *tc = tcase_create("gemm");
     tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, linear_shapes);
-    tcase_add_test(tc, linear_leading_dims_nhwc);
-    tcase_add_test(tc, linear_fused_act_residual);
-    tcase_add_test(tc, matmul_batched);
+    tcase_add_loop_test(tc, linear_shapes, 0, OPTEST_KERNEL_FAMILIES);
+    tcase_add_loop_test(tc, linear_leading_dims_nhwc, 0, OPTEST_KERNEL_FAMILIES);
+    tcase_add_loop_test(tc, linear_fused_act_residual, 0, OPTEST_KERNEL_FAMILIES);
+    tcase_add_loop_test(tc, matmul_batched, 0, OPTEST_KERNEL_FAMILIES);
     tcase_add_test(tc, shape_errors);
-    tcase_add_test(tc, f16_overflow_saturates);
+    tcase_add_loop_test(tc, f16_overflow_saturates, 0, OPTEST_KERNEL_FAMILIES);
     suite_add_tcase(s, tc);
     return hvtest_run(s);
 }

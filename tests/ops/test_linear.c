@@ -5,7 +5,9 @@
  * (the GEMM tile is 64×64×16). Every (M, N) pair runs, with K cycling through the same set per pair
  * (a Latin square: each K meets every M and every N), so a tail in M, N and K, and several tiles in
  * both grid dimensions at once, are all exercised; the full cube would cost 7× the time on lavapipe
- * for little more coverage. test_gemm.c has the fused-activation/residual and shape-error cases. */
+ * for little more coverage. test_gemm.c has the fused-activation/residual and shape-error cases.
+ * Each test runs once per kernel family (_i: 0 gemm.comp, 1 gemm_cpu.comp; its 128-wide tiles get
+ * their tails from 130 and 257). */
 #include <check.h>
 #include <stdio.h>
 
@@ -27,6 +29,7 @@ static optest_case linear_case(char *label, size_t cap, int64_t m, int64_t n, in
 }
 
 START_TEST(linear_odd_grid_f32) {
+    optest_use_kernel_family(_i);
     for (int i = 0; i < NS; i++)
         for (int j = 0; j < NS; j++) {
             char label[64];
@@ -38,6 +41,7 @@ START_TEST(linear_odd_grid_f32) {
 END_TEST
 
 START_TEST(linear_odd_grid_f16) {
+    optest_use_kernel_family(_i);
     /* The other K of each pair than the f32 run, so the two runs together cover 98 of the 343 triples. */
     for (int i = 0; i < NS; i++)
         for (int j = 0; j < NS; j++) {
@@ -50,6 +54,7 @@ START_TEST(linear_odd_grid_f16) {
 END_TEST
 
 START_TEST(matmul_odd_grid_batched) {
+    optest_use_kernel_family(_i);
     /* Batch 3 (and b shared across the batch) with M, N, K from the same set, both b layouts. */
     for (int i = 0; i < NS; i++)
         for (int t = 0; t < 2; t++) {
@@ -69,6 +74,7 @@ START_TEST(matmul_odd_grid_batched) {
 END_TEST
 
 START_TEST(linear_large_values_and_cancellation) {
+    optest_use_kernel_family(_i);
     /* Inputs in [-100, 100) and K = 257: sums of large terms that largely cancel; f32 accumulation
      * must still meet the bound (the reference is double). */
     char label[64];
@@ -86,10 +92,10 @@ int main(void) {
     Suite *s = suite_create("linear");
     TCase *tc = tcase_create("linear");
     tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, linear_odd_grid_f32);
-    tcase_add_test(tc, linear_odd_grid_f16);
-    tcase_add_test(tc, matmul_odd_grid_batched);
-    tcase_add_test(tc, linear_large_values_and_cancellation);
+    tcase_add_loop_test(tc, linear_odd_grid_f32, 0, OPTEST_KERNEL_FAMILIES);
+    tcase_add_loop_test(tc, linear_odd_grid_f16, 0, OPTEST_KERNEL_FAMILIES);
+    tcase_add_loop_test(tc, matmul_odd_grid_batched, 0, OPTEST_KERNEL_FAMILIES);
+    tcase_add_loop_test(tc, linear_large_values_and_cancellation, 0, OPTEST_KERNEL_FAMILIES);
     suite_add_tcase(s, tc);
     return hvtest_run(s);
 }
