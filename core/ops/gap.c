@@ -62,11 +62,19 @@ static hv_status gap_record(hv_cmd *cmd, hv_device *dev, const void *params, con
     uint32_t spec[1] = {g.nhwc ? 0u : 1u};
     hv_binding binds[2] = {b[0], *db};
     uint32_t gx, gy;
+    (void)params;
+    (void)scratch;
+    if (opsconv_cpu_kernels(dev)) {
+        /* gap_cpu: one invocation per (n, c), 64 per workgroup (4 per OPSCONV_LOCAL for the grid
+         * helper); channel stride 1 for NCHW rows, C for NHWC. */
+        if (!g.nhwc) pc[2] = 1;
+        if ((st = opsconv_grid1d("global_avg_pool", (uint64_t)pc[0] * 4u, &gx, &gy))) return st;
+        return opsconv_dispatch(cmd, dev, "gap_cpu", dst->dtype, binds, 2, pc, sizeof pc, NULL, 0, gx, gy, 1,
+                                "global_avg_pool");
+    }
     /* ROWS: one workgroup per row, i.e. rows·256 invocations in opsconv_grid1d's terms. */
     if ((st = opsconv_grid1d("global_avg_pool", g.nhwc ? pc[0] : (uint64_t)pc[0] * OPSCONV_LOCAL, &gx, &gy)))
         return st;
-    (void)params;
-    (void)scratch;
     return opsconv_dispatch(cmd, dev, "gap", dst->dtype, binds, 2, pc, sizeof pc, spec, 1, gx, gy, 1,
                             "global_avg_pool");
 }

@@ -87,13 +87,21 @@ static hv_status ln_record(hv_cmd *cmd, hv_device *dev, const void *params, cons
     ln_push pc = {(uint32_t)outer, (uint32_t)len, (uint32_t)inner, p->eps};
     hv_binding binds[4] = {src_bind[0], p->has_weight ? src_bind[1] : src_bind[0],
                            p->has_bias ? src_bind[n_src - 1] : src_bind[0], *dst_bind};
+    uint32_t gx, gy;
+    (void)scratch;
+    if (opsconv_cpu_kernels(dev)) {
+        /* layer_norm_cpu: one invocation per vector for every shape, 64 per workgroup (4 per
+         * OPSCONV_LOCAL for the grid helper). */
+        uint32_t cspec[2] = {p->has_weight ? 1u : 0u, p->has_bias ? 1u : 0u};
+        if ((st = opsconv_grid1d("layer_norm", (uint64_t)outer * (uint64_t)inner * 4u, &gx, &gy))) return st;
+        return opsconv_dispatch(cmd, dev, "layer_norm_cpu", src[0].dtype, binds, 4, &pc, sizeof pc, cspec, 2, gx, gy,
+                                1, "layer_norm");
+    }
     bool row = inner == 1 && len >= LN_ROW_MIN;
     uint32_t spec[3] = {row ? 1u : 0u, p->has_weight ? 1u : 0u, p->has_bias ? 1u : 0u};
-    uint32_t gx, gy;
     /* Row mode: one workgroup per row, i.e. OPSCONV_LOCAL "invocations" per row for the grid helper. */
     uint64_t count = row ? (uint64_t)outer * OPSCONV_LOCAL : (uint64_t)outer * (uint64_t)inner;
     if ((st = opsconv_grid1d("layer_norm", count, &gx, &gy))) return st;
-    (void)scratch;
     return opsconv_dispatch(cmd, dev, "layer_norm", src[0].dtype, binds, 4, &pc, sizeof pc, spec, 3, gx, gy, 1,
                             "layer_norm");
 }

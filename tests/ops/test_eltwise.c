@@ -1,5 +1,6 @@
 /* add / sub / mul with broadcasting, the global average pool, on Vulkan vs the CPU reference. */
 #include <check.h>
+#include <stdio.h>
 
 #include "hvtest.h"
 #include "ops/ops_basic_defs.h"
@@ -70,15 +71,25 @@ START_TEST(f16_add_overflow_saturates) {
 END_TEST
 
 START_TEST(gap_layouts) {
-    hv_tensor_desc xs[] = {optest_desc(HV_LAYOUT_NCHW, 4, 1, 1, 1, 1),  optest_desc(HV_LAYOUT_NCHW, 4, 2, 5, 7, 9),
+    /* Both kernel families (gap.comp's tree sum / gap_cpu's one invocation per (n, c)): planes of 1, 49
+     * and 3136 values, odd channel counts and N·C not a multiple of the 64-wide workgroups, batch 2. */
+    hv_tensor_desc xs[] = {optest_desc(HV_LAYOUT_NCHW, 4, 1, 1, 1, 1),   optest_desc(HV_LAYOUT_NCHW, 4, 2, 5, 7, 9),
                            optest_desc(HV_LAYOUT_NCHW, 4, 3, 4, 23, 23), optest_desc(HV_LAYOUT_NHWC, 4, 2, 7, 9, 5),
-                           optest_desc(HV_LAYOUT_NHWC, 4, 3, 13, 11, 67), optest_desc(HV_LAYOUT_NHWC, 4, 1, 1, 1, 3)};
-    for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
-        optest_case c = {.op = &hv_op_gap, .n_src = 1, .label = xs[i].layout == HV_LAYOUT_NHWC ? "NHWC" : "NCHW"};
-        c.src[0] = xs[i];
-        c.lo = 0.5f, c.hi = 3.0f; /* positive data: the mean is not near 0 */
-        ck_assert(optest_check(&c, HV_F32));
-        ck_assert(optest_check(&c, HV_F16));
+                           optest_desc(HV_LAYOUT_NHWC, 4, 3, 13, 11, 67), optest_desc(HV_LAYOUT_NHWC, 4, 1, 1, 1, 3),
+                           optest_desc(HV_LAYOUT_NCHW, 4, 2, 67, 7, 7),  optest_desc(HV_LAYOUT_NCHW, 4, 2, 131, 1, 1),
+                           optest_desc(HV_LAYOUT_NHWC, 4, 2, 1, 1, 131), optest_desc(HV_LAYOUT_NHWC, 4, 2, 7, 7, 67),
+                           optest_desc(HV_LAYOUT_NCHW, 4, 1, 3, 56, 56)};
+    for (int fam = 0; fam < OPTEST_KERNEL_FAMILIES; fam++) {
+        const char *family = optest_use_kernel_family(fam);
+        for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
+            char label[48];
+            snprintf(label, sizeof label, "%s %s", xs[i].layout == HV_LAYOUT_NHWC ? "NHWC" : "NCHW", family);
+            optest_case c = {.op = &hv_op_gap, .n_src = 1, .label = label};
+            c.src[0] = xs[i];
+            c.lo = 0.5f, c.hi = 3.0f; /* positive data: the mean is not near 0 */
+            ck_assert(optest_check(&c, HV_F32));
+            ck_assert(optest_check(&c, HV_F16));
+        }
     }
     optest_case bad = {.op = &hv_op_gap, .n_src = 1};
     bad.src[0] = optest_desc(HV_LAYOUT_ANY, 4, 1, 2, 3, 4);
