@@ -190,22 +190,12 @@ static uint32_t dwconv_cpu_tx(const hv_conv2d_geom *g) {
     return fits8 ? 8 : fits16 ? 16 : 0;
 }
 
-/* Lanes of the 64-invocation CPU workgroup along the pixels (spec constant LANES_P, a power of 2;
- * the other 64 / LANES_P go along the channels): the split that computes the fewest padded outputs
- * (channels rounded up to LANES_M·TM times pixels rounded up to LANES_P·TP), so a 24-channel layer
- * does not fill 128-channel tiles, nor a 7×7 image 128-pixel ones; 8 × 8 on a tie. LANES_P < 8 is
- * charged 25 % more: then one 8-lane SIMD step spans several weight rows, measured 40 % slower on
- * a 1×1 conv (80→480 channels, 28×28) for 7 % less padded work. */
+/* Lanes of the 64-invocation CPU workgroup along the pixels (spec constant LANES_P; the other
+ * 64 / LANES_P go along the channels), chosen by opsconv_cpu_lanes. LANES_P < 8 is charged 25 % more:
+ * then one 8-lane SIMD step spans several weight rows, measured 40 % slower on a 1×1 conv (80→480
+ * channels, 28×28) for 7 % less padded work. */
 static uint32_t conv_cpu_lanes_p(uint64_t pixels, uint64_t channels) {
-    uint32_t best = 8;
-    uint64_t best_work = UINT64_MAX;
-    for (uint32_t lanes_p = 1; lanes_p <= 64; lanes_p *= 2) {
-        uint64_t tile_p = (uint64_t)lanes_p * CONV_CPU_TP, tile_m = (uint64_t)(64 / lanes_p) * CONV_CPU_TM;
-        uint64_t work = (pixels + tile_p - 1) / tile_p * tile_p * ((channels + tile_m - 1) / tile_m * tile_m);
-        work = lanes_p < 8 ? work / 4 * 5 : work;
-        if (work < best_work || (work == best_work && lanes_p == 8)) best = lanes_p, best_work = work;
-    }
-    return best;
+    return opsconv_cpu_lanes(pixels, CONV_CPU_TP, channels, CONV_CPU_TM, true);
 }
 
 static hv_status conv2d_record(hv_cmd *cmd, hv_device *dev, const void *params, const hv_tensor_desc *src,

@@ -7,20 +7,10 @@
 #define GEMM_CPU_TM 16u
 #define GEMM_CPU_TN 16u
 
-/* Lanes of the 64-invocation CPU workgroup along the rows (spec constant LANES_M, a power of 2; the
- * other 64 / LANES_M go along the columns): the split that computes the fewest padded outputs, so a
- * 1-row GEMM does not fill 128-row tiles; 8 × 8 on a tie. LANES_M < 8 is charged 25 % more (one
- * 8-lane SIMD step then spans several column blocks; see conv_cpu_lanes_p in conv2d.c). */
+/* Lanes of the 64-invocation CPU workgroup along the rows (spec constant LANES_M; the other 64 / LANES_M
+ * go along the columns), chosen by opsconv_cpu_lanes so a 1-row GEMM does not fill 128-row tiles. */
 static uint32_t gemm_cpu_lanes_m(uint32_t m, uint32_t n) {
-    uint32_t best = 8;
-    uint64_t best_work = UINT64_MAX;
-    for (uint32_t lanes_m = 1; lanes_m <= 64; lanes_m *= 2) {
-        uint64_t tile_m = (uint64_t)lanes_m * GEMM_CPU_TM, tile_n = (uint64_t)(64 / lanes_m) * GEMM_CPU_TN;
-        uint64_t work = (m + tile_m - 1) / tile_m * tile_m * ((n + tile_n - 1) / tile_n * tile_n);
-        work = lanes_m < 8 ? work / 4 * 5 : work;
-        if (work < best_work || (work == best_work && lanes_m == 8)) best = lanes_m, best_work = work;
-    }
-    return best;
+    return opsconv_cpu_lanes(m, GEMM_CPU_TM, n, GEMM_CPU_TN, false);
 }
 
 typedef struct gemm_push {

@@ -109,3 +109,15 @@ bool opsconv_cpu_kernels(const hv_device *dev) {
     const hv_device_info *info = dev ? hv_device_get_info(dev) : NULL;
     return info && info->type == HV_DEVICE_CPU;
 }
+
+uint32_t opsconv_cpu_lanes(uint64_t a, uint32_t tile_a, uint64_t b, uint32_t tile_b, bool penalise_narrow_a) {
+    uint32_t best = 8;
+    uint64_t best_work = UINT64_MAX;
+    for (uint32_t lanes_a = 1; lanes_a <= 64; lanes_a *= 2) {
+        uint64_t ta = (uint64_t)lanes_a * tile_a, tb = (uint64_t)(64 / lanes_a) * tile_b;
+        uint64_t work = (a + ta - 1) / ta * ta * ((b + tb - 1) / tb * tb);
+        if (penalise_narrow_a && lanes_a < 8) work = work / 4 * 5;
+        if (work < best_work || (work == best_work && lanes_a == 8)) best = lanes_a, best_work = work;
+    }
+    return best;
+}

@@ -34,6 +34,13 @@ hv_status opsconv_dispatch(hv_cmd *cmd, hv_device *dev, const char *stem, hv_dty
                            uint32_t n_binds, const void *push, uint32_t push_size, const uint32_t *spec,
                            uint32_t n_spec, uint32_t gx, uint32_t gy, uint32_t gz, const char *label);
 
+/** How a 64-invocation CPU-family workgroup splits its lanes between two output dimensions: returns
+ *  lanes_a (a power of 2, 1..64) so that a tile of (lanes_a·tile_a) × ((64/lanes_a)·tile_b) outputs
+ *  computes the fewest outputs past the edges of an a × b output (8 on a tie). With
+ *  `penalise_narrow_a`, splits with lanes_a < 8 count 25 % more work (an 8-lane SIMD step then spans
+ *  several rows of b, measured slower). */
+uint32_t opsconv_cpu_lanes(uint64_t a, uint32_t tile_a, uint64_t b, uint32_t tile_b, bool penalise_narrow_a);
+
 /** Which kernel family the conv / GEMM ops record on `dev`: true for the CPU-friendly kernels
  *  (no shared memory, no barriers, small workgroups, register tiles: *_cpu.comp), false for the
  *  shared-memory tiled kernels GPUs want. HEMOVK_KERNELS=cpu|gpu forces one family (the op tests use

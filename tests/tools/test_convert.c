@@ -54,6 +54,19 @@ static void check_ramp(const hv_weights *w, const char *name, hv_weight_dtype dt
     free(v);
 }
 
+/* Every tensor of `a` is in `b` with the same bytes (two namings of one checkpoint). */
+static void check_same_tensors(const hv_weights *a, const hv_weights *b) {
+    for (size_t i = 0; i < hv_weights_count(a); i++) {
+        hv_weight_info ia, ib;
+        const void *pa, *pb;
+        ck_assert_int_eq(hv_weights_info_at(a, i, &ia), HV_OK);
+        ck_assert_int_eq(hv_weights_data(a, ia.name, &pa, NULL), HV_OK);
+        ck_assert_msg(hv_weights_data(b, ia.name, &pb, &ib) == HV_OK, "%s", hv_last_error());
+        ck_assert_uint_eq(ia.nbytes, ib.nbytes);
+        ck_assert_msg(memcmp(pa, pb, ia.nbytes) == 0, "%s differs", ia.name);
+    }
+}
+
 static void check_plain_tensors(const hv_weights *w, int f16) {
     ck_assert_uint_eq(hv_weights_count(w), 6);
     check_ramp(w, "backbone.a.weight", f16 ? HV_WDT_F16 : HV_WDT_F32, 24, f16 ? 1e-3f : 0.f);
@@ -185,15 +198,7 @@ START_TEST(convnext_torchvision_and_timm_agree) {
                                         "backbone.stages.0.0.norm.weight", "backbone.norm3.weight", "head.fc.weight"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         ck_assert_msg(hv_weights_has(a, names[i]), "missing %s", names[i]);
-    for (size_t i = 0; i < hv_weights_count(a); i++) {
-        hv_weight_info ia, ib;
-        const void *pa, *pb;
-        ck_assert_int_eq(hv_weights_info_at(a, i, &ia), HV_OK);
-        ck_assert_int_eq(hv_weights_data(a, ia.name, &pa, NULL), HV_OK);
-        ck_assert_msg(hv_weights_data(b, ia.name, &pb, &ib) == HV_OK, "%s", hv_last_error());
-        ck_assert_uint_eq(ia.nbytes, ib.nbytes);
-        ck_assert_msg(memcmp(pa, pb, ia.nbytes) == 0, "%s differs", ia.name);
-    }
+    check_same_tensors(a, b);
     hv_weights_close(a);
     hv_weights_close(b);
 }
@@ -217,15 +222,7 @@ START_TEST(efficientnet_timm_and_two_class_heads) {
     ck_assert_int_eq(info.dims[1], 1280);
     check_ramp(b, "backbone.layers.4.3.depthwise_conv.conv.weight", HV_WDT_F32, 480 * 25, 0.f);
     check_ramp(b, "head.fc.bias", HV_WDT_F32, 2, 0.f);
-    for (size_t i = 0; i < hv_weights_count(a); i++) {
-        hv_weight_info ia, ib;
-        const void *pa, *pb;
-        ck_assert_int_eq(hv_weights_info_at(a, i, &ia), HV_OK);
-        ck_assert_int_eq(hv_weights_data(a, ia.name, &pa, NULL), HV_OK);
-        ck_assert_msg(hv_weights_data(b, ia.name, &pb, &ib) == HV_OK, "%s", hv_last_error());
-        ck_assert_uint_eq(ia.nbytes, ib.nbytes);
-        ck_assert_msg(memcmp(pa, pb, ia.nbytes) == 0, "%s differs", ia.name);
-    }
+    check_same_tensors(a, b);
     hv_weights_close(a);
     hv_weights_close(b);
     /* the other checks stay on: told it is a b1, the b0's missing blocks are named */
