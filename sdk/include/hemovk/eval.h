@@ -91,10 +91,11 @@ typedef struct hv_eval_results {
     char *source;
 } hv_eval_results;
 
-/** Release one ground-truth set (NULL-safe). */
+/** Release what a ground-truth set owns and zero the struct (NULL-safe; the struct itself is the
+ *  caller's, like hv_image_free / hv_rle_free: readers fill a caller-provided hv_eval_gt). */
 void hv_eval_gt_free(hv_eval_gt *gt);
 
-/** Release one result set (NULL-safe). */
+/** Release what a result set owns and zero the struct (NULL-safe; the struct itself is the caller's). */
 void hv_eval_results_free(hv_eval_results *res);
 
 #ifdef __cplusplus
