@@ -1,0 +1,36 @@
+/* hv_eval_gt_read: one entry point for "ground truth" on the command line — the release folder or a
+ * COCO file — and hv_eval_gt_filter, which the split uses. */
+#include "gt_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+hv_status hv_eval_gt_read(const char *path, hv_eval_gt *out, hv_eval_warnings *warnings) {
+    if (!path || !out) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_eval_gt_read: NULL argument");
+    if (ev_is_dir(path)) return hv_eval_gt_read_wcebleedgen(path, NULL, out, warnings);
+    memset(out, 0, sizeof *out);
+    if (!ev_is_file(path)) return hv_error(HV_ERR_NOT_FOUND, "ground truth %s: no such file or folder", path);
+    return hv_eval_gt_read_coco(path, out);
+}
+
+hv_status hv_eval_gt_filter(hv_eval_gt *gt, const uint8_t *keep) {
+    if (!gt || !keep) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_eval_gt_filter: NULL argument");
+    ev_id_index ix;
+    hv_status st = ev_id_index_build(gt, &ix);
+    if (st) return st;
+    size_t k = 0;
+    for (size_t i = 0; i < gt->n_anns; i++) {
+        ptrdiff_t im = ev_id_index_find(&ix, gt->anns[i].image_id);
+        if (im >= 0 && keep[im]) gt->anns[k++] = gt->anns[i];
+        else hv_rle_free(&gt->anns[i].segm);
+    }
+    gt->n_anns = k;
+    ev_id_index_free(&ix);
+    k = 0;
+    for (size_t i = 0; i < gt->n_images; i++) {
+        if (keep[i]) gt->images[k++] = gt->images[i];
+        else free(gt->images[i].file_name);
+    }
+    gt->n_images = k;
+    return HV_OK;
+}
