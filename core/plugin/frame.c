@@ -81,6 +81,35 @@ void hv_frame_clear(hv_frame *frame) {
     frame->struct_size = size;
 }
 
+int32_t hv_class_decide(const float *p, int32_t k, int32_t positive, float threshold) {
+    if (!p || k < 1 || positive < 0 || positive >= k) return -1;
+    if (p[positive] >= threshold) return positive;
+    int32_t best = -1;
+    for (int32_t i = 0; i < k; i++) {
+        if (i == positive) continue;
+        if (best < 0 || p[i] > p[best]) best = i;
+    }
+    return best < 0 ? positive : best;
+}
+
+/* The rule sits after the v1.0 fields: only frames whose struct covers it carry one. */
+static int has_rule_field(const hv_frame *frame) {
+    return frame && frame->struct_size >= offsetof(hv_frame, cls_rule) + sizeof frame->cls_rule;
+}
+
+void hv_frame_set_class_rule(hv_frame *frame, int32_t positive, float threshold) {
+    if (!has_rule_field(frame)) return;
+    frame->cls_rule.set = 1;
+    frame->cls_rule.positive = positive;
+    frame->cls_rule.threshold = threshold;
+}
+
+int hv_frame_class_rule(const hv_frame *frame, hv_class_rule *out) {
+    if (!has_rule_field(frame) || !frame->cls_rule.set) return 0;
+    if (out) *out = frame->cls_rule;
+    return 1;
+}
+
 void hv_frame_set_pixels(hv_frame *frame, int32_t width, int32_t height, uint8_t *rgb) {
     free(frame->rgb);
     frame->rgb = rgb;

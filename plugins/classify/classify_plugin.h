@@ -94,8 +94,5 @@ hv_status cls_model_run(cls_model *m, int32_t n, int32_t h, int32_t w, const uin
 hv_status cls_calibrate(cls_model *m, const struct hv_config_node *params, const hv_backbone_vtable *bb,
                         uint32_t bb_vtable_size);
 
-/** Label index chosen for the probabilities `p` of K classes: the positive class when
- *  p[positive] ≥ threshold, else the most probable other class (lowest index on ties). */
-int32_t cls_decide(const float *p, int32_t k, int32_t positive, float threshold);
 
 #endif

@@ -81,8 +81,9 @@ static void decide_frame(cls_stage *s, hv_frame *f, const float *p) {
                           c->labels[i]);
             return;
         }
-    int32_t label = cls_decide(p, k, c->positive, c->threshold);
+    int32_t label = hv_class_decide(p, k, c->positive, c->threshold);
     hv_frame_set_class(f, label, p[label], c->labels[label], p, (uint32_t)k);
+    hv_frame_set_class_rule(f, c->positive, c->threshold); /* a TTA stage around this one decides by it too */
     char key[HV_FRAME_NAME_MAX * 2 + 2];
     snprintf(key, sizeof key, "%s.%s", c->id, c->labels[c->positive]);
     hv_frame_set_meta(f, key, "%s", label == c->positive ? "true" : "false");

@@ -11,8 +11,11 @@
  *   vote  each copy votes for the label its stage chose; label = most votes; a tie between labels goes to
  *         the one with the higher mean probability, then to the lower class index; probs = the mean
  *         vector; score = probs[label]; metadata "<id>.votes" = "<votes for label>/<T>"
- * With `threshold` (mean and max), the label is `positive` when probs[positive] >= threshold, else the
- * most probable other class, as a thresholded binary classifier decides (score = probs[label]).
+ * mean and max decide the label by the WRAPPED classifier's own rule (its `positive` and `threshold`,
+ * recorded on each copy with hv_frame_set_class_rule and applied with hv_class_decide), so the threshold
+ * is set in one place, the classifier's params, and routes frames the same with or without TTA; a
+ * wrapped stage that records no rule gets the argmax. The merged frame carries that rule and the
+ * metadata "<id>.<positive label>" = true/false, as the classifier sets it.
  * Every argmax breaks ties toward the lower class index (as torch.argmax). The label's name comes from
  * a copy that chose that label, else from this stage's `labels`, else from the wrapped stage's
  * `labels` param, else "class<k>". A copy that fails (or is dropped) fails (drops) the frame. */
@@ -59,18 +62,9 @@ const char st_tta_schema[] =
     "    items:\n"
     "      type: string\n"
     "  threshold:\n"
-    "    description: >-\n"
-    "      mean/max only: decide on the merged probabilities like a thresholded binary classifier - the\n"
-    "      label is `positive` when its merged probability is at least this, else the most probable other\n"
-    "      class (unset: plain argmax)\n"
-    "    type: number\n"
-    "    minimum: 0\n"
-    "    maximum: 1\n"
+    "    description: not a tta parameter (refused with a pointer to the right place) - set `threshold` on the wrapped classifier; tta decides by its rule\n"
     "  positive:\n"
-    "    description: class index that `threshold` applies to\n"
-    "    type: integer\n"
-    "    minimum: 0\n"
-    "    default: 1\n";
+    "    description: not a tta parameter (refused with a pointer to the right place) - set `positive` on the wrapped classifier; tta decides by its rule\n";
 
 enum { T_IDENTITY, T_HFLIP, T_VFLIP, T_ROT90, T_ROT180, T_ROT270, T_COUNT };
 static const char *const k_transform_names[T_COUNT] = {"identity", "hflip", "vflip", "rot90", "rot180", "rot270"};
@@ -84,8 +78,6 @@ typedef struct tta_stage {
     int transforms[T_COUNT];
     size_t n_transforms;
     int merge;
-    double threshold;                   /* < 0: none */
-    int64_t positive;
     const hv_config_node *labels;       /* ours */
     const hv_config_node *inner_labels; /* the wrapped stage's `labels` param, if any */
     hv_frame **ptrs;
@@ -140,8 +132,18 @@ static hv_status tta_create(const hv_create_info *info, void **instance) {
     hv_status st = hv_config_get_string(info->params, "merge", "mean", &merge);
     s->merge = !strcmp(merge, "max") ? M_MAX : !strcmp(merge, "vote") ? M_VOTE : M_MEAN;
     s->labels = hv_config_get(info->params, "labels");
-    if (!st) st = hv_config_get_double(info->params, "threshold", -1.0, &s->threshold);
-    if (!st) st = hv_config_get_int(info->params, "positive", 1, &s->positive);
+    /* Older pipelines set the decision on the tta itself, where it silently competed with the
+     * classifier's: name the one place it now lives. */
+    static const char *const moved[] = {"threshold", "positive"};
+    for (size_t i = 0; !st && i < 2; i++) {
+        const hv_config_node *n = hv_config_get(info->params, moved[i]);
+        if (n)
+            st = hv_error(HV_ERR_SCHEMA,
+                          "%s:%d:%d: tta '%s': `%s` is the wrapped classifier's parameter - move it under "
+                          "stage: {params: {%s: ...}}; tta applies the classifier's own positive/threshold rule to the "
+                          "merged probabilities",
+                          hv_config_file(n), hv_config_line(n), hv_config_column(n), s->id, moved[i], moved[i]);
+    }
     const hv_config_node *tr = hv_config_get(info->params, "transforms");
     for (size_t i = 0; !st && i < hv_config_size(tr); i++) {
         const char *name = hv_config_text(hv_config_item(tr, i));
@@ -224,6 +226,9 @@ static hv_status merge_into(const tta_stage *s, hv_frame *f, hv_frame *const *co
                                  c->cls.n_probs, tn, copies[0]->cls.n_probs, k_transform_names[s->transforms[0]]);
     }
     uint32_t C = copies[0]->cls.n_probs;
+    /* The wrapped classifier's decision rule: the same on every copy (one stage made them all). */
+    hv_class_rule rule;
+    int has_rule = hv_frame_class_rule(copies[0], &rule) && rule.positive >= 0 && (uint32_t)rule.positive < C;
     float *mean = calloc(C, sizeof *mean), *mx = calloc(C, sizeof *mx);
     unsigned *votes = calloc(C, sizeof *votes);
     if (!mean || !mx || !votes) {
@@ -246,20 +251,21 @@ static hv_status merge_into(const tta_stage *s, hv_frame *f, hv_frame *const *co
         label = 0;
         for (uint32_t c = 1; c < C; c++)
             if (votes[c] > votes[label] || (votes[c] == votes[label] && mean[c] > mean[label])) label = (int)c;
-    } else if (s->threshold >= 0 && s->positive < (int64_t)C) {
-        int pos = (int)s->positive;
-        label = -1;
-        if (probs[pos] >= s->threshold) label = pos;
-        else
-            for (uint32_t c = 0; c < C; c++)
-                if ((int)c != pos && (label < 0 || probs[c] > probs[label])) label = (int)c;
-        if (label < 0) label = pos; /* a single class */
+    } else if (has_rule) {
+        label = hv_class_decide(probs, (int32_t)C, rule.positive, rule.threshold);
     } else {
         label = argmax(probs, C);
     }
     char name[HV_FRAME_NAME_MAX];
     label_name(s, copies, T, label, name, sizeof name);
     hv_status st = hv_frame_set_class(f, label, probs[label], name, probs, C);
+    if (!st && has_rule) {
+        hv_frame_set_class_rule(f, rule.positive, rule.threshold);
+        char pos_name[HV_FRAME_NAME_MAX], key[HV_FRAME_NAME_MAX * 2 + 2];
+        label_name(s, copies, T, rule.positive, pos_name, sizeof pos_name);
+        snprintf(key, sizeof key, "%s.%s", s->id, pos_name);
+        st = hv_frame_set_meta(f, key, "%s", label == rule.positive ? "true" : "false");
+    }
     if (!st && s->merge == M_VOTE) {
         char key[HV_FRAME_NAME_MAX + 8];
         snprintf(key, sizeof key, "%s.votes", s->id);

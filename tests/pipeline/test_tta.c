@@ -184,11 +184,12 @@ START_TEST(test_vote_ties) {
 }
 END_TEST
 
-/* threshold/positive: a thresholded decision on the merged probabilities instead of the argmax. */
+/* The wrapped classifier's threshold decides on the merged probabilities (one owner of the rule): the
+ * classifier's own threshold, not an argmax and not a second copy on the tta. */
 START_TEST(test_threshold) {
     hv_config_node *params = NULL;
-    hv_stage *s = make_tta("stage: {component: test.redclass}\ntransforms: [identity, hflip]\n"
-                           "threshold: 0.3\npositive: 1\n", &params);
+    hv_stage *s = make_tta("stage: {component: test.redclass, params: {threshold: 0.3}}\ntransforms: [identity, hflip]\n",
+                           &params);
     /* left half 3/4 red, right half 0: identity r=0.75, hflip r=0 -> mean p(red)=0.375 >= 0.3 -> red */
     static const char *const rows[H] = {"###.....", "###.....", "###.....", "###.....", "###.....", "###....."};
     /* left 1/4 red only: identity r=0.25, hflip 0 -> mean p(red) = 0.125 < 0.3 -> clean */
@@ -203,10 +204,37 @@ START_TEST(test_threshold) {
     ck_assert_double_eq_tol(f[0].cls.score, 0.375, 1e-6);
     ck_assert_int_eq(f[1].cls.label, 0);
     ck_assert_double_eq_tol(f[1].cls.score, 0.875, 1e-6);
+    /* the merged frame carries the rule and the routing flag, as the classifier would set them */
+    hv_class_rule rule;
+    ck_assert(hv_frame_class_rule(&f[0], &rule));
+    ck_assert_int_eq(rule.positive, 1);
+    ck_assert_float_eq_tol(rule.threshold, 0.3f, 1e-7f);
+    ck_assert_str_eq(hv_frame_get_meta(&f[0], "classify.red"), "true");
+    ck_assert_str_eq(hv_frame_get_meta(&f[1], "classify.red"), "false");
     hv_frame_clear(&f[0]);
     hv_frame_clear(&f[1]);
     hv_stage_destroy(s);
     hv_config_free(params);
+}
+END_TEST
+
+/* A threshold or positive on the tta itself (where it used to compete with the classifier's) is refused
+ * with the place it belongs. */
+START_TEST(test_threshold_on_tta_refused) {
+    static const char *const keys[] = {"threshold: 0.3", "positive: 1"};
+    for (int i = 0; i < 2; i++) {
+        char yaml[200];
+        snprintf(yaml, sizeof yaml, "stage: {component: test.redclass}\n%s\n", keys[i]);
+        hv_config_node *params = NULL;
+        ck_assert_int_eq(hv_config_load_string(yaml, strlen(yaml), "tta.yaml", &params), HV_OK);
+        hv_stage *s = NULL;
+        hv_status st = hv_stage_create(g_reg, HV_COMPONENT_STAGE, "tta", "tta", params, &s);
+        ck_assert_int_eq(st, HV_ERR_SCHEMA);
+        ck_assert_ptr_null(s);
+        ck_assert_msg(strstr(hv_last_error(), "tta.yaml:2:1") && strstr(hv_last_error(), "wrapped classifier"), "%s",
+                      hv_last_error());
+        hv_config_free(params);
+    }
 }
 END_TEST
 
@@ -240,6 +268,7 @@ int main(void) {
     tcase_add_test(tc, test_hflip_changes_answer);
     tcase_add_test(tc, test_vote_ties);
     tcase_add_test(tc, test_threshold);
+    tcase_add_test(tc, test_threshold_on_tta_refused);
     tcase_add_test(tc, test_wrapped_errors);
     suite_add_tcase(s, tc);
     return hvtest_run(s);

@@ -66,6 +66,15 @@ typedef struct hv_classification {
     uint32_t n_probs;
 } hv_classification;
 
+/** How a classifier turns probabilities into a label, recorded on the frame with the label so that a
+ *  stage merging several classifications (test-time augmentation) decides by the same rule instead of
+ *  a second copy of it: the classifier's YAML stays the one place a threshold is set. */
+typedef struct hv_class_rule {
+    int32_t set;                    /**< non-zero once a classifier recorded its rule */
+    int32_t positive;               /**< index of the class `threshold` applies to */
+    float threshold;                /**< the positive class wins when its probability is >= this */
+} hv_class_rule;
+
 /** A single-channel map (class activation, Grad-CAM) at its own resolution, values in [0, 1]. */
 typedef struct hv_heatmap {
     uint32_t width, height;         /**< 0 when there is no heat map */
@@ -110,6 +119,7 @@ typedef struct hv_frame {
     /* ---- added after v1.0 (read only when frame->struct_size covers them; use the helpers) ---- */
     hv_feature_map *features;       /**< n_features maps stages exposed (hv_frame_set_feature), owned */
     size_t n_features;
+    hv_class_rule cls_rule;         /**< the decision rule that chose cls.label (hv_frame_set_class_rule) */
     /* New fields go here, at the end (the scheduler's additions included). */
 } hv_frame;
 
@@ -130,6 +140,19 @@ void hv_frame_clear(hv_frame *frame);
 
 /** Take ownership of decoded pixels (malloc'ed, width*height*3 bytes), freeing any previous ones. */
 void hv_frame_set_pixels(hv_frame *frame, int32_t width, int32_t height, uint8_t *rgb);
+
+/** The classifier decision rule: the `positive` class when p[positive] >= threshold, else the most
+ *  probable OTHER class (lowest index on ties). With two classes and threshold 0.5 this is argmax, except
+ *  that an exact 0.5/0.5 tie goes to the positive class. Returns `positive` for a single class and -1 for
+ *  bad arguments (k < 1, positive out of range, NULL p). */
+int32_t hv_class_decide(const float *p, int32_t k, int32_t positive, float threshold);
+
+/** Record the rule that chose the frame's classification (see hv_class_rule). Frames smaller than this
+ *  version's hv_frame (an older plugin's own struct) are left alone. */
+void hv_frame_set_class_rule(hv_frame *frame, int32_t positive, float threshold);
+
+/** The recorded rule: 1 and *out filled when a classifier recorded one, else 0. */
+int hv_frame_class_rule(const hv_frame *frame, hv_class_rule *out);
 
 /** Set the classification: label index, its score, its name (truncated to HV_FRAME_NAME_MAX-1), and
  *  optionally all class probabilities (copied; probs may be NULL when n_probs is 0). */
