@@ -9,8 +9,9 @@ On 4 bleeding train frames with a tiny ConvNeXt Mask R-CNN (and one step of a ti
   3. a run SIGKILLed after its first checkpoint and continued with --resume ends bit-identical (weights,
      optimiser state, per-epoch losses) to the uninterrupted run;
   4. SWA export writes safetensors whose names and shapes are the model's (MMDetection names) and which
-     load back into it; with --hemovk, `hemovk run` loads the file and its detections match PyTorch's
-     (box IoU >= 0.99) on val frames.
+     load back into it; with --hemovk, `hemovk run` loads the ConvNeXt (f32) and InternImage (f16) files
+     and its detections match PyTorch's (box IoU >= 0.99; PyTorch runs the f16-rounded weights) on val
+     frames, at score_thr 0 (tiny models score low).
 Exit 0 when all pass, 1 otherwise, with one line per check.
 """
 import argparse
@@ -153,11 +154,22 @@ def main():
         report("InternImage step: finite losses, every parameter gets a gradient", fin and not nograd,
                f"no grad: {nograd[:4]}" if nograd else "")
 
+        # a tiny InternImage run of one epoch, exported as f16 (hemovk's other weight type)
+        ii = os.path.join(work, "ii")
+        shutil.rmtree(ii, ignore_errors=True)
+        T.main(["train", "--run-dir", ii, "--epochs", "1", *TINY, "--arch", "internimage", "--channels", "8",
+                "--groups", "1,2,4,8"])
+        out_ii = os.path.join(work, "tiny-ii.safetensors")
+        T.main(["export", "--run-dir", ii, "--out", out_ii, "--dtype", "f16"])
+
         if a.hemovk:
             import check_parity
             ok = check_parity.check(ref, out, a.hemovk, frames=2, min_score=0.0, out=os.path.join(work, "parity"),
-                                   score_thr=0.0)
-            report("hemovk loads the export and matches PyTorch (box IoU >= 0.99)", ok)
+                                    score_thr=0.0)
+            report("hemovk loads the ConvNeXt export (f32) and matches PyTorch (box IoU >= 0.99)", ok)
+            ok = check_parity.check(ii, out_ii, a.hemovk, frames=2, min_score=0.0, out=os.path.join(work, "parity-ii"),
+                                    score_thr=0.0)
+            report("hemovk loads the InternImage export (f16) and matches PyTorch (box IoU >= 0.99)", ok)
     except Exception as e:  # noqa: BLE001 - any error is a failed smoke test, with its message
         import traceback
         traceback.print_exc()
