@@ -34,3 +34,32 @@ hv_status hv_eval_gt_filter(hv_eval_gt *gt, const uint8_t *keep) {
     gt->n_images = k;
     return HV_OK;
 }
+
+hv_status hv_eval_gt_load(const char *path, const char *split, const char *split_file, int verify,
+                          const hv_eval_layout_options *options, hv_eval_gt *out, hv_eval_warnings *warnings) {
+    if (!path || !out) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_eval_gt_load: NULL argument");
+    memset(out, 0, sizeof *out);
+    const int folder = ev_is_dir(path);
+    if (verify && !folder)
+        return hv_error(HV_ERR_INVALID_ARGUMENT,
+                        "--verify needs the WCEBleedGen folder as ground truth (a COCO file does not say where its frames "
+                        "are)");
+    if (verify && !split) return hv_error(HV_ERR_INVALID_ARGUMENT, "--verify checks the frames of a split: give --split");
+    hv_status st = folder ? hv_eval_gt_read_wcebleedgen(path, options, out, warnings) : hv_eval_gt_read(path, out, warnings);
+    if (st || !split) return st;
+    char def[4096];
+    if (!split_file) {
+        if ((st = hv_eval_split_default_path(def, sizeof def))) {
+            hv_eval_gt_free(out);
+            return st;
+        }
+        split_file = def;
+    }
+    hv_eval_split sp;
+    st = hv_eval_split_read(split_file, &sp);
+    if (!st) st = hv_eval_gt_apply_split(out, &sp, split, verify ? path : NULL);
+    if (!st) st = ev_warnings_restrict(warnings, out);
+    hv_eval_split_free(&sp);
+    if (st) hv_eval_gt_free(out);
+    return st;
+}

@@ -53,3 +53,28 @@ hv_status ev_warn(hv_eval_warnings *w, hv_eval_warning_kind kind, const char *fi
     w->n++;
     return HV_OK;
 }
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+hv_status ev_warnings_restrict(hv_eval_warnings *w, const hv_eval_gt *gt) {
+    if (!w || !w->n) return HV_OK;
+    const char **names = malloc((gt->n_images ? gt->n_images : 1) * sizeof *names);
+    if (!names) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory");
+    for (size_t i = 0; i < gt->n_images; i++) names[i] = gt->images[i].file_name;
+    qsort(names, gt->n_images, sizeof *names, cmp_str);
+    size_t k = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        const char *key = w->items[i].file_name;
+        if (bsearch(&key, names, gt->n_images, sizeof *names, cmp_str)) {
+            w->items[k++] = w->items[i];
+        } else {
+            free(w->items[i].file_name);
+            free(w->items[i].detail);
+        }
+    }
+    w->n = k;
+    free(names);
+    return HV_OK;
+}

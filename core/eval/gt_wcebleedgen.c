@@ -13,7 +13,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stb_image.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,14 +289,16 @@ hv_status hv_eval_gt_read_wcebleedgen(const char *root, const hv_eval_layout_opt
         frames[i].rel = NULL;
         im->label = frames[i].label;
         out->n_images = i + 1;
+        /* The frame is decoded (not only its header read) with the engine's own loader: the one decoder
+         * `hemovk run` uses, so a frame the run could not read fails here too, naming the file. */
         char *path = ev_printf("%s/%s", root, im->file_name);
-        int w = 0, h = 0, comp = 0;
+        hv_image img = {0};
         if (!path) st = hv_error(HV_ERR_OUT_OF_MEMORY, "ground truth: out of memory");
-        else if (!stbi_info(path, &w, &h, &comp))
-            st = hv_error(HV_ERR_DECODE, "ground truth image %s: not a decodable image (%s)", path, stbi_failure_reason());
+        else if ((st = hv_image_load(path, &img))) st = hv_error_context(st, "ground truth image");
         free(path);
-        im->width = w;
-        im->height = h;
+        im->width = img.width;
+        im->height = img.height;
+        hv_image_free(&img);
         if (!st && im->label == 0) st = read_instances(&c, im);
     }
     for (size_t i = 0; i < n; i++) free(frames[i].rel);

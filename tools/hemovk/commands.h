@@ -7,7 +7,12 @@
  *   3  invalid input: a pipeline, schema, weights or image problem named in the message
  *   4  device error: no such device, Vulkan failure, GPU out of memory
  *   5  plugin error: a plugin could not be loaded or has the wrong ABI
- *   70 internal error (a bug: please report it) */
+ *   6  output error: an output could not be written (disk full, quota, read-only or failing disk); the
+ *      run stopped, every file reported written is complete, summary.json says how far it got
+ *   7  the output folder is in use by another run (its lock file OUT/.hemovk.lock names the holder)
+ *   70 internal error (a bug: please report it)
+ *   130, 143  the run was stopped by SIGINT / SIGTERM (128 + the signal): the batch in hand was finished
+ *      and summary.json written; `hemovk run --resume` goes on. A second signal exits at once. */
 #ifndef HEMOVK_CLI_COMMANDS_H
 #define HEMOVK_CLI_COMMANDS_H
 
@@ -20,7 +25,10 @@ enum {
     HV_EXIT_INPUT = 3,
     HV_EXIT_DEVICE = 4,
     HV_EXIT_PLUGIN = 5,
-    HV_EXIT_INTERNAL = 70
+    HV_EXIT_OUTPUT = 6,
+    HV_EXIT_BUSY = 7,
+    HV_EXIT_INTERNAL = 70,
+    HV_EXIT_SIGNAL_BASE = 128
 };
 
 /** Map a failed hv_status to the documented exit code. */
@@ -33,5 +41,12 @@ int hv_cmd_devices(int argc, char **argv);
 int hv_cmd_plugins(int argc, char **argv);
 int hv_cmd_validate(int argc, char **argv);
 int hv_cmd_run(int argc, char **argv);
+int hv_cmd_gt(int argc, char **argv);
+int hv_cmd_eval(int argc, char **argv);
+
+struct hv_eval_gt;
+struct hv_eval_warnings;
+/** The "ground truth X: N images (…), M instances; K disagreements: …" summary on stderr (cmd_gt.c). */
+void hv_cli_print_gt_summary(const char *source, const struct hv_eval_gt *gt, const struct hv_eval_warnings *w);
 
 #endif

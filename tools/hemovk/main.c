@@ -18,6 +18,8 @@ static const command k_commands[] = {
     {"validate", hv_cmd_validate, "check a pipeline file against the schemas without running it"},
     {"devices", hv_cmd_devices, "list Vulkan devices with their type, driver, memory and features"},
     {"plugins", hv_cmd_plugins, "list plugins, their versions, components and parameters"},
+    {"gt", hv_cmd_gt, "ground truth for eval: hemovk gt WCEBleedGen_DIR --output gt.json [--split val]"},
+    {"eval", hv_cmd_eval, "measure accuracy: hemovk eval --ground-truth GT --results RUN_DIR [--split val]"},
 };
 
 static void usage(FILE *f) {
@@ -38,7 +40,8 @@ static void usage(FILE *f) {
             "  HEMOVK_DISABLE_SUBGROUP, HEMOVK_DISABLE_COOPMAT (turn optional features off)\n\n"
             "exit codes: 0 success; 1 some frames failed (results kept); 2 usage error;\n"
             "  3 invalid input (pipeline, schema, weights, image); 4 device error; 5 plugin error;\n"
-            "  70 internal error\n");
+            "  6 output error (disk full / cannot write); 7 output folder in use by another run;\n"
+            "  70 internal error; 130 / 143 stopped by SIGINT / SIGTERM (resume with --resume)\n");
 }
 
 int hv_cli_exit_code(hv_status status) {
@@ -55,6 +58,8 @@ int hv_cli_exit_code(hv_status status) {
     case HV_ERR_DEVICE_OUT_OF_MEMORY:
     case HV_ERR_VULKAN: return HV_EXIT_DEVICE;
     case HV_ERR_ABI: return HV_EXIT_PLUGIN;
+    case HV_ERR_OUTPUT: return HV_EXIT_OUTPUT;
+    case HV_ERR_BUSY: return HV_EXIT_BUSY;
     case HV_ERR_CANCELLED: return HV_EXIT_PARTIAL;
     case HV_ERR_OUT_OF_MEMORY:
     case HV_ERR_INTERNAL: return HV_EXIT_INTERNAL;

@@ -118,7 +118,7 @@ typedef struct hv_eval_warning {
 typedef struct hv_eval_warnings {
     hv_eval_warning *items;
     size_t n, cap;
-    size_t xml_txt_not_identical;
+    size_t xml_txt_not_identical; /**< over every frame read (a split does not lower it) */
 } hv_eval_warnings;
 
 /** Stable snake_case name of a kind ("component_without_box"), used in JSON; never NULL. */
@@ -241,6 +241,13 @@ hv_status hv_eval_gt_apply_split(hv_eval_gt *gt, const hv_eval_split *split, con
 
 /** SHA-256 of a file as 64 lowercase hex characters + NUL in hex[65]. */
 hv_status hv_eval_sha256_file(const char *path, char hex[65]);
+
+/** Ground truth as the command line names it: hv_eval_gt_read(`path`), then, when `split` is given, only
+ *  the frames of that split of `split_file` (NULL: hv_eval_split_default_path()), their sha256 checked
+ *  when `verify` (which needs the release folder: a COCO file does not say where its frames are). The
+ *  warnings of frames the split leaves out are dropped with them. */
+hv_status hv_eval_gt_load(const char *path, const char *split, const char *split_file, int verify,
+                          const hv_eval_layout_options *options, hv_eval_gt *out, hv_eval_warnings *warnings);
 
 /* ---- result readers -------------------------------------------------------------------------------- */
 
