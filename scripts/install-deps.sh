@@ -6,7 +6,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers
-  glslang-tools spirv-tools libyaml-dev libstb-dev libcjson-dev)
+  glslang-tools spirv-tools libyaml-dev libstb-dev libjpeg-dev libcjson-dev)
 # Tests also need Check, clang (the second compiler the build must be warning-free with) and
 # Debian's PyTorch, which generates the parity references at test time.
 test_pkgs=(check clang python3 python3-torch python3-torchvision python3-numpy)

@@ -24,6 +24,8 @@ const char *hv_status_name(hv_status status) {
     case HV_ERR_DECODE: return "HV_ERR_DECODE";
     case HV_ERR_CANCELLED: return "HV_ERR_CANCELLED";
     case HV_ERR_INTERNAL: return "HV_ERR_INTERNAL";
+    case HV_ERR_OUTPUT: return "HV_ERR_OUTPUT";
+    case HV_ERR_BUSY: return "HV_ERR_BUSY";
     }
     return "HV_ERR_UNKNOWN";
 }

@@ -3,6 +3,7 @@
  * Why cJSON parses the header: the header is untrusted input of up to 100 MB; libcjson is a small,
  * well-kept Debian library already linked into libhemovk. cJSON does not check UTF-8, so the header is
  * validated as UTF-8 here first. */
+#include "weights/opened.h"
 #include "weights/weights_internal.h"
 
 #include <cjson/cJSON.h>
@@ -255,7 +256,8 @@ done:
 hv_status hv_weights_open(const char *path, hv_weights **out) {
     if (!path || !out) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_weights_open: NULL argument");
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO named as weights must not block open() forever; fstat below refuses it. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) return hv_error(HV_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) != 0) {
@@ -265,8 +267,10 @@ hv_status hv_weights_open(const char *path, hv_weights **out) {
     }
     if (!S_ISREG(sb.st_mode)) {
         close(fd);
-        return hv_error(HV_ERR_IO, "%s: not a regular file", path);
+        return hv_error(HV_ERR_IO, "%s: not a regular file (%s): weights must be a safetensors file", path,
+                        S_ISFIFO(sb.st_mode) ? "a FIFO" : S_ISDIR(sb.st_mode) ? "a folder" : "a device or socket");
     }
+    hv_weights_note_opened(path);
     hv_weights *w = hv_weights_alloc(path);
     if (!w) {
         close(fd);

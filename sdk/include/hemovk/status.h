@@ -28,7 +28,10 @@ typedef enum hv_status {
     HV_ERR_SHAPE = 11,             /**< tensor shapes do not fit an op */
     HV_ERR_DECODE = 12,            /**< an image could not be decoded */
     HV_ERR_CANCELLED = 13,         /**< the run was interrupted */
-    HV_ERR_INTERNAL = 14           /**< a bug in hemovk: please report it */
+    HV_ERR_INTERNAL = 14,          /**< a bug in hemovk: please report it */
+    HV_ERR_OUTPUT = 15,            /**< an output could not be written (disk full, quota, read-only or failing
+                                        disk): the run stops, files already reported written stay complete */
+    HV_ERR_BUSY = 16               /**< a resource is held by someone else (another run owns the output folder) */
 } hv_status;
 
 /** Short stable name of a status code ("HV_ERR_PARSE"); never NULL. */
