@@ -14,6 +14,7 @@ struct pl_decoder {
     const size_t *todo;
     size_t n_todo;
     size_t batch;
+    uint64_t budget;  /* decode memory of one batch, bytes */
     pthread_t thread;
     int started;
     pthread_mutex_t mu;
@@ -34,16 +35,25 @@ void pl_batch_free(pl_batch *b) {
     free(b);
 }
 
-static void decode_one(hv_frame *f) {
+/* Decode one frame within what is left of the batch's budget (*left: the budget less the pixels the
+ * batch already holds). The header is probed first, so a frame that would not fit fails with a
+ * message before its decoder allocates anything. */
+static void decode_one(hv_frame *f, uint64_t *left) {
     hv_image img;
     memset(&img, 0, sizeof img);
-    hv_status st = hv_image_load(f->path, &img);
+    void *buf = NULL;
+    size_t n = 0;
+    hv_status st = hv_image_read_file(f->path, &buf, &n);
+    if (!st) st = hv_image_decode_memory(buf, n, f->path, *left ? *left : 1, &img);
+    free(buf);
     if (st) {
         const char *why = hv_last_error();
         hv_log_warn("frame %llu cannot be decoded, skipping it: %s", (unsigned long long)f->id, why);
         hv_frame_fail(f, "decode", "%s", why);
         return;
     }
+    uint64_t held = (uint64_t)img.width * (uint64_t)img.height * 3;
+    *left = held < *left ? *left - held : 0;
     hv_frame_set_pixels(f, img.width, img.height, img.rgb); /* the frame owns the pixels now */
 }
 
@@ -62,16 +72,18 @@ static pl_batch *make_batch(pl_decoder *d, size_t first, size_t n, hv_status *st
         *st = hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory for a batch of %zu frames", n);
         return NULL;
     }
+    uint64_t left = d->budget;
     for (size_t i = 0; i < n; i++) {
         size_t idx = d->todo[first + i];
-        if ((*st = hv_frame_init(&b->frames[i], idx, hv_frame_list_path(d->list, idx)))) {
-            b->n = i;
+        if ((*st = hv_frame_init(&b->frames[i], idx, hv_frame_list_path(d->list, idx))) ||
+            (*st = hv_frame_set_meta(&b->frames[i], HV_FRAME_KEY_META, "%s", hv_frame_list_key(d->list, idx)))) {
+            b->n = i + 1;
             pl_batch_free(b);
             return NULL;
         }
         b->n = i + 1;
         b->ptrs[i] = &b->frames[i];
-        decode_one(&b->frames[i]);
+        decode_one(&b->frames[i], &left);
     }
     return b;
 }
@@ -109,7 +121,7 @@ static void *producer(void *arg) {
 }
 
 hv_status pl_decoder_start(const hv_frame_list *list, const size_t *todo, size_t n_todo, int batch, int ahead,
-                           pl_decoder **out) {
+                           uint64_t budget, pl_decoder **out) {
     *out = NULL;
     pl_decoder *d = calloc(1, sizeof *d);
     if (!d) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory starting the decoder");
@@ -118,6 +130,7 @@ hv_status pl_decoder_start(const hv_frame_list *list, const size_t *todo, size_t
     d->n_todo = n_todo;
     d->batch = batch > 0 ? (size_t)batch : 1;
     d->cap = ahead > 0 ? (size_t)ahead : 2;
+    d->budget = budget ? budget : HV_IMAGE_DEFAULT_DECODE_BUDGET;
     d->ring = calloc(d->cap, sizeof *d->ring);
     if (!d->ring) {
         free(d);

@@ -62,6 +62,7 @@ struct hv_pipeline {
     pl_node *outputs;
     size_t n_outputs;
     int ran;
+    size_t weights_first, weights_end; /* the weight files its stages opened (weights/opened.h indices) */
 };
 
 /* Load with an already filled registry (tests pass their own; NULL loads the search path). */
@@ -73,6 +74,12 @@ hv_status pl_pipeline_load_with(const char *path, const hv_pipeline_load_options
 /* Resolve `inputs` (default: the stage listed before), check ids, find the run order (topological,
  * ties by list order), report cycles, parse and check every `when` (its stage must run before). */
 hv_status pl_graph_build(hv_pipeline *p);
+
+/* ---- outputs (output_paths.c) ------------------------------------------------------------------ */
+
+/* No two enabled outputs write one path; no output path leaves the output folder (absolute, "..")
+ * unless allow_outside. HV_ERR_SCHEMA with the pipeline file's line:col. */
+hv_status pl_outputs_check(hv_pipeline *p, int allow_outside);
 
 /* ---- conditions (condition.c) ------------------------------------------------------------------ */
 

@@ -1,6 +1,7 @@
 /* Loading a pipeline: YAML → pipeline schema → plugins → stage graph → device → params schemas →
  * stage instances (see hemovk/pipeline.h for the order and what each error says). */
 #include "pipeline/pipeline_internal.h"
+#include "weights/opened.h"
 
 #include "hemovk/device.h"
 #include "hemovk/log.h"
@@ -204,9 +205,12 @@ hv_status pl_pipeline_load_with(const char *path, const hv_pipeline_load_options
         if (p->stages[i].enabled) st = check_component(p, &p->stages[i]);
     for (size_t i = 0; !st && i < p->n_outputs; i++)
         if (p->outputs[i].enabled) st = check_component(p, &p->outputs[i]);
+    if (!st) st = pl_outputs_check(p, options && options->allow_outside_output);
     int check_only = options && options->check_only;
     if (!st && !check_only) st = open_device(p, options);
+    p->weights_first = hv_weights_opened_count();
     if (!st && !check_only) st = create_stages(p);
+    p->weights_end = hv_weights_opened_count();
     if (st) {
         hv_pipeline_free(p);
         return st;

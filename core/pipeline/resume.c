@@ -59,10 +59,12 @@ void pl_path_set_free(pl_path_set *set) {
     memset(set, 0, sizeof *set);
 }
 
-/* The "path" of one JSONL record, or NULL when the line is not a record. */
+/* Add the frame of one JSONL record to `done` — its "key", or its "path" for a record written before
+ * keys existed; 0 when the line is not a record. */
 static int record_path(const char *line, pl_path_set *done, hv_status *st) {
     cJSON *obj = cJSON_Parse(line);
-    const cJSON *p = obj ? cJSON_GetObjectItemCaseSensitive(obj, "path") : NULL;
+    const cJSON *p = obj ? cJSON_GetObjectItemCaseSensitive(obj, "key") : NULL;
+    if (!cJSON_IsString(p) && obj) p = cJSON_GetObjectItemCaseSensitive(obj, "path");
     int ok = cJSON_IsString(p) && p->valuestring;
     if (ok) *st = pl_path_set_add(done, p->valuestring);
     cJSON_Delete(obj);

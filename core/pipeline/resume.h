@@ -21,7 +21,8 @@ int pl_path_set_has(const pl_path_set *set, const char *path);
 
 void pl_path_set_free(pl_path_set *set);
 
-/* Read the JSONL results at `path` into `done` (the "path" of every complete, parseable line).
+/* Read the JSONL results at `path` into `done` (the "key" of every complete, parseable line; "path"
+ * for lines of an older hemovk that wrote no key).
  * A missing file is an empty set. A torn last line (no newline, or not valid JSON: what a kill in the
  * middle of a write leaves) is cut off the file so the writer appends after the last whole line, and
  * its frame is redone; *torn says so. A damaged line in the middle is warned about and ignored. */

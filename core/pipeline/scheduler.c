@@ -2,6 +2,8 @@
  * push each batch through the stages in run order with `when` routing, hand every frame to the
  * writers, count everything, and write summary.json. See hemovk/pipeline.h for the contract. */
 #include "pipeline/decoder.h"
+#include "pipeline/fingerprint.h"
+#include "pipeline/out_lock.h"
 #include "pipeline/pipeline_internal.h"
 #include "pipeline/progress.h"
 #include "pipeline/resume.h"
@@ -230,8 +232,10 @@ static hv_status plan_frames(hv_pipeline *p, const hv_pipeline_run_options *o, c
         return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory");
     }
     *n_todo = 0;
+    /* Matched by key (an older JSONL without keys recorded paths: those match too). */
     for (size_t i = 0; i < n; i++)
-        if (!pl_path_set_has(&done, hv_frame_list_path(list, i))) (*todo)[(*n_todo)++] = i;
+        if (!pl_path_set_has(&done, hv_frame_list_key(list, i)) && !pl_path_set_has(&done, hv_frame_list_path(list, i)))
+            (*todo)[(*n_todo)++] = i;
     pl_path_set_free(&done);
     return HV_OK;
 }
@@ -272,7 +276,7 @@ static hv_status flush_all(hv_pipeline *p) {
 static hv_status run_frames(run_state *r, const hv_pipeline_run_options *o, const hv_frame_list *list,
                             const size_t *todo, size_t n_todo, double *t_start) {
     pl_decoder *dec = NULL;
-    hv_status st = pl_decoder_start(list, todo, n_todo, r->p->batch, o->queue_batches, &dec);
+    hv_status st = pl_decoder_start(list, todo, n_todo, r->p->batch, o->queue_batches, o->decode_budget_bytes, &dec);
     if (st) return st;
     pl_progress prog;
     pl_progress_init(&prog, o->progress, stderr, n_todo, o->progress_interval_s);
@@ -283,6 +287,14 @@ static hv_status run_frames(run_state *r, const hv_pipeline_run_options *o, cons
         pl_batch_free(b);
         if (st) break;
         pl_progress_update(&prog, r->sum->frames_done, r->sum->failed);
+        /* A stop request (SIGINT/SIGTERM) is honoured between batches: the batch in hand is finished
+         * and written everywhere, so the journal and the other writers agree. */
+        if (o->stop && *o->stop) {
+            r->sum->stop_signal = (int)*o->stop;
+            st = hv_error(HV_ERR_CANCELLED, "stopped by signal %d after %llu frame%s: finish with --resume", (int)*o->stop,
+                          (unsigned long long)r->sum->frames_done, r->sum->frames_done == 1 ? "" : "s");
+            break;
+        }
     }
     if (!st) st = pl_decoder_status(dec);
     pl_decoder_free(dec);
@@ -293,6 +305,24 @@ static hv_status run_frames(run_state *r, const hv_pipeline_run_options *o, cons
     }
     pl_progress_finish(&prog, r->sum->frames_done, r->sum->failed);
     return HV_OK;
+}
+
+/* Write summary.json; when that fails after an earlier error, the returned error keeps the earlier
+ * message and says the summary could not be written (and why), so no failure is silent. */
+static hv_status write_summary(const hv_pipeline_summary *sum, const char *dir, hv_status st) {
+    char saved[3072];
+    snprintf(saved, sizeof saved, "%s", hv_last_error());
+    char *path = join_path(dir, "summary.json");
+    hv_status wst = path ? hv_pipeline_summary_write_json(sum, path) : hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory");
+    free(path);
+    if (!wst) {
+        if (st) hv_error(st, "%s", saved);
+        return st;
+    }
+    if (!st) return wst;
+    char why[1024];
+    snprintf(why, sizeof why, "%s", hv_last_error());
+    return hv_error(st, "%s\n(summary.json was not written either: %s)", saved, why);
 }
 
 hv_status hv_pipeline_run(hv_pipeline *p, const hv_pipeline_run_options *options, hv_pipeline_summary *sum) {
@@ -314,8 +344,14 @@ hv_status hv_pipeline_run(hv_pipeline *p, const hv_pipeline_run_options *options
                         p->file);
     hv_status st = hv_mkdirs(options->output_dir);
     if (st) return st;
+    int lock = -1;
+    if ((st = pl_lock_acquire(options->output_dir, &lock))) return st;
     hv_frame_list *list = NULL;
-    if ((st = hv_frame_list_open(input, p->recursive, &list))) return st;
+    if ((st = pl_fingerprint_apply(p, options->output_dir, options->resume)) ||
+        (st = hv_frame_list_open(input, p->recursive, &list))) {
+        pl_lock_release(lock);
+        return st;
+    }
     size_t n = hv_frame_list_count(list);
     int64_t limit = options->limit > 0 ? options->limit : p->limit;
     if (limit > 0 && (uint64_t)limit < n) n = (size_t)limit;
@@ -333,28 +369,19 @@ hv_status hv_pipeline_run(hv_pipeline *p, const hv_pipeline_run_options *options
                         sum->skipped_resume == 1 ? "" : "s", n_todo);
         st = run_frames(&r, options, list, todo, n_todo, &t0);
     }
-    /* Flush even after a failure, so writers close their files with what was finished. */
-    hv_status fst = HV_OK;
-    char saved[2048];
-    snprintf(saved, sizeof saved, "%s", hv_last_error());
-    if (prepared) fst = flush_all(p);
-    if (st) hv_error(st, "%s", saved);
-    else st = fst;
+    /* Flush (finalise) the stages and writers only when every frame went through: after an error or a
+     * stop request their per-batch output is already durable, and finalising would end what --resume
+     * must continue (writer.coco turns its .partial into the final files and removes it). */
+    if (prepared && !st) st = flush_all(p);
     sum->wall_seconds = pl_now() - t0;
     sum->frames_per_second = sum->wall_seconds > 0 ? (double)sum->frames_done / sum->wall_seconds : 0;
     hv_status cst = copy_stats(p, sum);
     if (!st) st = cst;
-    char *summary_path = join_path(options->output_dir, "summary.json");
-    if (summary_path && prepared) {
-        snprintf(saved, sizeof saved, "%s", hv_last_error());
-        hv_status wst = hv_pipeline_summary_write_json(sum, summary_path);
-        if (st) hv_error(st, "%s", saved);
-        else st = wst;
-    }
-    free(summary_path);
+    if (prepared) st = write_summary(sum, options->output_dir, st);
     free(todo);
     free(r.sub);
     free(r.owner);
     hv_frame_list_free(list);
+    pl_lock_release(lock);
     return st;
 }

@@ -102,7 +102,7 @@ START_TEST(test_kill_then_resume) {
     snprintf(row, sizeof row, "\n%zu,", kept);
     if (!strstr(csv, row)) {
         f = fopen(csv_path, "ab");
-        fprintf(f, "%zu,%s,,,0,,0,,\n", kept, hv_frame_list_path(list, kept));
+        fprintf(f, "%zu,%s,%s,,,0,,0,,\n", kept, hv_frame_list_path(list, kept), hv_frame_list_key(list, kept));
         fclose(f);
     }
     free(csv);

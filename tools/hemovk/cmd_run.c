@@ -1,33 +1,63 @@
 /* hemovk run — run a pipeline over an exam:
  *
  *   hemovk run PIPELINE.yaml --output DIR [--input PATH] [--resume] [--batch N] [--limit N]
- *              [--device SEL] [--progress auto|bar|lines|none]
+ *              [--device SEL] [--progress auto|bar|lines|none] [--allow-outside-output] [--decode-budget MIB]
  *
  * Results go to DIR as the pipeline's outputs say, plus DIR/summary.json. Progress and the final
- * summary go to stderr. Exit: 0 every frame went through; 1 the run finished but some frames failed
- * (listed in summary.json); 2 usage; 3 invalid pipeline/input; 4 device; 5 plugin; 70 internal. */
+ * summary go to stderr. SIGINT / SIGTERM stop the run after the batch in hand (summary written, exit
+ * 130 / 143); a second one exits at once. Exit codes: see commands.h. */
 #include "commands.h"
 
 #include "hemovk/pipeline.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* The signal that asked the run to stop (0: none). The first SIGINT/SIGTERM only sets it — the
+ * scheduler finishes the batch in hand, writes the summary and returns; a second one means "now". */
+static volatile sig_atomic_t g_stop;
+
+static void on_stop_signal(int sig) {
+    if (g_stop) _exit(HV_EXIT_SIGNAL_BASE + sig);
+    g_stop = sig;
+    static const char msg[] = "\nhemovk: stopping after the current batch (again to stop at once)\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+}
+
+static void install_stop_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: hemovk run PIPELINE.yaml --output DIR [--input PATH] [--resume] [--batch N] [--limit N]\n"
-            "                  [--device SEL] [--progress auto|bar|lines|none]\n"
+            "                  [--device SEL] [--progress auto|bar|lines|none] [--allow-outside-output]\n"
+            "                  [--decode-budget MIB]\n"
             "  --input PATH   frames: a folder, a glob (quote it), a list file (.txt/.lst) or one image;\n"
             "                 overrides the pipeline's `source`\n"
             "  --output DIR   where the outputs and summary.json go (created if missing)\n"
-            "  --resume       skip frames already written to DIR by an earlier (killed) run\n"
+            "  --resume       skip frames already written to DIR by an earlier (killed) run; refused when the\n"
+            "                 pipeline, its weights or hemovk changed since (DIR/.hemovk-run.json)\n"
             "  --batch N      frames per batch (overrides the pipeline's `batch`)\n"
             "  --limit N      only the first N frames (natural order)\n"
             "  --device SEL   Vulkan device by index or name substring (overrides the pipeline's `device`)\n"
             "  --progress M   auto (bar on a terminal, lines otherwise), bar, lines or none\n"
+            "  --allow-outside-output  let an output `path` be absolute or climb out of DIR with ..\n"
+            "  --decode-budget MIB  memory a batch may spend decoding frames (default 512)\n"
+            "One run per DIR at a time (DIR/.hemovk.lock). SIGINT/SIGTERM finish the batch in hand, write\n"
+            "summary.json and exit 130/143; a second signal exits at once.\n"
             "exit codes: 0 all frames done; 1 some frames failed (see summary.json); 2 usage;\n"
-            "  3 invalid pipeline or input; 4 device error; 5 plugin error; 70 internal error\n");
+            "  3 invalid pipeline or input; 4 device error; 5 plugin error; 6 output error (disk full /\n"
+            "  cannot write); 7 DIR in use by another run; 70 internal error; 130/143 stopped by a signal\n");
 }
 
 static int parse_count(const char *opt, const char *text, long long max, long long *out) {
@@ -65,7 +95,8 @@ int hv_cmd_run(int argc, char **argv) {
     const char *pipeline = NULL, *device = NULL;
     hv_pipeline_run_options ro;
     hv_pipeline_run_options_init(&ro);
-    long long batch = 0, limit = 0;
+    long long batch = 0, limit = 0, budget_mib = 0;
+    int allow_outside = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
@@ -82,6 +113,10 @@ int hv_cmd_run(int argc, char **argv) {
             if (!parse_count(a, argv[++i], 4096, &batch)) return HV_EXIT_USAGE;
         } else if (!strcmp(a, "--limit") && has) {
             if (!parse_count(a, argv[++i], (long long)1 << 40, &limit)) return HV_EXIT_USAGE;
+        } else if (!strcmp(a, "--allow-outside-output")) {
+            allow_outside = 1;
+        } else if (!strcmp(a, "--decode-budget") && has) {
+            if (!parse_count(a, argv[++i], 1 << 20, &budget_mib)) return HV_EXIT_USAGE;
         } else if (!strcmp(a, "--device") && has) {
             device = argv[++i];
         } else if (!strcmp(a, "--progress") && has) {
@@ -111,14 +146,23 @@ int hv_cmd_run(int argc, char **argv) {
         return HV_EXIT_USAGE;
     }
     ro.limit = limit;
-    hv_pipeline_load_options lo = {.device = device, .batch = (int)batch};
+    ro.decode_budget_bytes = (uint64_t)budget_mib << 20;
+    ro.stop = &g_stop;
+    hv_pipeline_load_options lo = {.device = device, .batch = (int)batch, .allow_outside_output = allow_outside};
     hv_pipeline *p = NULL;
+    install_stop_handlers();
     hv_status st = hv_pipeline_load(pipeline, &lo, &p);
     if (st) return hv_cli_fail(st);
+    if (g_stop) { /* stopped while loading: nothing was written, nothing to finish */
+        hv_pipeline_free(p);
+        fprintf(stderr, "hemovk: stopped by signal %d before the run started\n", (int)g_stop);
+        return HV_EXIT_SIGNAL_BASE + (int)g_stop;
+    }
     hv_pipeline_summary sum;
     st = hv_pipeline_run(p, &ro, &sum);
     if (sum.frames_in || sum.skipped_resume || sum.frames_done) print_summary(hv_pipeline_name(p), &sum, ro.output_dir);
     int rc = st ? hv_cli_fail(st) : (sum.failed ? HV_EXIT_PARTIAL : HV_EXIT_OK);
+    if (st == HV_ERR_CANCELLED && sum.stop_signal > 0) rc = HV_EXIT_SIGNAL_BASE + sum.stop_signal;
     hv_pipeline_summary_free(&sum);
     hv_pipeline_free(p);
     return rc;

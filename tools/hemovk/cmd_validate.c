@@ -23,15 +23,17 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: hemovk validate [--schema FILE] [--print] PIPELINE.yaml...\n"
+            "usage: hemovk validate [--schema FILE] [--print] [--allow-outside-output] PIPELINE.yaml...\n"
             "  checks each file against the pipeline schema (found in HEMOVK_SCHEMA_DIR, the source tree's\n"
             "  schemas/ or the installed share/hemovk/schemas) and prints every error as file:line:col.\n"
             "  --schema FILE  validate against this schema instead\n"
-            "  --print        print the effective configuration (with defaults) as JSON\n");
+            "  --print        print the effective configuration (with defaults) as JSON\n"
+            "  --allow-outside-output  accept output paths that are absolute or climb out with ..\n"
+            "  (two outputs writing one path, or an output path outside the output folder, are errors)\n");
 }
 
 /* Validate one file; returns HV_EXIT_OK or HV_EXIT_INPUT. */
-static int validate_one(const hv_config_node *schema, const char *path, int print) {
+static int validate_one(const hv_config_node *schema, const char *path, int print, int allow_outside) {
     hv_config_node *doc = NULL;
     hv_status st = hv_config_load_file(path, &doc);
     if (st) {
@@ -52,7 +54,7 @@ static int validate_one(const hv_config_node *schema, const char *path, int prin
         fprintf(stderr, "%s\n", hv_last_error());
         rc = hv_cli_exit_code(st);
     } else {
-        hv_pipeline_load_options lo = {.check_only = 1};
+        hv_pipeline_load_options lo = {.check_only = 1, .allow_outside_output = allow_outside};
         hv_pipeline *pl = NULL;
         st = hv_pipeline_load(path, &lo, &pl);
         hv_pipeline_free(pl);
@@ -76,10 +78,12 @@ static int validate_one(const hv_config_node *schema, const char *path, int prin
 
 int hv_cmd_validate(int argc, char **argv) {
     const char *schema_path = NULL;
-    int print = 0, first = 1;
+    int print = 0, first = 1, allow_outside = 0;
     for (; first < argc && argv[first][0] == '-'; first++) {
         if (!strcmp(argv[first], "--schema") && first + 1 < argc) {
             schema_path = argv[++first];
+        } else if (!strcmp(argv[first], "--allow-outside-output")) {
+            allow_outside = 1;
         } else if (!strcmp(argv[first], "--print")) {
             print = 1;
         } else if (!strcmp(argv[first], "--help") || !strcmp(argv[first], "-h")) {
@@ -106,7 +110,7 @@ int hv_cmd_validate(int argc, char **argv) {
     if (st) return hv_cli_fail(st);
     int rc = HV_EXIT_OK;
     for (int i = first; i < argc; i++) {
-        int r = validate_one(schema, argv[i], print);
+        int r = validate_one(schema, argv[i], print, allow_outside);
         if (r != HV_EXIT_OK && rc == HV_EXIT_OK) rc = r;
     }
     hv_config_free(schema);

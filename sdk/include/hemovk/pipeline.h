@@ -34,10 +34,21 @@
  * Outputs (writers) see every frame of a batch after the stages ran (dropped and failed ones included,
  * unless their own `when` excludes them) and write as they go, so a killed run keeps what it wrote.
  *
- * Resume: with options.resume the scheduler reads the JSONL file of the pipeline's first writer.jsonl
- * output (one without `when`), cuts a torn last line left by a kill (that frame is redone), and skips
- * every frame whose path is already recorded, so a kill followed by --resume does every frame exactly
- * once. A pipeline without such an output cannot resume (HV_ERR_INVALID_ARGUMENT says so).
+ * Frame keys: every frame carries its key (hv_frame_list_key: its path relative to the input root,
+ * normalised) in metadata HV_FRAME_KEY_META; writers record it and name files by it, so frames with
+ * one base name in two folders never collide, and "exam/" and "exam" name the same frames.
+ *
+ * The output folder: a run holds an exclusive lock on OUT/.hemovk.lock (pid, host, start time in it)
+ * from start to end; a second run on the same folder fails with HV_ERR_BUSY naming the holder. It writes
+ * OUT/.hemovk-run.json, the run fingerprint: the pipeline after defaults (canonical), the sha256 of every
+ * weight file its stages opened, the hemovk version.
+ *
+ * Resume: with options.resume the scheduler first compares the fingerprint with the stored one and
+ * refuses (HV_ERR_INVALID_ARGUMENT, listing what changed) when they differ; then it reads the JSONL file
+ * of the pipeline's first writer.jsonl output (one without `when`), cuts a torn last line left by a kill
+ * (that frame is redone), and skips every frame whose key is already recorded, so a kill followed by
+ * --resume does every frame exactly once. A pipeline without such an output cannot resume
+ * (HV_ERR_INVALID_ARGUMENT says so).
  *
  * A frame that cannot be decoded is logged as a warning naming the file and the reason, recorded by the
  * writers with its error, counted in summary.failed, and the run goes on. Only errors that make every
@@ -49,6 +60,7 @@
 #ifndef HEMOVK_PIPELINE_H
 #define HEMOVK_PIPELINE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +83,9 @@ typedef struct hv_pipeline_load_options {
     int check_only;         /**< non-zero: validate the file, the stage graph and every component's params
                                  against its schema, then stop — no device is opened and no stage is created
                                  (what `hemovk validate` does); *out is then a pipeline that cannot run */
+    int allow_outside_output; /**< non-zero: an output `path` may be absolute or climb out of the output
+                                 folder with ".." (otherwise an HV_ERR_SCHEMA at load; two outputs writing
+                                 one path are always an error) */
 } hv_pipeline_load_options;
 
 /** Load, validate and instantiate a pipeline file (see the top of this file). On failure *out is NULL
@@ -106,6 +121,13 @@ typedef struct hv_pipeline_run_options {
     hv_progress_mode progress;
     double progress_interval_s; /**< seconds between plain progress lines (default 5) */
     int queue_batches;      /**< decoded batches the decode thread may run ahead (default 2) */
+    uint64_t decode_budget_bytes; /**< memory one batch may spend decoding frames, estimated from their
+                                 headers before decoding; a frame that does not fit fails with a message
+                                 (0: HV_IMAGE_DEFAULT_DECODE_BUDGET, 512 MiB) */
+    const volatile sig_atomic_t *stop; /**< when not NULL and *stop becomes non-zero (a signal handler sets
+                                 it to the signal number), the run finishes the batch in hand, writes the
+                                 summary and returns HV_ERR_CANCELLED with summary.stop_signal = *stop.
+                                 Writers are not finalised (COCO keeps its .partial), so --resume goes on */
 } hv_pipeline_run_options;
 
 /** Fill `options` with the defaults (AUTO progress, 5 s lines, 2 batches ahead, everything else 0). */
@@ -144,14 +166,18 @@ typedef struct hv_pipeline_summary {
     hv_pipeline_stage_stats *stages;
     size_t n_failures;
     hv_pipeline_failure *failures; /**< every failed frame, in frame order */
-    int interrupted;            /**< non-zero when the run stopped early (a stage error) */
+    int interrupted;            /**< non-zero when the run stopped early (an error, or a stop request) */
+    int stop_signal;            /**< the value of *options.stop that stopped the run (the signal), else 0 */
 } hv_pipeline_summary;
 
 /** Run the pipeline over its source and fill *summary (always initialised, even on failure). Returns
  *  HV_OK when every frame went through — check summary->failed for frames that could not be decoded
  *  or that a stage failed (the CLI exits 1 then). Errors: HV_ERR_INVALID_ARGUMENT (no source, no
- *  output folder, --resume without a JSONL output), HV_ERR_IO (output folder), HV_ERR_NOT_FOUND (empty
- *  source), or the error of a stage or writer that stopped the run. A pipeline can be run once. */
+ *  output folder, --resume without a JSONL output or with a different fingerprint), HV_ERR_BUSY (another
+ *  run holds the output folder), HV_ERR_OUTPUT (an output could not be written — disk full...: the run
+ *  stops), HV_ERR_CANCELLED (options.stop), HV_ERR_NOT_FOUND (empty source), or the error of a stage or
+ *  writer that stopped the run. Once the run has started, summary.json is written whatever happened; when
+ *  even that fails the returned error's message says so. A pipeline can be run once. */
 hv_status hv_pipeline_run(hv_pipeline *pipeline, const hv_pipeline_run_options *options, hv_pipeline_summary *summary);
 
 /** Write the summary as JSON (the summary.json format) to `path`, atomically (temporary file + rename). */
