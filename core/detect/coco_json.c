@@ -142,9 +142,16 @@ hv_status hv_coco_writer_image_id(hv_coco_writer *w, const char *file_name, int6
     if (!w || !file_name || !id) return hv_error(HV_ERR_INVALID_ARGUMENT, "COCO writer image id: NULL argument");
     for (size_t i = 0; i < w->n; ++i)
         if (!strcmp(w->names[i], file_name)) return *id = w->ids[i], HV_OK;
+    /* By base name only when exactly one image has it: WCEBleedGen repeats every name in both class
+     * folders, and picking the first would give two frames one id. */
     const char *b = base_name(file_name);
-    for (size_t i = 0; i < w->n; ++i)
-        if (!strcmp(base_name(w->names[i]), b)) return *id = w->ids[i], HV_OK;
+    size_t hits = 0, hit = 0;
+    for (size_t i = 0; w->has_gt && i < w->n; ++i)
+        if (!strcmp(base_name(w->names[i]), b)) hits++, hit = i;
+    if (hits == 1) return *id = w->ids[hit], HV_OK;
+    if (hits > 1 && w->has_gt)
+        return hv_error(HV_ERR_NOT_FOUND, "COCO writer: image '%s' matches %zu ground-truth images by its base name '%s' "
+                        "and none by its whole name: give the ground truth's file_name with its folders", file_name, hits, b);
     if (w->has_gt)
         return hv_error(HV_ERR_NOT_FOUND, "COCO writer: image '%s' is not in the ground truth's \"images\" (%zu entries); "
                         "pass the ground truth of this image set or none", file_name, w->n);

@@ -23,10 +23,6 @@ extern const char fu_camwriter_schema[];
 
 /* ---- helpers shared by the components (fusion_util.c) --------------------------------------------- */
 
-/* A file name stem from a frame's path: its base name without the extension, characters other than
- * letters, digits, space and ".-_()+" replaced by '_' ("img- (12).png" → "img- (12)"); "frame" when empty. */
-void fu_frame_stem(const hv_frame *f, char *buf, size_t size);
-
 /* A frame-size mask as a row-major 0/1 bitmap (BITMAP copied, RLE decoded). NULL for HV_MASK_NONE, a
  * mask whose size is not w×h, or runs that do not sum to w·h. The caller frees it. */
 uint8_t *fu_mask_bitmap(const hv_mask *m, uint32_t w, uint32_t h);

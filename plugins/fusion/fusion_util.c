@@ -1,26 +1,11 @@
-/* Helpers shared by the fusion components: where writers write, folders, file stems, masks. */
+/* Helpers shared by the fusion components: where writers write, folders, masks. */
 #include "fusion_plugin.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-void fu_frame_stem(const hv_frame *f, char *buf, size_t size) {
-    const char *base = f->path ? strrchr(f->path, '/') : NULL;
-    base = base ? base + 1 : (f->path ? f->path : "");
-    size_t n = 0;
-    for (; base[n] && n + 1 < size; n++) {
-        unsigned char c = (unsigned char)base[n];
-        buf[n] = (isalnum(c) || strchr(" .-_()+", c)) ? (char)c : '_';
-    }
-    buf[n] = '\0';
-    char *dot = strrchr(buf, '.');
-    if (dot && dot != buf) *dot = '\0';
-    if (!buf[0] || !strcmp(buf, ".") || !strcmp(buf, "..")) snprintf(buf, size, "frame");
-}
 
 uint8_t *fu_mask_bitmap(const hv_mask *m, uint32_t w, uint32_t h) {
     size_t total = (size_t)w * h;

@@ -3,15 +3,16 @@
  * the small colour image to the frame with PIL's BILINEAR (hv_cam_resize_rgb_pil, byte-exact with Pillow),
  * blend uint8(0.5·frame + 0.5·heat). `upsample: map_bilinear` instead resizes the float map first
  * (bilinear, half-pixel centres, as pytorch-grad-cam does for Eigen-CAM) and colours it at full size.
- * The file name is the input's base name with .png ("img- (12).jpg" → "img- (12).png"; characters other
- * than letters, digits, space and ".-_()+" become '_'); `prefix_id` puts the frame id first for inputs
- * that share names. `side_by_side` writes the frame and the blend next to each other (the authors'
+ * Files are named by the frame's key with its folders (hv_output_frame_file: cam/bleeding/Images/img- (1).png;
+ * ".png" appended to a key that does not end in it), so frames with one base name in two folders never
+ * share a file; `prefix_id` puts the frame id before the file name. `side_by_side` writes the frame and the blend next to each other (the authors'
  * --combine). Frames without a heat map (the cam stage did not run on them) and dropped frames are skipped. */
 #include "fusion_plugin.h"
 
 #include "hemovk/config.h"
 #include "hemovk/detect.h"
 #include "hemovk/image.h"
+#include "hemovk/output.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@ const char fu_camwriter_schema[] =
     "  prefix_id:\n"
     "    type: boolean\n"
     "    default: false\n"
-    "    description: start each file name with the frame id (000012_name.png), for inputs with equal names\n";
+    "    description: start each file name with the frame id (000012_name.png)\n";
 
 typedef struct cam_writer {
     char *dir;
@@ -114,13 +115,10 @@ static hv_status write_frame(const cam_writer *w, const hv_frame *f) {
         }
     }
     if (!st) {
-        char stem[256], path[4600];
-        fu_frame_stem(f, stem, sizeof stem);
-        if (w->prefix_id)
-            snprintf(path, sizeof path, "%s/%06llu_%s.png", w->dir, (unsigned long long)f->id, stem);
-        else
-            snprintf(path, sizeof path, "%s/%s.png", w->dir, stem);
-        st = hv_image_save_png(path, &img);
+        char *path = NULL;
+        st = hv_output_frame_file(w->dir, f, w->prefix_id, &path);
+        if (!st) st = hv_image_save_png(path, &img);
+        free(path);
     }
     hv_image_free(&img);
     free(heat);

@@ -5,22 +5,28 @@
  * Python's repr, mmdet key order). The prefix is the output's `path` (default "results" in the output
  * folder).
  *
- * Image ids: taken from a COCO ground-truth file (`ground_truth`, matched by file_name, then base name)
- * when one is given — a frame the file lacks is skipped with a warning, or fails the run with
- * `unknown_images: error`; otherwise 1, 2, … in frame order over every frame the writer saw, and
- * "<prefix>.images.json" lists {id, file_name, width, height} so the ids can be matched to files.
+ * Image ids are unique and deterministic. With a COCO ground-truth file (`ground_truth`) they are its
+ * ids, its file_name matched against the frame's key (its path relative to the input root: see
+ * writer.jsonl), then its path, then its base name when only one ground-truth image has that base name
+ * (WCEBleedGen repeats each name in both class folders) — a frame the file lacks is skipped with a
+ * warning, or fails the run with `unknown_images: error`. Without one, a frame's id is its index in the
+ * sorted input + 1 (stable across --resume and whatever frames a `when` routes here), and
+ * "<prefix>.images.json" lists {id, file_name: the key, width, height} so ids can be matched to files.
  * Category ids: `category_ids[label]`; default the ground truth's categories in file order, else label + 1.
  * Scores: a fused detection's exact double score when its stage left "<model>.scores" in the metadata
  * (the ensemble does), else the float score as mmdet's float(score).
  *
  * Durability: after every batch the frames of that batch are appended to "<prefix>.partial" (one JSON
- * line per frame, flushed), so a killed run keeps its results; with --resume the partial file is read
- * back first (a torn last line is ignored; a frame done again replaces its earlier line), and the final
- * files are written (to temporary names, then renamed) and the partial file removed at the end. */
+ * line per frame, flushed, every write checked), so a killed run keeps its results; scores are written
+ * there with %.17g so they read back bit-exact. With --resume the partial file is read back first (a torn
+ * last line is dropped and the file rewritten whole; a frame done again replaces its earlier line), and
+ * the final files are written (to temporary names, then renamed) and the partial file removed at the end
+ * of a run that finished (an interrupted run leaves the partial file for --resume). */
 #include "fusion_plugin.h"
 
 #include "hemovk/config.h"
 #include "hemovk/detect.h"
+#include "hemovk/output.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -71,6 +77,7 @@ typedef struct coco_frame {
     uint64_t id;
     uint64_t seq; /* arrival order: of two records of one frame (redone after --resume) the later wins */
     char *path;
+    char *key;    /* relative to the input root (HV_FRAME_KEY_META) */
     int32_t width, height;
     size_t n;
     coco_det *dets;
@@ -94,6 +101,7 @@ static void frame_free(coco_frame *r) {
     for (size_t i = 0; i < r->n; i++) free(r->dets[i].counts);
     free(r->dets);
     free(r->path);
+    free(r->key);
     memset(r, 0, sizeof *r);
 }
 
@@ -167,6 +175,8 @@ static hv_status parse_line(const char *line, coco_frame *r) {
     r->width = (int32_t)wd->valuedouble;
     r->height = (int32_t)ht->valuedouble;
     if (!(r->path = strdup(path->valuestring))) goto done;
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(o, "key");
+    if (!(r->key = strdup(cJSON_IsString(key) ? key->valuestring : path->valuestring))) goto done;
     int n = cJSON_GetArraySize(dets);
     if (n > 0 && !(r->dets = calloc((size_t)n, sizeof *r->dets))) goto done;
     const cJSON *d;
@@ -263,10 +273,12 @@ static hv_status coco_create(const hv_create_info *info, void **instance) {
     }
     int resume = HV_CREATE_INFO_HAS(info, resume) && info->resume;
     if (resume && (st = load_partial(w))) goto fail;
-    if (resume && w->n_frames) {
+    /* On resume the partial file is rewritten from the records read back, always: a torn last line
+     * left in place would swallow the next record appended after it. */
+    if (resume) {
         if ((st = rewrite_partial(w))) goto fail;
-    } else if (!(w->partial = fopen(w->partial_path, resume ? "ab" : "wb"))) {
-        st = hv_error(HV_ERR_IO, "writer.coco '%s': cannot create %s: %s", w->id, w->partial_path, strerror(errno));
+    } else if (!(w->partial = fopen(w->partial_path, "wb"))) {
+        st = hv_error_context(hv_output_error(w->partial_path, errno), "writer.coco '%s'", w->id);
         goto fail;
     }
     *instance = w;
@@ -319,7 +331,8 @@ static hv_status record_frame(coco_writer *w, const hv_frame *f, coco_frame *r) 
     r->id = f->id;
     r->width = f->width;
     r->height = f->height;
-    if (!(r->path = strdup(f->path ? f->path : ""))) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.coco: out of memory");
+    if (!(r->path = strdup(f->path ? f->path : "")) || !(r->key = strdup(hv_output_frame_key(f))))
+        return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.coco: out of memory");
     if (f->dropped || !f->n_detections) return HV_OK;
     if (!(r->dets = calloc(f->n_detections, sizeof *r->dets))) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.coco: out of memory");
     for (size_t i = 0; i < f->n_detections; i++) {
@@ -358,6 +371,7 @@ static char *frame_line(const coco_frame *r) {
     if (!o) return NULL;
     cJSON_AddNumberToObject(o, "id", (double)r->id);
     cJSON_AddStringToObject(o, "path", r->path);
+    cJSON_AddStringToObject(o, "key", r->key);
     cJSON_AddNumberToObject(o, "width", r->width);
     cJSON_AddNumberToObject(o, "height", r->height);
     cJSON *dets = cJSON_AddArrayToObject(o, "dets");
@@ -367,8 +381,15 @@ static char *frame_line(const coco_frame *r) {
         if (!d) break;
         cJSON_AddItemToArray(dets, d);
         cJSON *box = cJSON_AddArrayToObject(d, "box");
-        for (int k = 0; box && k < 4; k++) cJSON_AddItemToArray(box, cJSON_CreateNumber(c->box[k]));
-        cJSON_AddNumberToObject(d, "score", c->score); /* cJSON prints doubles so they read back exactly */
+        /* %.17g (9 digits would do for the float boxes): cJSON's own printer settles for 15 digits when
+         * its tolerant round-trip check passes, and the last digit of a score was lost on resume. */
+        char num[40];
+        for (int k = 0; box && k < 4; k++) {
+            snprintf(num, sizeof num, "%.17g", (double)c->box[k]);
+            cJSON_AddItemToArray(box, cJSON_CreateRaw(num));
+        }
+        snprintf(num, sizeof num, "%.17g", c->score);
+        cJSON_AddItemToObject(d, "score", cJSON_CreateRaw(num));
         cJSON_AddNumberToObject(d, "label", c->label);
         if (c->counts) cJSON_AddStringToObject(d, "counts", c->counts);
     }
@@ -383,25 +404,21 @@ static hv_status write_lines(coco_writer *w, const coco_frame *const *rs, size_t
         if (!s) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.coco: out of memory");
         int bad = fputs(s, w->partial) < 0 || fputc('\n', w->partial) == EOF;
         free(s);
-        if (bad) return hv_error(HV_ERR_IO, "writer.coco: cannot write %s: %s", w->partial_path, strerror(errno));
+        if (bad) return hv_output_error(w->partial_path, errno);
     }
-    if (fflush(w->partial) || (w->sync && fsync(fileno(w->partial)) && errno != EINVAL))
-        return hv_error(HV_ERR_IO, "writer.coco: cannot write %s: %s (disk full?)", w->partial_path, strerror(errno));
-    return HV_OK;
+    return hv_output_flush(w->partial, w->partial_path, w->sync);
 }
 
 static hv_status rewrite_partial(coco_writer *w) {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", w->partial_path);
-    if (!(w->partial = fopen(tmp, "wb")))
-        return hv_error(HV_ERR_IO, "writer.coco '%s': cannot create %s: %s", w->id, tmp, strerror(errno));
+    if (!(w->partial = fopen(tmp, "wb"))) return hv_output_error(tmp, errno);
     for (size_t i = 0; i < w->n_frames; i++) {
         const coco_frame *r = &w->frames[i];
         hv_status st = write_lines(w, &r, 1);
         if (st) return st;
     }
-    if (rename(tmp, w->partial_path))
-        return hv_error(HV_ERR_IO, "writer.coco: cannot rename %s: %s", tmp, strerror(errno));
+    if (rename(tmp, w->partial_path)) return hv_output_error(w->partial_path, errno);
     return HV_OK;
 }
 
@@ -425,18 +442,11 @@ static int by_id(const void *a, const void *b) {
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Write `text` to "<prefix><suffix>" through a temporary file. */
+/* Write `text` to "<prefix><suffix>" through a temporary file, every write checked. */
 static hv_status save_text(const coco_writer *w, const char *suffix, const char *text) {
-    char path[4200], tmp[4300];
+    char path[4200];
     snprintf(path, sizeof path, "%s%s", w->prefix, suffix);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return hv_error(HV_ERR_IO, "writer.coco: cannot create %s: %s", tmp, strerror(errno));
-    size_t n = strlen(text);
-    int bad = fwrite(text, 1, n, f) != n;
-    if (fclose(f) || bad) return hv_error(HV_ERR_IO, "writer.coco: error writing %s (disk full?)", tmp);
-    if (rename(tmp, path)) return hv_error(HV_ERR_IO, "writer.coco: cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    return HV_OK;
+    return hv_output_write_file(path, text, strlen(text), 0);
 }
 
 static hv_status coco_flush(void *instance) {
@@ -448,8 +458,9 @@ static hv_status coco_flush(void *instance) {
     for (size_t i = 0; i < w->n_frames && !st; i++) {
         const coco_frame *r = &w->frames[i];
         if (i + 1 < w->n_frames && w->frames[i + 1].id == r->id) continue; /* superseded by a later record */
-        int64_t image_id;
-        st = hv_coco_writer_image_id(w->coco, r->path, &image_id);
+        int64_t image_id = (int64_t)r->id + 1;
+        st = w->gt_path ? hv_coco_writer_image_id(w->coco, r->key, &image_id) : HV_OK;
+        if (st == HV_ERR_NOT_FOUND && strcmp(r->key, r->path)) st = hv_coco_writer_image_id(w->coco, r->path, &image_id);
         if (st == HV_ERR_NOT_FOUND && !w->unknown_error) {
             if (r->n) hv_log_warn("writer.coco '%s': %s is not in %s: its %zu result(s) are not written", w->id, r->path,
                                   w->gt_path, r->n);
@@ -461,9 +472,8 @@ static hv_status coco_flush(void *instance) {
         written++;
         if (images) {
             cJSON *im = cJSON_CreateObject();
-            const char *base = strrchr(r->path, '/');
             cJSON_AddNumberToObject(im, "id", (double)image_id);
-            cJSON_AddStringToObject(im, "file_name", base ? base + 1 : r->path);
+            cJSON_AddStringToObject(im, "file_name", r->key);
             cJSON_AddNumberToObject(im, "width", r->width);
             cJSON_AddNumberToObject(im, "height", r->height);
             cJSON_AddItemToArray(images, im);

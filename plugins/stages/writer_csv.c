@@ -1,14 +1,17 @@
 /* writer.csv — one row per frame, for a spreadsheet:
  *
- *   id,path,label,score,n_detections,max_detection_score,dropped,drop_reason,error
+ *   id,path,key,label,score,n_detections,max_detection_score,dropped,drop_reason,error
  *
- * Fields are quoted when they hold a comma, a quote or a line break (RFC 4180), so paths such as
- * "img- (12).png" or "a,b.png" survive. Rows are flushed (and fsync'ed) every batch. With --resume the
- * writer appends: it cuts a torn last row and skips frames whose path is already in the file, so a
- * frame finished before a kill is never listed twice. */
+ * `path` is the frame's path as the source listed it, `key` its path relative to the input root (see
+ * writer.jsonl). Fields are quoted when they hold a comma, a quote or a line break (RFC 4180), so paths
+ * such as "img- (12).png" or "a,b.png" survive. Rows are flushed (and fsync'ed) every batch, every write
+ * checked (a full disk stops the run with HV_ERR_OUTPUT). With --resume the writer appends: it cuts a
+ * torn last row and skips frames whose key is already in the file, so a frame finished before a kill is
+ * never listed twice. */
 #include "stages_plugin.h"
 
 #include "hemovk/config.h"
+#include "hemovk/output.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -29,13 +32,13 @@ const char st_csv_schema[] =
     "    default: true\n"
     "    description: fsync after every batch\n";
 
-#define CSV_HEADER "id,path,label,score,n_detections,max_detection_score,dropped,drop_reason,error\n"
+#define CSV_HEADER "id,path,key,label,score,n_detections,max_detection_score,dropped,drop_reason,error\n"
 
 typedef struct csv_writer {
     FILE *f;
     char *path;
     int sync;
-    char **seen;       /* resume: paths already in the file (sorted for bsearch) */
+    char **seen;       /* resume: keys already in the file (sorted for bsearch) */
     size_t n_seen;
 } csv_writer;
 
@@ -89,12 +92,16 @@ static hv_status csv_resume(csv_writer *w, int *has_content) {
     size_t cap = 0, cap_seen = 0;
     ssize_t len;
     long good = 0, row = 0;
+    int key_col = 2;
     hv_status st = HV_OK;
     while ((len = getline(&line, &cap, f)) > 0) {
         if (line[len - 1] != '\n') break; /* torn: not kept */
         good = ftell(f);
-        if (row++ == 0 && !strncmp(line, "id,path,", 8)) continue;
-        char *p = csv_field(line, 1);
+        if (row++ == 0 && !strncmp(line, "id,path,", 8)) {
+            key_col = !strncmp(line, "id,path,key,", 12) ? 2 : 1; /* a file without keys: match paths */
+            continue;
+        }
+        char *p = csv_field(line, key_col);
         if (!p) continue;
         if (w->n_seen == cap_seen) {
             cap_seen = cap_seen ? cap_seen * 2 : 256;
@@ -128,9 +135,9 @@ static hv_status csv_create(const hv_create_info *info, void **instance) {
     int resume = HV_CREATE_INFO_HAS(info, resume) && info->resume;
     if (!st && resume) st = csv_resume(w, &has_content);
     if (!st && !(w->f = fopen(w->path, resume ? "ab" : "wb")))
-        st = hv_error(HV_ERR_IO, "writer.csv: cannot open %s for writing: %s", w->path, strerror(errno));
+        st = hv_error_context(hv_output_error(w->path, errno), "writer.csv");
     if (!st && header && !has_content && fputs(CSV_HEADER, w->f) == EOF)
-        st = hv_error(HV_ERR_IO, "writer.csv: cannot write %s", w->path);
+        st = hv_error_context(hv_output_error(w->path, errno), "writer.csv");
     if (st) {
         csv_destroy(w);
         return st;
@@ -157,12 +164,17 @@ static hv_status csv_process(void *instance, hv_frame *const *frames, size_t n) 
     csv_writer *w = instance;
     for (size_t i = 0; i < n; i++) {
         const hv_frame *f = frames[i];
-        if (w->n_seen && f->path && bsearch(&f->path, w->seen, w->n_seen, sizeof *w->seen, cmp_str)) continue;
+        const char *key = hv_output_frame_key(f);
+        if (w->n_seen && (bsearch(&key, w->seen, w->n_seen, sizeof *w->seen, cmp_str) ||
+                          (f->path && bsearch(&f->path, w->seen, w->n_seen, sizeof *w->seen, cmp_str))))
+            continue;
         float best = 0;
         for (size_t k = 0; k < f->n_detections; k++)
             if (f->detections[k].score > best) best = f->detections[k].score;
         fprintf(w->f, "%llu,", (unsigned long long)f->id);
         put_field(w->f, f->path);
+        fputc(',', w->f);
+        put_field(w->f, key);
         fputc(',', w->f);
         if (f->cls.valid) {
             put_field(w->f, f->cls.label_name);

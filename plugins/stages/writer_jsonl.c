@@ -2,18 +2,21 @@
  * fsync'ed) after every batch: a killed run keeps every line it finished, and `hemovk run --resume`
  * reads the file back to skip those frames. The record:
  *
- *   {"id": 12, "path": "exam/img- (12).png", "width": 224, "height": 224,
+ *   {"id": 12, "path": "exam/img- (12).png", "key": "img- (12).png", "width": 224, "height": 224,
  *    "classification": {"label": "bleeding", "index": 1, "score": 0.93, "probs": [0.07, 0.93]} | null,
  *    "detections": [{"box": [x1, y1, x2, y2], "score": 0.8, "label": 0, "model": "maskrcnn-convnext",
  *                    "mask": {"size": [height, width], "counts": [...]}}],   // COCO uncompressed RLE
  *    "dropped": false, "drop_reason": null, "drop_stage": null, "error": null,
  *    "meta": {"quality.luminance": "97.1", ...}}
  *
- * Numbers are rounded to 6 significant digits. `path` is the frame's path as the source listed it (the
- * key --resume matches on). */
+ * Numbers are rounded to 6 significant digits. `path` is the frame's path as the source listed it; `key`
+ * its path relative to the input root, normalised (hemovk/image.h, hv_frame_list_key): what --resume
+ * and evaluation match frames by (two folders' "img- (1).png" have distinct keys). The key is not
+ * repeated in "meta". Every write is checked and a failure (disk full) stops the run (HV_ERR_OUTPUT). */
 #include "stages_plugin.h"
 
 #include "hemovk/config.h"
+#include "hemovk/output.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -52,7 +55,7 @@ typedef struct jsonl_writer {
 static void jsonl_destroy(void *instance) {
     jsonl_writer *w = instance;
     if (!w) return;
-    if (w->f) fclose(w->f);
+    if (w->f) fclose(w->f); /* everything was flushed and checked after each batch */
     free(w->path);
     free(w);
 }
@@ -69,7 +72,7 @@ static hv_status jsonl_create(const hv_create_info *info, void **instance) {
     if (!st) st = hv_mkdirs_for(w->path);
     int resume = HV_CREATE_INFO_HAS(info, resume) && info->resume;
     if (!st && !(w->f = fopen(w->path, resume ? "ab" : "wb")))
-        st = hv_error(HV_ERR_IO, "writer.jsonl: cannot open %s for writing: %s", w->path, strerror(errno));
+        st = hv_error_context(hv_output_error(w->path, errno), "writer.jsonl");
     if (st) {
         jsonl_destroy(w);
         return st;
@@ -114,6 +117,7 @@ static cJSON *frame_json(const jsonl_writer *w, const hv_frame *f) {
     if (!o) return NULL;
     cJSON_AddNumberToObject(o, "id", (double)f->id);
     cJSON_AddItemToObject(o, "path", string_or_null(f->path));
+    cJSON_AddItemToObject(o, "key", string_or_null(hv_output_frame_key(f)));
     cJSON_AddNumberToObject(o, "width", f->width);
     cJSON_AddNumberToObject(o, "height", f->height);
     if (f->cls.valid) {
@@ -150,7 +154,8 @@ static cJSON *frame_json(const jsonl_writer *w, const hv_frame *f) {
     cJSON_AddItemToObject(o, "error", string_or_null(f->error));
     if (w->meta) {
         cJSON *m = cJSON_AddObjectToObject(o, "meta");
-        for (size_t i = 0; m && i < f->n_meta; i++) cJSON_AddStringToObject(m, f->meta[i].key, f->meta[i].value);
+        for (size_t i = 0; m && i < f->n_meta; i++)
+            if (strcmp(f->meta[i].key, HV_FRAME_KEY_META)) cJSON_AddStringToObject(m, f->meta[i].key, f->meta[i].value);
     }
     return o;
 }
@@ -169,7 +174,7 @@ static hv_status jsonl_process(void *instance, hv_frame *const *frames, size_t n
         line[len] = '\n';
         size_t wrote = fwrite(line, 1, len + 1, w->f);
         free(line);
-        if (wrote != len + 1) return hv_error(HV_ERR_IO, "writer.jsonl: cannot write %s: %s", w->path, strerror(errno));
+        if (wrote != len + 1) return hv_output_error(w->path, errno);
     }
     return st_flush(w->f, w->path, w->sync);
 }

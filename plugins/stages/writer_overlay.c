@@ -1,16 +1,18 @@
 /* writer.overlay — one PNG per frame in a folder, for a reviewer: the frame with its label and score
  * written in the corner, each detection's box with its score, mask outlines, and (optionally) the
- * class-activation heat map blended over it. The file name is the input's name with .png
- * ("img- (12).jpg" → "img- (12).png"; characters other than letters, digits, space, ".-_()+" become
- * '_'); `prefix_id` puts the frame id first when two inputs share a name. PNGs are written under a
- * temporary name and renamed, so a killed run never leaves half a PNG. */
+ * class-activation heat map blended over it. Files are named by the frame's key, its path relative
+ * to the input root, with its folders (hv_output_frame_file): a run over WCEBleedGen writes
+ * overlays/bleeding/Images/img- (1).png and overlays/non-bleeding/images/img- (1).png, never one file
+ * for both; a key not ending in .png gets .png appended ("a.jpg" → "a.jpg.png"). `prefix_id` puts the
+ * frame id before the file name. PNGs are written under a temporary name, every write checked, and
+ * renamed, so a killed run or a full disk never leaves half a PNG under its name. */
 #include "stages_plugin.h"
 
 #include "hemovk/config.h"
 #include "hemovk/draw.h"
 #include "hemovk/image.h"
+#include "hemovk/output.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +40,7 @@ const char st_overlay_schema[] =
     "  prefix_id:\n"
     "    type: boolean\n"
     "    default: false\n"
-    "    description: start each file name with the frame id (000012_name.png), for inputs with equal names\n"
+    "    description: start each file name with the frame id (000012_name.png)\n"
     "  text_scale:\n"
     "    type: integer\n"
     "    minimum: 1\n"
@@ -77,26 +79,6 @@ static hv_status overlay_create(const hv_create_info *info, void **instance) {
     w->scale = (int)scale;
     *instance = w;
     return HV_OK;
-}
-
-/* "<dir>/<stem>.png" with unsafe characters replaced. */
-static void file_name(const overlay_writer *w, const hv_frame *f, char *buf, size_t size) {
-    char stem[256];
-    const char *base = f->path ? strrchr(f->path, '/') : NULL;
-    base = base ? base + 1 : (f->path ? f->path : "frame");
-    size_t n = 0;
-    for (; base[n] && n + 1 < sizeof stem; n++) {
-        unsigned char c = (unsigned char)base[n];
-        stem[n] = (isalnum(c) || strchr(" .-_()+", c)) ? (char)c : '_';
-    }
-    stem[n] = '\0';
-    char *dot = strrchr(stem, '.');
-    if (dot && dot != stem) *dot = '\0';
-    if (!stem[0] || !strcmp(stem, ".") || !strcmp(stem, "..")) snprintf(stem, sizeof stem, "frame");
-    if (w->prefix_id)
-        snprintf(buf, size, "%s/%06llu_%s.png", w->dir, (unsigned long long)f->id, stem);
-    else
-        snprintf(buf, size, "%s/%s.png", w->dir, stem);
 }
 
 /* Jet-like colour map of v in [0, 1] (blue → cyan → yellow → red), as OpenCV's COLORMAP_JET. */
@@ -150,9 +132,10 @@ static hv_status draw_frame(const overlay_writer *w, const hv_frame *f) {
     else
         text[0] = '\0';
     if (text[0]) hv_draw_text(&img, 4, 4, text, f->dropped ? 0xFF8080 : 0xFFFFFF, w->scale);
-    char path[4096];
-    file_name(w, f, path, sizeof path);
-    hv_status st = hv_image_save_png(path, &img);
+    char *path = NULL;
+    hv_status st = hv_output_frame_file(w->dir, f, w->prefix_id, &path);
+    if (!st) st = hv_image_save_png(path, &img);
+    free(path);
     hv_image_free(&img);
     return st;
 }

@@ -1,6 +1,8 @@
 /* Helpers shared by the writers: where to write, folders, durable flushes, number rounding, masks. */
 #include "stages_plugin.h"
 
+#include "hemovk/output.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -9,10 +11,7 @@
 #include <unistd.h>
 
 hv_status st_flush(FILE *f, const char *path, int sync) {
-    if (fflush(f) != 0 || ferror(f)) return hv_error(HV_ERR_IO, "%s: write failed (%s): disk full?", path, strerror(errno));
-    if (sync && fsync(fileno(f)) != 0 && errno != EINVAL)
-        return hv_error(HV_ERR_IO, "%s: fsync failed (%s)", path, strerror(errno));
-    return HV_OK;
+    return hv_output_flush(f, path, sync); /* checks the stream's error flag: every fputs since the last flush */
 }
 
 double st_round6(double v) {

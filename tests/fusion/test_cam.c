@@ -125,7 +125,7 @@ START_TEST(writer_cam_pngs_follow_the_paper_recipe) {
     ck_assert_int_eq(hv_cam_resize_rgb_pil(small, FH, FW, heat, IH, IW), HV_OK);
     hv_cam_blend(f.rgb, heat, IW * IH, want);
     hv_image img;
-    snprintf(path, sizeof path, "%s/img- (12).png", out);
+    snprintf(path, sizeof path, "%s/img- (12).jpg.png", out);
     load_png(path, &img);
     ck_assert_int_eq(img.width, IW);
     ck_assert_int_eq(img.height, IH);
@@ -152,7 +152,7 @@ START_TEST(writer_cam_pngs_follow_the_paper_recipe) {
     ck_assert_int_eq(hv_cam_resize_f32(f.heatmap.data, FH, FW, big, IH, IW), HV_OK);
     hv_cam_jet(big, IW * IH, heat);
     hv_cam_blend(f.rgb, heat, IW * IH, want);
-    snprintf(path, sizeof path, "%s/000000_img- (12).png", out);
+    snprintf(path, sizeof path, "%s/000000_img- (12).jpg.png", out);
     load_png(path, &img);
     ck_assert_int_eq(img.width, 2 * IW);
     for (int y = 0; y < IH; y++) {

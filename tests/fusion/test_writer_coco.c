@@ -5,6 +5,7 @@
 #include "fusion_test.h"
 
 #include "hemovk/detect.h"
+#include "hemovk/image.h"
 
 #include <cjson/cJSON.h>
 #include <unistd.h>
@@ -226,12 +227,118 @@ START_TEST(kill_and_resume_keep_every_result_once) {
 }
 END_TEST
 
+static char *run_text(const char *prefix, const char *suffix) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s%s", prefix, suffix);
+    char *t = slurp(path);
+    ck_assert_msg(t != NULL, "missing %s", path);
+    return t;
+}
+
+/* Issue 12: a run killed after its first batch and resumed writes byte-identical files to an
+ * uninterrupted one — scores that need 17 digits (the ensemble's exact 0.22999999999999998, float
+ * 0.9f = 0.89999997615814209) survive the trip through the .partial file. */
+START_TEST(resumed_results_byte_identical) {
+    hv_registry *reg = ft_registry();
+    const char *dir = hvtest_tmpdir("fusion-coco-exact");
+    char a[4200], b[4200];
+    snprintf(a, sizeof a, "%s/whole", dir);
+    snprintf(b, sizeof b, "%s/resumed", dir);
+    hv_config_node *params;
+    hv_stage *s = NULL;
+    hv_frame f[4];
+    make_frames(f);
+    hv_frame *all[4] = {&f[0], &f[1], &f[2], &f[3]};
+    ck_assert_int_eq(ft_create(reg, HV_COMPONENT_WRITER, "writer.coco", "{}", dir, a, 0, &params, &s), HV_OK);
+    ck_assert_int_eq(hv_stage_process_all(s, all, 4), HV_OK);
+    ck_assert_int_eq(hv_stage_flush(s), HV_OK);
+    hv_stage_destroy(s);
+    hv_config_free(params);
+
+    ck_assert_int_eq(ft_create(reg, HV_COMPONENT_WRITER, "writer.coco", "{}", dir, b, 0, &params, &s), HV_OK);
+    ck_assert_int_eq(hv_stage_process_all(s, all, 2), HV_OK);
+    hv_stage_destroy(s); /* killed */
+    hv_config_free(params);
+    ck_assert_int_eq(ft_create(reg, HV_COMPONENT_WRITER, "writer.coco", "{}", dir, b, 1, &params, &s), HV_OK);
+    ck_assert_int_eq(hv_stage_process_all(s, all + 2, 2), HV_OK);
+    ck_assert_int_eq(hv_stage_flush(s), HV_OK);
+    hv_stage_destroy(s);
+    hv_config_free(params);
+    const char *suffixes[] = {".bbox.json", ".segm.json", ".images.json"};
+    for (int i = 0; i < 3; i++) {
+        char *x = run_text(a, suffixes[i]), *y = run_text(b, suffixes[i]);
+        ck_assert_msg(!strcmp(x, y), "%s differs after resume:\n%s\n%s", suffixes[i], x, y);
+        if (i == 0) {
+            ck_assert_msg(strstr(x, "0.22999999999999998"), "%s", x);
+            ck_assert_msg(strstr(x, "0.8999999761581421"), "%s", x);
+        }
+        free(x);
+        free(y);
+    }
+    for (int i = 0; i < 4; i++) hv_frame_clear(&f[i]);
+    hv_registry_free(reg);
+}
+END_TEST
+
+/* Issue 12: frames with one base name in two folders (as WCEBleedGen ships) get distinct ids — from a
+ * ground truth whose file_names carry the folders, or from their index without one — and images.json
+ * names them by key. */
+START_TEST(colliding_base_names_get_distinct_ids) {
+    hv_registry *reg = ft_registry();
+    const char *dir = hvtest_tmpdir("fusion-coco-keys");
+    char gt[4200], prefix[4200];
+    snprintf(gt, sizeof gt, "%s/gt.json", dir);
+    FILE *g = fopen(gt, "w");
+    fputs("{\"images\": [{\"id\": 7, \"file_name\": \"bleeding/Images/img- (1).png\", \"width\": 64, \"height\": 48},"
+          " {\"id\": 9, \"file_name\": \"non-bleeding/images/img- (1).png\", \"width\": 64, \"height\": 48}],"
+          " \"annotations\": [], \"categories\": [{\"id\": 1, \"name\": \"bleeding\"}]}", g);
+    fclose(g);
+    hv_frame f[2];
+    const char *keys[2] = {"bleeding/Images/img- (1).png", "non-bleeding/images/img- (1).png"};
+    for (int i = 0; i < 2; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "/data/WCEBleedGen/%s", keys[i]);
+        ft_frame(&f[i], (uint64_t)i, path, W, H);
+        ft_add(&f[i], "seg", 1, 2, 9, 12, 0.5f, 0);
+        ck_assert_int_eq(hv_frame_set_meta(&f[i], HV_FRAME_KEY_META, "%s", keys[i]), HV_OK);
+    }
+    hv_frame *all[2] = {&f[0], &f[1]};
+    for (int with_gt = 0; with_gt < 2; with_gt++) {
+        char yaml[4400];
+        snprintf(yaml, sizeof yaml, with_gt ? "{ground_truth: %s, unknown_images: error}" : "{}", gt);
+        snprintf(prefix, sizeof prefix, "%s/r%d", dir, with_gt);
+        hv_config_node *params;
+        hv_stage *s = NULL;
+        ck_assert_int_eq(ft_create(reg, HV_COMPONENT_WRITER, "writer.coco", yaml, dir, prefix, 0, &params, &s), HV_OK);
+        ck_assert_int_eq(hv_stage_process_all(s, all, 2), HV_OK);
+        ck_assert_int_eq(hv_stage_flush(s), HV_OK);
+        hv_stage_destroy(s);
+        hv_config_free(params);
+        cJSON *bbox = load_json(prefix, ".bbox.json");
+        ck_assert_int_eq(cJSON_GetArraySize(bbox), 2);
+        int id0 = (int)num(cJSON_GetArrayItem(bbox, 0), "image_id"), id1 = (int)num(cJSON_GetArrayItem(bbox, 1), "image_id");
+        ck_assert_int_eq(id0, with_gt ? 7 : 1);
+        ck_assert_int_eq(id1, with_gt ? 9 : 2);
+        cJSON_Delete(bbox);
+        if (!with_gt) {
+            cJSON *images = load_json(prefix, ".images.json");
+            ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(images, 1), "file_name")->valuestring, keys[1]);
+            cJSON_Delete(images);
+        }
+    }
+    for (int i = 0; i < 2; i++) hv_frame_clear(&f[i]);
+    hv_registry_free(reg);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("fusion.writer_coco");
     TCase *t = tcase_create("coco");
     tcase_add_test(t, results_files_without_ground_truth);
     tcase_add_test(t, ground_truth_ids_and_categories);
     tcase_add_test(t, kill_and_resume_keep_every_result_once);
+    tcase_add_test(t, resumed_results_byte_identical);
+    tcase_add_test(t, colliding_base_names_get_distinct_ids);
     suite_add_tcase(s, t);
     return hvtest_run(s);
 }

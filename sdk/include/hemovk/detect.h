@@ -330,7 +330,8 @@ void hv_cam_blend(const uint8_t *img, const uint8_t *heat, size_t n_pixels, uint
 typedef struct hv_coco_writer hv_coco_writer;
 
 /** Create a writer. gt_path: a COCO ground-truth JSON whose "images" give the ids (looked up by
- *  file_name, then by base name); NULL: ids are assigned sequentially from 1 in order of first request. */
+ *  file_name, then by base name when exactly one ground-truth image has it); NULL: ids are assigned
+ *  sequentially from 1 in order of first request, one per distinct file_name. */
 hv_status hv_coco_writer_create(const char *gt_path, hv_coco_writer **out);
 
 /** Free the writer (NULL-safe). */
