@@ -289,16 +289,19 @@ hv_status hv_eval_gt_read_wcebleedgen(const char *root, const hv_eval_layout_opt
         frames[i].rel = NULL;
         im->label = frames[i].label;
         out->n_images = i + 1;
-        /* The frame is decoded (not only its header read) with the engine's own loader: the one decoder
-         * `hemovk run` uses, so a frame the run could not read fails here too, naming the file. */
+        /* Only the header is read, through the engine's own probe (the checks `hemovk run` applies to a
+         * frame: format by magic bytes, size limits), so a frame the run would refuse fails here too. */
         char *path = ev_printf("%s/%s", root, im->file_name);
-        hv_image img = {0};
+        void *data = NULL;
+        size_t size = 0;
+        hv_image_header hdr = {0};
         if (!path) st = hv_error(HV_ERR_OUT_OF_MEMORY, "ground truth: out of memory");
-        else if ((st = hv_image_load(path, &img))) st = hv_error_context(st, "ground truth image");
+        else if ((st = hv_image_read_file(path, &data, &size)) || (st = hv_image_probe_memory(data, size, path, &hdr)))
+            st = hv_error_context(st, "ground truth image");
+        free(data);
         free(path);
-        im->width = img.width;
-        im->height = img.height;
-        hv_image_free(&img);
+        im->width = hdr.width;
+        im->height = hdr.height;
         if (!st && im->label == 0) st = read_instances(&c, im);
     }
     for (size_t i = 0; i < n; i++) free(frames[i].rel);

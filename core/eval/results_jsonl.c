@@ -130,10 +130,13 @@ static hv_status read_cls(reader *r, const cJSON *c, size_t lineno, const hv_eva
 }
 
 static hv_status read_frame(reader *r, const cJSON *o, size_t lineno) {
+    /* "path" as the source listed it holds the most folders to match on; "key" (relative to the input
+     * root) is the fallback for records without one */
     const cJSON *path = cJSON_GetObjectItemCaseSensitive(o, "path");
+    if (!cJSON_IsString(path)) path = cJSON_GetObjectItemCaseSensitive(o, "key");
     if (!cJSON_IsObject(o) || !cJSON_IsString(path))
-        return hv_error(HV_ERR_SCHEMA, "%s:%zu: a results.jsonl line is an object with the frame's \"path\"", r->path,
-                        lineno);
+        return hv_error(HV_ERR_SCHEMA, "%s:%zu: a results.jsonl line is an object with the frame's \"path\" or \"key\"",
+                        r->path, lineno);
     ptrdiff_t i = hv_eval_name_index_find(r->names, path->valuestring);
     if (i < 0) return ev_namelist_add(&r->not_in_gt, path->valuestring);
     const hv_eval_image *im = &r->gt->images[i];

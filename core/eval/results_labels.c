@@ -91,19 +91,18 @@ hv_status ev_labels_resolve(ev_labels *l, const char *given, const hv_eval_gt *g
     if (!map) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory");
     const char *unknown[8];
     size_t n_unknown = 0;
+    /* names the GT lacks first (the more useful message), then indices nobody named */
+    ptrdiff_t unnamed_at = -1;
     for (size_t i = 0; i < l->n; i++) {
-        if (!l->names[i]) {
-            map[i] = -1;
-            if (need_order) {
-                free(map);
-                return hv_error(HV_ERR_SCHEMA,
-                                "%s: cannot tell which class probability %zu is (no frame was predicted as it); give the "
-                                "classifier's labels in order, e.g. --labels bleeding,non-bleeding", path, i);
-            }
-            continue;
-        }
-        map[i] = gt_class(gt, l->names[i]);
-        if (map[i] < 0 && n_unknown < 8) unknown[n_unknown++] = l->names[i];
+        map[i] = l->names[i] ? gt_class(gt, l->names[i]) : -1;
+        if (l->names[i] && map[i] < 0 && n_unknown < 8) unknown[n_unknown++] = l->names[i];
+        if (!l->names[i] && unnamed_at < 0) unnamed_at = (ptrdiff_t)i;
+    }
+    if (!n_unknown && need_order && unnamed_at >= 0) {
+        free(map);
+        return hv_error(HV_ERR_SCHEMA,
+                        "%s: cannot tell which class probability %td is (no frame was predicted as it); give the "
+                        "classifier's labels in order, e.g. --labels bleeding,non-bleeding", path, unnamed_at);
     }
     if (n_unknown) {
         free(map);

@@ -261,7 +261,8 @@ typedef struct hv_eval_results_options {
 
 /** Read hemovk's results.jsonl (plugins/stages/writer_jsonl.c) against `gt`.
  *
- *  Frames: each line's "path" is matched to a GT image (hv_eval_name_index_find). `out->cls` gets one
+ *  Frames: each line's "path" (as the source listed it; else its "key") is matched to a GT image
+ *  (hv_eval_name_index_find). `out->cls` gets one
  *  entry per frame of the file, in file order — predicted −1 and probs NULL when the frame was not
  *  classified (dropped, failed, or no classifier) — so the entries say which frames have results.
  *  Classification: "probs" are in the pipeline's label order; they are reordered into the GT's class order
