@@ -137,6 +137,7 @@ START_TEST(bookkeeping) {
     ck_assert_ptr_null(m);
     f.res.cls[4].image_id = 99;
     ck_assert_int_eq(hv_cls_eval(&f.gt, &f.res, NULL, &m), HV_ERR_INVALID_ARGUMENT);
+    free(f.res.cls[4].probs);
     f.res.n_cls = 4;
     f.res.cls[0].predicted = 2;
     ck_assert_int_eq(hv_cls_eval(&f.gt, &f.res, NULL, &m), HV_ERR_INVALID_ARGUMENT);
