@@ -41,10 +41,6 @@ int ev_grow(void **items, size_t *cap, size_t need, size_t elem);
 hv_status ev_warn(hv_eval_warnings *w, hv_eval_warning_kind kind, const char *file_name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/** Keep the warnings of frames `gt` still has (after a split): the others went with their frames.
- *  (xml_txt_not_identical is a count over the whole read and stays as it is.) */
-hv_status ev_warnings_restrict(hv_eval_warnings *w, const hv_eval_gt *gt);
-
 /** Is `path` an existing folder? */
 int ev_is_dir(const char *path);
 

@@ -58,7 +58,7 @@ hv_status hv_eval_gt_load(const char *path, const char *split, const char *split
     hv_eval_split sp;
     st = hv_eval_split_read(split_file, &sp);
     if (!st) st = hv_eval_gt_apply_split(out, &sp, split, verify ? path : NULL);
-    if (!st) st = ev_warnings_restrict(warnings, out);
+    if (!st) st = hv_eval_warnings_restrict(warnings, out);
     hv_eval_split_free(&sp);
     if (st) hv_eval_gt_free(out);
     return st;

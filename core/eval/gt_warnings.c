@@ -58,8 +58,9 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-hv_status ev_warnings_restrict(hv_eval_warnings *w, const hv_eval_gt *gt) {
+hv_status hv_eval_warnings_restrict(hv_eval_warnings *w, const hv_eval_gt *gt) {
     if (!w || !w->n) return HV_OK;
+    if (!gt) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_eval_warnings_restrict: NULL ground truth");
     const char **names = malloc((gt->n_images ? gt->n_images : 1) * sizeof *names);
     if (!names) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory");
     for (size_t i = 0; i < gt->n_images; i++) names[i] = gt->images[i].file_name;

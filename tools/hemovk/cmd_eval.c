@@ -136,6 +136,7 @@ static hv_status load_inputs(const args *a, hv_eval_gt *gt, hv_eval_warnings *w,
         hv_eval_split sp = {0};
         if (!st) st = hv_eval_split_read(file, &sp);
         if (!st) st = hv_eval_gt_apply_split(gt, &sp, a->split, a->verify ? a->gt : NULL);
+        if (!st) st = hv_eval_warnings_restrict(w, gt);
         hv_eval_split_free(&sp);
         size_t before = res->n_cls;
         if (!st) st = hv_eval_results_restrict(res, gt);

@@ -130,6 +130,10 @@ size_t hv_eval_warnings_count(const hv_eval_warnings *w, hv_eval_warning_kind ki
 /** Release the list's contents and zero it (NULL-safe). */
 void hv_eval_warnings_free(hv_eval_warnings *w);
 
+/** Keep the warnings of frames `gt` still has (after hv_eval_gt_apply_split): the others go with their
+ *  frames. xml_txt_not_identical is a count over the whole read and stays as it is. NULL `w`: no-op. */
+hv_status hv_eval_warnings_restrict(hv_eval_warnings *w, const hv_eval_gt *gt);
+
 /* ---- ground-truth readers and writer --------------------------------------------------------------- */
 
 /** Options of the WCEBleedGen reader; NULL or zeroed fields mean the defaults. */
