@@ -492,7 +492,11 @@ def train(a):
             raise SystemExit(f"--resume: no {meta_path}")
         with open(meta_path) as f:
             saved = json.load(f)["args"]
-        cli = {k: v for k, v in vars(a).items() if k in ("run_dir", "resume", "threads", "stop_after_epoch", "cache")}
+        # A resumed run keeps its hyper-parameters, except a schedule given again on the command line
+        # (--epochs / --steps: shortening or extending a run; run.json records the resume's command).
+        keep = ["run_dir", "resume", "threads", "stop_after_epoch", "cache"]
+        keep += [k for k in ("epochs", "steps") if f"--{k}" in sys.argv]
+        cli = {k: v for k, v in vars(a).items() if k in keep}
         a = argparse.Namespace(**{**saved, **cli})
     common.start_run(a.run_dir, a)
     common.seed_everything(a.seed)
