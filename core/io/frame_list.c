@@ -187,6 +187,44 @@ static hv_status root_of_file(hv_frame_list *l, const char *file) {
     return set_root(l, file, slash ? (size_t)(slash - file) + (slash == file) : 0);
 }
 
+/* A list file may name frames anywhere (absolute paths into a dataset): its root is the deepest folder
+ * holding every entry, so keys stay short and keep what tells the entries apart
+ * ("bleeding/Images/img- (1).png"), not the whole absolute path. */
+static hv_status rekey_common_root(hv_frame_list *l) {
+    if (!l->count) return HV_OK;
+    char *common = strdup(l->items[0].path);
+    if (!common) return hv_error(HV_ERR_OUT_OF_MEMORY, "frame list: out of memory");
+    hv_path_normalize(common);
+    char *slash = strrchr(common, '/');
+    size_t len = slash ? (size_t)(slash - common) : 0; /* the folder of entry 0 */
+    for (size_t i = 1; i < l->count && len; i++) {
+        char *p = strdup(l->items[i].path);
+        if (!p) {
+            free(common);
+            return hv_error(HV_ERR_OUT_OF_MEMORY, "frame list: out of memory");
+        }
+        hv_path_normalize(p);
+        size_t k = 0;
+        while (k < len && p[k] == common[k]) k++;
+        /* back to a whole folder: common[0..k) must end at a '/' boundary of both */
+        if (k < len || p[k] != '/') { /* not under common[0..len): back up to the folder above the mismatch */
+            if (k > 0) k--;
+            while (k > 0 && common[k] != '/') k--;
+        }
+        len = k;
+        free(p);
+    }
+    hv_status st = set_root(l, common, len ? len : (common[0] == '/' ? 1 : 0));
+    free(common);
+    for (size_t i = 0; !st && i < l->count; i++) {
+        char *key = make_key(l, l->items[i].path);
+        if (!key) return hv_error(HV_ERR_OUT_OF_MEMORY, "frame list: out of memory");
+        free(l->items[i].key);
+        l->items[i].key = key;
+    }
+    return st;
+}
+
 static hv_status add_list_file(hv_frame_list *l, const char *file) {
     FILE *f = fopen(file, "r");
     if (!f) return hv_error(HV_ERR_IO, "%s: cannot open list file (%s)", file, strerror(errno));
@@ -210,6 +248,7 @@ static hv_status add_list_file(hv_frame_list *l, const char *file) {
         st = push(l, path);
     }
     fclose(f);
+    if (!st) st = rekey_common_root(l);
     return st;
 }
 

@@ -56,10 +56,11 @@ static void png_ok(const char *path) {
     hv_image_free(&img);
 }
 
-/* "<dir>/<stem of path>.png" */
+/* "<dir>/<key>": PNGs are named by the frame's key, its path relative to the list's common folder
+ * (WCEBleedGen/), so the bleeding and non-bleeding frames that share a name never share a file. */
 static void png_of(const char *dir, const char *path, char *out, size_t size) {
-    const char *base = strrchr(path, '/') + 1;
-    snprintf(out, size, "%s/%.*s.png", dir, (int)(strrchr(base, '.') - base), base);
+    const char *key = strstr(path, "WCEBleedGen/") + strlen("WCEBleedGen/");
+    snprintf(out, size, "%s/%s", dir, key);
 }
 
 START_TEST(demo_pipeline_on_real_frames) {

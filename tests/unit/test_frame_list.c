@@ -85,6 +85,20 @@ START_TEST(keys_relative_and_normalised) {
     ck_assert_str_eq(hv_frame_list_key(l, 0), "sub/a.png");
     ck_assert_str_eq(hv_frame_list_key(l, 1), "a.png");
     hv_frame_list_free(l);
+    /* absolute entries into a dataset: keys relative to the deepest folder holding them all */
+    f = fopen(lst, "w");
+    fprintf(f, "%s/non-bleeding/images/img- (2).png\n%s/bleeding/Images/img- (2).png\n", WCE, WCE);
+    fclose(f);
+    ck_assert_int_eq(hv_frame_list_open(lst, 0, &l), HV_OK);
+    ck_assert_str_eq(hv_frame_list_key(l, 0), "non-bleeding/images/img- (2).png");
+    ck_assert_str_eq(hv_frame_list_key(l, 1), "bleeding/Images/img- (2).png");
+    hv_frame_list_free(l);
+    f = fopen(lst, "w");
+    fprintf(f, "%s/bleeding/Images/img- (2).png\n%s/bleeding/Images/img- (3).png\n", WCE, WCE);
+    fclose(f);
+    ck_assert_int_eq(hv_frame_list_open(lst, 0, &l), HV_OK);
+    ck_assert_str_eq(hv_frame_list_key(l, 1), "img- (3).png");
+    hv_frame_list_free(l);
     /* One image: its base name. */
     ck_assert_int_eq(hv_frame_list_open(path, 0, &l), HV_OK);
     ck_assert_str_eq(hv_frame_list_key(l, 0), "a.png");

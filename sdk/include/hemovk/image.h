@@ -119,8 +119,8 @@ const char *hv_frame_list_path(const hv_frame_list *list, size_t i);
  *  slashes, ".." resolved where it can be), so it identifies the frame whatever way the input was spelt
  *  ("exam/", "exam", "./exam//"): `bleeding/Images/img- (1).png` for a run over the WCEBleedGen folder.
  *  The root is the folder given (a folder spec), the folder part of the pattern before its first
- *  wildcard (a glob), the list file's folder (relative lines; absolute lines keep their normalised
- *  absolute path without the leading '/'), or the image's folder (one image). Unlike the base name, two
+ *  wildcard (a glob), the deepest folder holding every entry of a list file (absolute entries into a
+ *  dataset get keys such as "bleeding/Images/img- (1).png"), or the image's folder (one image). Unlike the base name, two
  *  frames of one input never share a key. Valid until the list is freed. */
 const char *hv_frame_list_key(const hv_frame_list *list, size_t i);
 
