@@ -58,16 +58,18 @@ foreach(src ${HEMOVK_TEST_SOURCES})
   endif()
   math(EXPR timeout "${timeout} * ${HEMOVK_TEST_TIMEOUT_SCALE}")
   math(EXPR ck_timeout "3000 * ${HEMOVK_TEST_TIMEOUT_SCALE}")
+  # SKIP_RETURN_CODE 77: a test that cannot run (a missing optional module, dataset or device feature)
+  # exits 77 and CTest reports it as skipped, never as passed; .ci/run fails on any skip.
   set_tests_properties(${group}.${short} PROPERTIES
     LABELS "${labels}"
+    SKIP_RETURN_CODE 77
     TIMEOUT ${timeout}
     WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
     ENVIRONMENT "HEMOVK_VALIDATE=1;HEMOVK_PLUGIN_PATH=${HEMOVK_PLUGIN_BUILD_DIR};XDG_CACHE_HOME=${HEMOVK_TEST_CACHE_DIR};CK_DEFAULT_TIMEOUT=${ck_timeout};CK_FORK=${HEMOVK_TEST_FORK}")
   # Per-test CTest properties, declared by the test itself in a line of its own:
-  #   /* CTEST_PROPERTIES SKIP_RETURN_CODE 77 */
-  # e.g. a test that needs an optional Python module or dataset exits 77 and shows as skipped, never as
-  # passed. A file that carries the line is a configure dependency, so editing the line takes effect;
-  # adding it to an existing test takes one cmake run.
+  #   /* CTEST_PROPERTIES RUN_SERIAL ON */
+  # (every test already has SKIP_RETURN_CODE 77, above). A file that carries the line is a configure
+  # dependency, so editing the line takes effect; adding it to an existing test takes one cmake run.
   file(STRINGS ${src} props_line REGEX "^/\\* CTEST_PROPERTIES .* \\*/$" LIMIT_COUNT 1)
   if(props_line)
     string(REGEX REPLACE "^/\\* CTEST_PROPERTIES (.*) \\*/$" "\\1" props "${props_line}")

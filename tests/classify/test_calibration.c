@@ -177,6 +177,7 @@ START_TEST(calibration_ignored_without_recalibrate) {
 END_TEST
 
 int main(void) {
+    HVTEST_NEED_PYTHON("torch, torchvision, numpy, PIL", "python3-torch python3-torchvision python3-numpy python3-pil");
     Suite *s = suite_create("classify.calibration");
     TCase *tc = tcase_create("calibration");
     tcase_set_timeout(tc, 600);

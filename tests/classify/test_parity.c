@@ -169,6 +169,7 @@ START_TEST(mixed_sizes_grouped) {
 END_TEST
 
 int main(void) {
+    HVTEST_NEED_PYTHON("torch, torchvision, numpy, PIL", "python3-torch python3-torchvision python3-numpy python3-pil");
     Suite *s = suite_create("classify.parity");
     TCase *tc = tcase_create("parity");
     tcase_add_unchecked_fixture(tc, generate, NULL);

@@ -191,6 +191,7 @@ START_TEST(labels_must_match_the_head) {
 END_TEST
 
 int main(void) {
+    HVTEST_NEED_PYTHON("torch, torchvision, numpy, PIL", "python3-torch python3-torchvision python3-numpy python3-pil");
     Suite *s = suite_create("classify.weight_loaders");
     TCase *tc = tcase_create("loaders");
     tcase_add_unchecked_fixture(tc, generate, NULL);

@@ -18,7 +18,7 @@ static inline cJSON *dt_floats(const float *v, size_t n) {
 }
 
 /** Run `detect_ref.py cmd` on `req` (consumed). Returns the parsed answer, or NULL when the script says a
- *  module is missing (exit 3: the caller skips with a message). Any other failure fails the test. */
+ *  module is missing (exit 3: marked skipped with hvtest_skip; the caller returns). Any other failure fails the test. */
 static inline cJSON *dt_python(const char *cmd, cJSON *req, const char *tag) {
     const char *dir = hvtest_tmpdir(tag);
     char in[1024], out[1024], line[4096];
@@ -35,7 +35,7 @@ static inline cJSON *dt_python(const char *cmd, cJSON *req, const char *tag) {
              in, out);
     int rc = system(line);
     if (WIFEXITED(rc) && WEXITSTATUS(rc) == 3) {
-        printf("SKIP %s: reference module missing for detect_ref.py %s\n", tag, cmd);
+        hvtest_skip("%s: reference module missing for detect_ref.py %s", tag, cmd);
         return NULL;
     }
     ck_assert_msg(rc == 0, "reference script failed (rc %d): %s", rc, line);

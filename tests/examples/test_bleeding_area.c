@@ -409,4 +409,7 @@ static Suite *suite(void) {
     return s;
 }
 
-int main(void) { return hvtest_run(suite()); }
+int main(void) {
+    HVTEST_NEED_PYTHON("numpy, PIL", "python3-numpy python3-pil");
+    return hvtest_run(suite());
+}

@@ -106,6 +106,7 @@ START_TEST(equivariance) {
 END_TEST
 
 int main(void) {
+    HVTEST_NEED_PYTHON("torch, torchvision, numpy, PIL", "python3-torch python3-torchvision python3-numpy python3-pil");
     Suite *s = suite_create("maskrcnn.tta");
     TCase *tc = tcase_create("tta");
     tcase_set_timeout(tc, 900);

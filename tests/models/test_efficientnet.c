@@ -112,4 +112,7 @@ static Suite *suite(void) {
     return s;
 }
 
-int main(void) { return hvtest_run(suite()); }
+int main(void) {
+    HVTEST_NEED_PYTHON("torch, torchvision, numpy, PIL", "python3-torch python3-torchvision python3-numpy python3-pil");
+    return hvtest_run(suite());
+}

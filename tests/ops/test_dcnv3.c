@@ -86,7 +86,7 @@ END_TEST
 
 START_TEST(vulkan_f16_matches_ref) {
     if (!hv_device_get_info(opsdcn_device())->storage16) {
-        printf("dcnv3 f16: device has no 16-bit storage, skipped\n");
+        hvtest_skip("dcnv3 f16: the device has no 16-bit storage");
         return;
     }
     run_case(_i, HV_F16);
@@ -95,7 +95,10 @@ END_TEST
 
 /* Values past the f16 range saturate to ±65504 (documented in ops_dcn.h), never Inf. */
 START_TEST(f16_overflow_saturates) {
-    if (!hv_device_get_info(opsdcn_device())->storage16) return;
+    if (!hv_device_get_info(opsdcn_device())->storage16) {
+        hvtest_skip("dcnv3 f16 overflow: the device has no 16-bit storage");
+        return;
+    }
     const dcn_case tc = {1, 3, 3, 1, 4, 3, 1, 1, 1, 1.0f};
     hv_dcnv3_params p;
     hv_tensor_desc src[3], dst;

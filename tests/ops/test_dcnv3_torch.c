@@ -100,6 +100,7 @@ START_TEST(shape_errors_are_reported) {
 END_TEST
 
 int main(void) {
+    HVTEST_NEED_PYTHON("torch, numpy", "python3-torch python3-numpy");
     Suite *s = suite_create("dcnv3_torch");
     TCase *tc = tcase_create("ref");
     tcase_set_timeout(tc, 120);

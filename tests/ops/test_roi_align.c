@@ -92,7 +92,7 @@ END_TEST
 
 START_TEST(vulkan_f16_matches_ref) {
     if (!hv_device_get_info(opsdcn_device())->storage16) {
-        printf("roi_align f16: device has no 16-bit storage, skipped\n");
+        hvtest_skip("roi_align f16: the device has no 16-bit storage");
         return;
     }
     run_case(_i, HV_F16);

@@ -156,6 +156,7 @@ START_TEST(level_rule_and_errors) {
 END_TEST
 
 int main(void) {
+    HVTEST_NEED_PYTHON("torch, torchvision, numpy, PIL", "python3-torch python3-torchvision python3-numpy python3-pil");
     Suite *s = suite_create("roi_align_torch");
     TCase *tc = tcase_create("ref");
     tcase_set_timeout(tc, 120);

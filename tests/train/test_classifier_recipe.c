@@ -67,10 +67,7 @@ START_TEST(recipe_trains_resumes_and_exports_what_hemovk_runs) {
 END_TEST
 
 int main(void) {
-    if (system(HEMOVK_PYTHON " -c 'import torch, PIL' > /dev/null 2>&1") != 0) {
-        printf("SKIP: Debian's PyTorch (python3-torch, python3-pil) is not importable from " HEMOVK_PYTHON "\n");
-        return 77;
-    }
+    HVTEST_NEED_PYTHON("torch, PIL", "python3-torch python3-pil");
     snprintf(g_dir, sizeof g_dir, "%s", hvtest_tmpdir("train-classifier"));
     Suite *su = suite_create("train.classifier_recipe");
     TCase *tc = tcase_create("recipe");
