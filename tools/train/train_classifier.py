@@ -140,7 +140,10 @@ def monitor(probs, labels):
 @torch.no_grad()
 def update_bn(model, u8, batch):
     """PyTorch's update_bn: reset BN statistics, then one pass in train mode with momentum None
-    (a cumulative average over the batches), un-augmented, in split order."""
+    (a cumulative average over the batches), un-augmented. The frames go in a fixed shuffled order: the
+    running variance is the mean of the BATCHES' variances, so class-pure batches (the split file is
+    sorted by class) would leave out the variance between the classes — measured here, that cost 1.7
+    points of validation accuracy (97.7 % vs 99.4 %)."""
     bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     saved = {}
     for m in bns:
@@ -148,8 +151,9 @@ def update_bn(model, u8, batch):
         saved[m] = m.momentum
         m.momentum = None
     model.train()
+    order = np.random.default_rng(0).permutation(len(u8))
     for i in range(0, len(u8), batch):
-        model(to_tensor(u8[i:i + batch]))
+        model(to_tensor(u8[np.sort(order[i:i + batch])]))
     for m in bns:
         m.momentum = saved[m]
     model.eval()
