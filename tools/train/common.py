@@ -234,6 +234,22 @@ def export_safetensors(state_dict, path, dtype="f16", metadata=None, skip=("num_
     return path
 
 
+# ---- pipelines -------------------------------------------------------------------------------------
+
+def absolute_weight_paths(node, base):
+    """Make the .safetensors paths of a loaded pipeline (relative to its file, folder `base`) absolute,
+    so an edited copy written elsewhere still finds the weights."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "path" and isinstance(v, str) and v.endswith(".safetensors") and not os.path.isabs(v):
+                node[k] = os.path.normpath(os.path.join(base, v))
+            else:
+                absolute_weight_paths(v, base)
+    elif isinstance(node, list):
+        for v in node:
+            absolute_weight_paths(v, base)
+
+
 # ---- progress -------------------------------------------------------------------------------------
 
 class Progress:
