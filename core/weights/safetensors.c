@@ -4,6 +4,7 @@
  * well-kept Debian library already linked into libhemovk. cJSON does not check UTF-8, so the header is
  * validated as UTF-8 here first. */
 #include "weights/opened.h"
+#include "weights/safetensors_mem.h"
 #include "weights/weights_internal.h"
 
 #include <cjson/cJSON.h>
@@ -292,6 +293,21 @@ hv_status hv_weights_open(const char *path, hv_weights **out) {
     close(fd); /* the mapping keeps the file alive */
     static const uint8_t empty[1];
     hv_status st = parse_mapped(w, path, w->map ? (const uint8_t *)w->map : empty, size);
+    if (st) {
+        hv_weights_close(w);
+        return st;
+    }
+    *out = w;
+    return HV_OK;
+}
+
+hv_status hv_safetensors_parse_memory(const char *name, const void *data, size_t size, hv_weights **out) {
+    if (!name || !out || (!data && size)) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_safetensors_parse_memory: NULL argument");
+    *out = NULL;
+    hv_weights *w = hv_weights_alloc(name);
+    if (!w) return hv_error(HV_ERR_OUT_OF_MEMORY, "%s: out of memory", name);
+    static const uint8_t empty[1];
+    hv_status st = parse_mapped(w, name, size ? (const uint8_t *)data : empty, size);
     if (st) {
         hv_weights_close(w);
         return st;
