@@ -39,7 +39,7 @@ class EffNetFeatures(torch.nn.Module):
 def build_backbone(name, a):
     if name == "convnext":
         depths, dims = ints(a.depths or "1,1,2,1"), ints(a.dims or "16,32,48,64")
-        m = convnext_mm.Backbone(depths, dims)
+        m = convnext_mm.Backbone(depths, dims, downsample_eps=a.downsample_eps)
         return m, dims, (lambda x: m(x)[1]), "backbone."
     if name == "internimage":
         ch = a.channels or 16
@@ -72,6 +72,9 @@ def main():
     ap.add_argument("--groups")
     ap.add_argument("--offset-scale", type=float, default=2.0)
     ap.add_argument("--post-norm", type=int, default=1)
+    # hemovk's ConvNeXt default for the detectors (hv_convnext_params.downsample_eps 0 -> 1e-5: mmcls 0.x under
+    # mmdet 2.x, the authors' stack); a reference at another eps would differ by an amount the tolerances hide
+    ap.add_argument("--downsample-eps", type=float, default=1e-5, help="ConvNeXt downsample LayerNorm eps")
     ap.add_argument("--width", type=float, default=0.25)
     ap.add_argument("--depth", type=float, default=0.34)
     ap.add_argument("--image", help="a PNG frame to use instead of random pixels (normalised as in §1.2)")
