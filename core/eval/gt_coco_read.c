@@ -37,8 +37,8 @@ static hv_status read_categories(const cJSON *root, const char *path, hv_eval_gt
     const cJSON *c;
     cJSON_ArrayForEach(c, cats) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id"), *name = cJSON_GetObjectItemCaseSensitive(c, "name");
-        if (!is_int(id) || !cJSON_IsString(name))
-            return hv_error(HV_ERR_SCHEMA, "%s: categories[%zu] needs an integer \"id\" and a string \"name\"", path, i);
+        if (!ev_json_int_in(id, EV_INT32_MIN, EV_INT32_MAX) || !cJSON_IsString(name))
+            return hv_error(HV_ERR_SCHEMA, "%s: categories[%zu] needs an integer \"id\" (32-bit) and a string \"name\"", path, i);
         for (size_t k = 0; k < gt->n_categories; k++)
             if (gt->category_ids[k] == (int32_t)id->valuedouble)
                 return hv_error(HV_ERR_SCHEMA, "%s: categories[%zu]: id %d used twice", path, i, (int)id->valuedouble);
@@ -139,7 +139,8 @@ static hv_status read_ann(const cJSON *a, size_t i, const char *path, const ev_i
     const cJSON *cid = cJSON_GetObjectItemCaseSensitive(a, "category_id");
     const cJSON *bb = cJSON_GetObjectItemCaseSensitive(a, "bbox");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "id");
-    if (!is_int(iid) || !is_int(cid)) return hv_error(HV_ERR_SCHEMA, "%s needs integer \"image_id\" and \"category_id\"", where);
+    if (!is_int(iid) || !ev_json_int_in(cid, EV_INT32_MIN, EV_INT32_MAX))
+        return hv_error(HV_ERR_SCHEMA, "%s needs integer \"image_id\" and \"category_id\" (32-bit)", where);
     ptrdiff_t im = ev_id_index_find(ix, (int64_t)iid->valuedouble);
     if (im < 0) return hv_error(HV_ERR_SCHEMA, "%s: image_id %lld is not in \"images\"", where, (long long)iid->valuedouble);
     out->image_id = (int64_t)iid->valuedouble;

@@ -28,6 +28,15 @@ hv_status ev_json_parse(const char *text, const char *path, size_t first_line, c
  *  number. */
 int ev_json_number(const cJSON *obj, const char *key, double *value, int *present);
 
+/** 1 when `v` is a JSON number holding an integer in [lo, hi]: what an id must be before it is converted to
+ *  an integer type (converting a double outside the type's range is undefined behaviour in C). */
+int ev_json_int_in(const cJSON *v, double lo, double hi);
+
+/** Limits for ev_json_int_in: int32 ids (categories, labels) and int64 ids exact in a double (images). */
+#define EV_INT32_MIN (-2147483648.0)
+#define EV_INT32_MAX 2147483647.0
+#define EV_ID_MAX 9007199254740992.0
+
 /** strdup that records HV_ERR_OUT_OF_MEMORY on failure (returns NULL then). */
 char *ev_strdup(const char *s);
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,10 @@ int ev_json_number(const cJSON *obj, const char *key, double *value, int *presen
     if (!cJSON_IsNumber(v)) return -1;
     *value = v->valuedouble;
     return 0;
+}
+
+int ev_json_int_in(const cJSON *v, double lo, double hi) {
+    return cJSON_IsNumber(v) && v->valuedouble >= lo && v->valuedouble <= hi && v->valuedouble == floor(v->valuedouble);
 }
 
 char *ev_strdup(const char *s) {

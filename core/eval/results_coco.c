@@ -42,8 +42,8 @@ static hv_status read_sidecar(const char *side, const hv_eval_gt *gt, const hv_e
     cJSON_ArrayForEach(e, items) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "id");
         const cJSON *fn = cJSON_GetObjectItemCaseSensitive(e, "file_name");
-        if (!cJSON_IsNumber(id) || !cJSON_IsString(fn)) {
-            st = hv_error(HV_ERR_SCHEMA, "%s: [%zu] needs \"id\" and \"file_name\"", side, i);
+        if (!ev_json_int_in(id, -EV_ID_MAX, EV_ID_MAX) || !cJSON_IsString(fn)) {
+            st = hv_error(HV_ERR_SCHEMA, "%s: [%zu] needs an integer \"id\" and a \"file_name\"", side, i);
             break;
         }
         ptrdiff_t k = hv_eval_name_index_find(names, fn->valuestring);
@@ -87,8 +87,12 @@ static hv_status read_entry(const cJSON *e, size_t i, const char *path, const hv
     const cJSON *cid = cJSON_GetObjectItemCaseSensitive(e, "category_id");
     const cJSON *bb = cJSON_GetObjectItemCaseSensitive(e, "bbox");
     const cJSON *score = cJSON_GetObjectItemCaseSensitive(e, "score");
-    if (!cJSON_IsNumber(iid) || !cJSON_IsNumber(cid) || !cJSON_IsNumber(score) || !isfinite(score->valuedouble))
-        return hv_error(HV_ERR_SCHEMA, "%s needs numbers \"image_id\", \"category_id\" and \"score\"", where);
+    /* integers in range before they become int64/int32: converting a double outside a type's range is
+     * undefined behaviour (found by tests/fuzz/fuzz_results_coco.c with "category_id": 1.3e70) */
+    if (!ev_json_int_in(iid, -EV_ID_MAX, EV_ID_MAX) || !ev_json_int_in(cid, EV_INT32_MIN, EV_INT32_MAX) ||
+        !cJSON_IsNumber(score) || !isfinite(score->valuedouble))
+        return hv_error(HV_ERR_SCHEMA, "%s needs integers \"image_id\" and \"category_id\" (32-bit) and a number \"score\"",
+                        where);
     ptrdiff_t im = ev_id_index_find(ids, (int64_t)iid->valuedouble);
     char name[64];
     if (im < 0) {
