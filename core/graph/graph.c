@@ -1,6 +1,7 @@
 /* Graph building: nodes in creation (topological) order, ggml-style first-error recording. */
 #include "graph/graph_internal.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,16 @@ hv_tensor *hv_graph_weight(hv_graph *g, const char *name, const hv_tensor_desc *
         return hv_graph_fail(g, HV_ERR_OUT_OF_MEMORY, "weight '%s': out of memory (%zu values)", name ? name : "", n);
     for (size_t i = 0; i < n; i++) {
         float v = data_type == HV_F16 ? hv_f16_to_f32(((const uint16_t *)data)[i]) : ((const float *)data)[i];
+        /* A weight past the f16 range would be stored saturated at ±65504 and every output would be wrong
+         * without a sign (the converter's --dtype f16 refuses such weights for the same reason). */
+        if (d.dtype == HV_F16 && isfinite(v) && fabsf(v) > 65504.0f) {
+            free(copy);
+            return hv_graph_fail(g, HV_ERR_INVALID_ARGUMENT,
+                                 "weight '%s' holds %g (element %zu), outside the f16 range (±65504): it cannot be stored "
+                                 "in f16 without saturating; run this model in f32 (precision: f32), or rescale the "
+                                 "weights so they fit",
+                                 name ? name : "", (double)v, i);
+        }
         /* Round now so that the CPU backend and the device see the same weights. */
         copy[i] = d.dtype == HV_F16 ? hv_f16_round(v) : v;
     }

@@ -133,16 +133,19 @@ static hv_status fetch(hv_plan *p, const char *name, float **dst, int32_t *c, in
     return hv_plan_get_output(p, name, *dst, n);
 }
 
-static hv_status collect(mr_plan *pl, hv_maskrcnn_features *f) {
+static hv_status collect(hv_maskrcnn *m, mr_plan *pl, hv_maskrcnn_features *f) {
     hv_status st = hv_plan_run(pl->plan);
     char name[32];
     for (int i = 0; i < HV_MRCNN_LEVELS && st == HV_OK; i++) {
         snprintf(name, sizeof name, "fpn.%d", i);
         st = fetch(pl->plan, name, &f->fpn[i], &f->channels, &f->h[i], &f->w[i]);
+        if (st == HV_OK) mr_scan_output(m, name, f->fpn[i], (size_t)f->channels * f->h[i] * f->w[i]);
         snprintf(name, sizeof name, "rpn_cls.%d", i);
         if (st == HV_OK) st = fetch(pl->plan, name, &f->rpn_cls[i], NULL, NULL, NULL);
+        if (st == HV_OK) mr_scan_output(m, name, f->rpn_cls[i], (size_t)MR_ANCHORS * f->h[i] * f->w[i]);
         snprintf(name, sizeof name, "rpn_reg.%d", i);
         if (st == HV_OK) st = fetch(pl->plan, name, &f->rpn_reg[i], NULL, NULL, NULL);
+        if (st == HV_OK) mr_scan_output(m, name, f->rpn_reg[i], (size_t)4 * MR_ANCHORS * f->h[i] * f->w[i]);
     }
     if (st != HV_OK) hv_maskrcnn_features_free(f);
     return st;
@@ -158,7 +161,7 @@ hv_status hv_maskrcnn_features_from_image(hv_maskrcnn *m, const float *image, in
     mr_plan *pl;
     hv_status st = mr_feature_plan(m, MR_PLAN_FEAT_IMAGE, pad_h, pad_w, &pl);
     if (st == HV_OK) st = hv_plan_set_input(pl->plan, "image", image, HV_F32, (size_t)3 * pad_h * pad_w);
-    if (st == HV_OK) st = collect(pl, f);
+    if (st == HV_OK) st = collect(m, pl, f);
     f->img_h = img_h, f->img_w = img_w, f->pad_h = pad_h, f->pad_w = pad_w;
     return st;
 }
@@ -177,7 +180,7 @@ hv_status hv_maskrcnn_features_from_pixels(hv_maskrcnn *m, const uint8_t *pixels
     hv_preprocess_pack(pixels, 1, img_h, img_w, packed);
     st = hv_plan_set_input(pl->plan, "frames", packed, HV_F32, words);
     free(packed);
-    if (st == HV_OK) st = collect(pl, f);
+    if (st == HV_OK) st = collect(m, pl, f);
     hv_preprocess_padded_size(img_h, img_w, m->p.pad_divisor > 1 ? m->p.pad_divisor : 1, &f->pad_h, &f->pad_w);
     f->img_h = img_h, f->img_w = img_w;
     return st;
@@ -232,8 +235,10 @@ hv_status hv_maskrcnn_box_head(hv_maskrcnn *m, const hv_maskrcnn_features *f, co
     if (st == HV_OK && !tmp) st = hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn: box head outputs");
     if (st == HV_OK) st = hv_plan_get_output(pl->plan, "cls", tmp, rows * (K + 1));
     if (st == HV_OK) memcpy(cls_score, tmp, n * (K + 1) * sizeof(float));
+    if (st == HV_OK) mr_scan_output(m, "box head cls_score", cls_score, n * (K + 1));
     if (st == HV_OK) st = hv_plan_get_output(pl->plan, "reg", tmp, rows * 4 * K);
     if (st == HV_OK) memcpy(bbox_pred, tmp, n * 4 * K * sizeof(float));
+    if (st == HV_OK) mr_scan_output(m, "box head bbox_pred", bbox_pred, n * 4 * K);
     free(tmp);
     return st;
 }
@@ -306,6 +311,7 @@ hv_status hv_maskrcnn_mask_head(hv_maskrcnn *m, const hv_maskrcnn_features *f, c
     if (st == HV_OK && !tmp) st = hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn: mask head outputs");
     if (st == HV_OK) st = hv_plan_get_output(pl->plan, "logits", tmp, rows * per);
     if (st == HV_OK) memcpy(logits, tmp, n * per * sizeof(float));
+    if (st == HV_OK) mr_scan_output(m, "mask head logits", logits, n * per);
     free(tmp);
     return st;
 }
@@ -385,6 +391,7 @@ hv_status hv_maskrcnn_detect(hv_maskrcnn *m, const uint8_t *pixels, int32_t w, i
     if (!m || !pixels || !out) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_maskrcnn_detect: NULL argument");
     memset(out, 0, sizeof *out);
     if (w < 1 || h < 1) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_maskrcnn_detect: empty frame %dx%d", w, h);
+    m->problem[0] = 0;
     int32_t nw = w, nh = h;
     double s = 1.0;
     hv_status st = HV_OK;

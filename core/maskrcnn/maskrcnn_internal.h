@@ -30,6 +30,7 @@ struct hv_maskrcnn {
     int32_t mask_roi;         /* mask RoIAlign output (14) */
     mr_plan plans[MR_MAX_PLANS * 4];
     uint32_t n_plans;
+    char problem[256];        /* the first non-finite / saturated output of the current detect, or "" */
 };
 
 /* ---- graph builders (maskrcnn_graph.c); all record errors on the graph and return NULL ------------- */
@@ -61,6 +62,17 @@ hv_status mr_mask_head(const hv_maskrcnn *m, hv_graph *g, hv_tensor *const *p, h
                        hv_tensor **logits);
 
 /* ---- plans (maskrcnn_plans.c) ----------------------------------------------------------------------- */
+
+/** The features graph (no plan) for an input of h×w of `kind` (see mr_feature_plan). */
+hv_status mr_features_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, hv_graph **out);
+
+/** The box or mask head graph (no plan) for maps of channels × fh[l] × fw[l] (P2..P5) and `rows` RoIs. */
+hv_status mr_head_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t channels, const int32_t *fh, const int32_t *fw,
+                        int32_t rows, hv_graph **out);
+
+/** Record in m->problem (first one wins) when `v` holds non-finite values or, for an f16 model, values at
+ *  ±65504 (maskrcnn_check.c). `what` names the output. */
+void mr_scan_output(hv_maskrcnn *m, const char *what, const float *v, size_t n);
 
 /** The features plan for an input of h×w (kind FEAT_IMAGE: float image of that size; FEAT_PIXELS: packed
  *  uint8 image of that size, padded on the device), built on first use. */

@@ -39,15 +39,8 @@ static mr_plan *slot(hv_maskrcnn *m) {
     return pl;
 }
 
-hv_status mr_feature_plan(hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, mr_plan **out) {
-    for (uint32_t i = 0; i < m->n_plans; i++)
-        if (m->plans[i].kind == (int32_t)kind && m->plans[i].a == h && m->plans[i].b == w) {
-            *out = &m->plans[i];
-            return HV_OK;
-        }
-    mr_plan *pl = slot(m);
-    if (!pl) return HV_ERR_UNSUPPORTED;
-    pl->kind = kind, pl->a = h, pl->b = w;
+hv_status mr_features_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, hv_graph **out) {
+    *out = NULL;
     hv_graph *g = NULL;
     hv_status st = hv_graph_create(&g);
     if (st != HV_OK) return st;
@@ -82,13 +75,65 @@ hv_status mr_feature_plan(hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t 
         snprintf(name, sizeof name, "rpn_reg.%d", i);
         if (hv_graph_output(g, reg[i], name) != HV_OK) break;
     }
+    if (st == HV_OK) st = hv_graph_status(g);
     if (st != HV_OK) {
         hv_graph_free(g);
         return hv_error_context(st, "maskrcnn: building the features graph for %dx%d", h, w);
     }
+    *out = g;
+    return HV_OK;
+}
+
+hv_status mr_feature_plan(hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, mr_plan **out) {
+    for (uint32_t i = 0; i < m->n_plans; i++)
+        if (m->plans[i].kind == (int32_t)kind && m->plans[i].a == h && m->plans[i].b == w) {
+            *out = &m->plans[i];
+            return HV_OK;
+        }
+    mr_plan *pl = slot(m);
+    if (!pl) return HV_ERR_UNSUPPORTED;
+    pl->kind = kind, pl->a = h, pl->b = w;
+    hv_graph *g = NULL;
+    hv_status st = mr_features_graph(m, kind, h, w, &g);
+    if (st != HV_OK) return st;
     st = finish_plan(m, g, pl, "features");
     if (st == HV_OK) *out = pl;
     return st;
+}
+
+hv_status mr_head_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t channels, const int32_t *fh, const int32_t *fw,
+                        int32_t rows, hv_graph **out) {
+    *out = NULL;
+    hv_graph *g = NULL;
+    hv_status st = hv_graph_create(&g);
+    if (st != HV_OK) return st;
+    hv_tensor *p[4];
+    char name[16];
+    for (int l = 0; l < 4; l++) {
+        snprintf(name, sizeof name, "p%d", l);
+        hv_tensor_desc d = hv_desc_make(m->p.dtype, HV_LAYOUT_NCHW, 4, (int64_t[]){1, channels, fh[l], fw[l]});
+        p[l] = hv_graph_input(g, name, &d);
+    }
+    hv_tensor_desc rd = hv_desc_make(HV_F32, HV_LAYOUT_ANY, 2, (int64_t[]){rows, 5});
+    hv_tensor_desc ld = hv_desc_make(HV_F32, HV_LAYOUT_ANY, 1, (int64_t[]){rows});
+    hv_tensor *rois = hv_graph_input(g, "rois", &rd), *lv = hv_graph_input(g, "levels", &ld);
+    if (kind == MR_PLAN_BOX) {
+        hv_tensor *cls = NULL, *reg = NULL;
+        if (mr_box_head(m, g, p, rois, lv, &cls, &reg) == HV_OK) {
+            hv_graph_output(g, cls, "cls");
+            hv_graph_output(g, reg, "reg");
+        }
+    } else {
+        hv_tensor *logits = NULL;
+        if (mr_mask_head(m, g, p, rois, lv, &logits) == HV_OK) hv_graph_output(g, logits, "logits");
+    }
+    st = hv_graph_status(g);
+    if (st != HV_OK) {
+        hv_graph_free(g);
+        return hv_error_context(st, "maskrcnn: building the %s graph", kind == MR_PLAN_BOX ? "box head" : "mask head");
+    }
+    *out = g;
+    return HV_OK;
 }
 
 hv_status mr_head_plan(hv_maskrcnn *m, mr_plan_kind kind, const hv_maskrcnn_features *f, size_t rows, mr_plan **out) {
@@ -111,28 +156,8 @@ hv_status mr_head_plan(hv_maskrcnn *m, mr_plan_kind kind, const hv_maskrcnn_feat
     memcpy(pl->fh, f->h, sizeof pl->fh);
     memcpy(pl->fw, f->w, sizeof pl->fw);
     hv_graph *g = NULL;
-    hv_status st = hv_graph_create(&g);
+    hv_status st = mr_head_graph(m, kind, f->channels, f->h, f->w, b, &g);
     if (st != HV_OK) return st;
-    hv_tensor *p[4];
-    char name[16];
-    for (int l = 0; l < 4; l++) {
-        snprintf(name, sizeof name, "p%d", l);
-        hv_tensor_desc d = hv_desc_make(m->p.dtype, HV_LAYOUT_NCHW, 4, (int64_t[]){1, f->channels, f->h[l], f->w[l]});
-        p[l] = hv_graph_input(g, name, &d);
-    }
-    hv_tensor_desc rd = hv_desc_make(HV_F32, HV_LAYOUT_ANY, 2, (int64_t[]){b, 5});
-    hv_tensor_desc ld = hv_desc_make(HV_F32, HV_LAYOUT_ANY, 1, (int64_t[]){b});
-    hv_tensor *rois = hv_graph_input(g, "rois", &rd), *lv = hv_graph_input(g, "levels", &ld);
-    if (kind == MR_PLAN_BOX) {
-        hv_tensor *cls = NULL, *reg = NULL;
-        if (mr_box_head(m, g, p, rois, lv, &cls, &reg) == HV_OK) {
-            hv_graph_output(g, cls, "cls");
-            hv_graph_output(g, reg, "reg");
-        }
-    } else {
-        hv_tensor *logits = NULL;
-        if (mr_mask_head(m, g, p, rois, lv, &logits) == HV_OK) hv_graph_output(g, logits, "logits");
-    }
     st = finish_plan(m, g, pl, kind == MR_PLAN_BOX ? "box head" : "mask head");
     if (st == HV_OK) *out = pl;
     return st;

@@ -169,12 +169,41 @@ static hv_status resolve(hv_graph *g, hv_mb *m, const hv_internimage_params *p, 
             return hv_graph_status(g);
         }
     }
-    /* post-norm checkpoints have no level norms; finding one means the config does not fit the weights
-     * (a silently ignored tensor would give wrong features) */
-    if (cfg->post_norm && hv_mb_has(m, "levels.0.norm.0.weight")) {
-        hv_graph_fail(g, HV_ERR_INVALID_ARGUMENT,
-                      "internimage: post_norm is on (arch '%s') but %s holds '%slevels.0.norm.0.weight', a pre-norm "
-                      "checkpoint's level norm: set post_norm off or use the matching arch",
+    /* Options of InternImage-H/G that hemovk does not implement: their tensors would otherwise be the first
+     * "unused" names, or (center_feature_scale keeps the level norms of a post-norm model) a misleading
+     * pre-/post-norm complaint, so name the option itself. */
+    static const struct {
+        const char *tensor, *option;
+    } HG[] = {
+        {"levels.0.blocks.0.dcn.center_feature_scale_proj_weight", "center_feature_scale=True"},
+        {"levels.0.blocks.0.res_post_norm1.0.weight", "res_post_norm=True"},
+        {"levels.2.post_norms.0.0.weight", "level2_post_norm=True"},
+    };
+    for (size_t k = 0; k < sizeof HG / sizeof HG[0]; k++)
+        if (hv_mb_has(m, "%s", HG[k].tensor)) {
+            hv_graph_fail(g, HV_ERR_SCHEMA,
+                          "internimage: %s holds '%s%s': a checkpoint trained with %s, an option of InternImage-H/G "
+                          "that hemovk does not implement (its outputs would be wrong); use an InternImage-T/S/B/L/XL "
+                          "checkpoint",
+                          hv_weights_source(m->w), m->prefix, HG[k].tensor, HG[k].option);
+            return hv_graph_status(g);
+        }
+    /* Level norms exist exactly in pre-norm checkpoints (post_norm=False). A config that disagrees would
+     * read tensors that are not there or leave the level norms unread: say which kind the file is. */
+    int has_level_norm = hv_mb_has(m, "levels.0.norm.0.weight");
+    if (cfg->post_norm && has_level_norm) {
+        hv_graph_fail(g, HV_ERR_SCHEMA,
+                      "internimage: post_norm is on (arch '%s') but %s holds '%slevels.0.norm.0.weight', the level norm "
+                      "of a pre-norm checkpoint (post_norm=False: arch t, s or b): set post_norm: false or the arch the "
+                      "checkpoint was trained with",
+                      arch, hv_weights_source(m->w), m->prefix);
+        return hv_graph_status(g);
+    }
+    if (!cfg->post_norm && !has_level_norm && hv_mb_has(m, "levels.0.blocks.0.norm1.0.weight")) {
+        hv_graph_fail(g, HV_ERR_SCHEMA,
+                      "internimage: post_norm is off (arch '%s') but %s has no level norm '%slevels.0.norm.0.weight': "
+                      "a post-norm checkpoint (post_norm=True: arch l or xl): set post_norm: true or the arch the "
+                      "checkpoint was trained with",
                       arch, hv_weights_source(m->w), m->prefix);
         return hv_graph_status(g);
     }

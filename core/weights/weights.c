@@ -2,6 +2,7 @@
  * and in-memory editing. The file format lives in safetensors.c, averaging in swa.c. */
 #include "weights/weights_internal.h"
 
+#include <fnmatch.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -300,11 +301,19 @@ hv_status hv_weights_find(const hv_weights *w, const char *name, hv_weight_info 
     return HV_OK;
 }
 
+/* Usage bookkeeping is not part of a set's value: readers of a const set mark what they read. The set
+ * is always heap-allocated, so writing through the cast is defined; the store is atomic because several
+ * threads may read one set. */
+static void mark_used(const hv_wtensor *t) {
+    __atomic_store_n(&((hv_wtensor *)t)->used, (uint8_t)1, __ATOMIC_RELAXED);
+}
+
 hv_status hv_weights_data(const hv_weights *w, const char *name, const void **data, hv_weight_info *info) {
     const hv_wtensor *t = NULL;
     if (!data) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_weights_data: data is NULL");
     hv_status st = lookup(w, name, &t);
     if (st) return st;
+    mark_used(t);
     *data = t->data;
     fill_info(t, info);
     return HV_OK;
@@ -318,6 +327,7 @@ hv_status hv_weights_read_f32(const hv_weights *w, const char *name, float *dst,
         return hv_error(HV_ERR_SHAPE, "%s: tensor '%s' has %lld elements but the caller expects %zu",
                         w->source, name, (long long)t->numel, dst_count);
     if (dst_count && !dst) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_weights_read_f32: dst is NULL");
+    mark_used(t);
     hv_weights_convert_to_f32(t->dtype, t->data, dst_count, dst);
     return HV_OK;
 }
@@ -346,7 +356,62 @@ hv_status hv_weights_read_f32_shape(const hv_weights *w, const char *name, uint3
         dims_str(t->rank, t->dims, have, sizeof have);
         return hv_error(HV_ERR_SHAPE, "%s: tensor '%s': expected %s, file has %s", w->source, name, want, have);
     }
+    /* A model parameter is a float. An integer tensor where one is expected is a broken file (an F32
+     * tensor relabelled I32 has the same size and would convert to huge garbage values), never a value to
+     * convert: every frame would come out as the same confident answer. */
+    if (!hv_weight_dtype_is_float(t->dtype))
+        return hv_error(HV_ERR_SCHEMA,
+                        "%s: tensor '%s' is stored as %s, but the model reads it as a floating-point weight (F32, "
+                        "F16, BF16 or F64): the file does not fit the model (a tensor written with the wrong dtype?); "
+                        "convert the checkpoint again with tools/convert_checkpoint.py",
+                        w->source, name, hv_weight_dtype_name(t->dtype));
     return hv_weights_read_f32(w, name, dst, (size_t)t->numel);
+}
+
+void hv_weights_reset_used(hv_weights *w) {
+    if (!w) return;
+    for (size_t i = 0; i < w->count; i++) w->t[i].used = 0;
+}
+
+int hv_weights_was_used(const hv_weights *w, const char *name) {
+    long i = w && name ? hv_weights_index(w, name) : -1;
+    return i >= 0 && __atomic_load_n(&w->t[i].used, __ATOMIC_RELAXED);
+}
+
+/* BatchNorm's step counter: PyTorch saves it, no inference reads it. */
+static int always_ignored(const hv_wtensor *t) {
+    const char *suffix = ".num_batches_tracked";
+    size_t n = strlen(t->name), k = strlen(suffix);
+    return !hv_weight_dtype_is_float(t->dtype) && (n >= k ? !strcmp(t->name + n - k, suffix) : !strcmp(t->name, suffix + 1));
+}
+
+hv_status hv_weights_check_used(const hv_weights *w, const char *const *ignore, size_t n_ignore, const char *who) {
+    if (!w) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_weights_check_used: NULL set");
+    if (!who) who = "model";
+    size_t unused = 0;
+    char list[1024] = "";
+    size_t off = 0;
+    enum { SHOWN = 8 };
+    for (size_t i = 0; i < w->count; i++) {
+        const hv_wtensor *t = &w->t[i];
+        if (__atomic_load_n(&t->used, __ATOMIC_RELAXED) || always_ignored(t)) continue;
+        int skip = 0;
+        for (size_t k = 0; k < n_ignore && !skip; k++) skip = ignore[k] && fnmatch(ignore[k], t->name, 0) == 0;
+        if (skip) continue;
+        if (unused < SHOWN && off < sizeof list) {
+            int n = snprintf(list + off, sizeof list - off, "%s'%s'", unused ? ", " : "", t->name);
+            if (n > 0) off += (size_t)n;
+        }
+        unused++;
+    }
+    if (unused == 0) return HV_OK;
+    char more[64] = "";
+    if (unused > SHOWN) snprintf(more, sizeof more, " and %zu more", unused - SHOWN);
+    return hv_error(HV_ERR_SCHEMA,
+                    "%s: %zu tensor%s of %s %s not used by the model: %s%s. The weights do not fit this configuration "
+                    "(another architecture or variant: check the backbone/head params); to load them anyway, list "
+                    "the names (glob patterns) under the weights' `ignore:`",
+                    who, unused, unused == 1 ? "" : "s", w->source, unused == 1 ? "is" : "are", list, more);
 }
 
 const char *hv_weights_metadata(const hv_weights *w, const char *key) {

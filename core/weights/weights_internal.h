@@ -14,6 +14,8 @@ typedef struct hv_wtensor {
     size_t nbytes;
     const uint8_t *data;   /* into the file map, or == owned */
     uint8_t *owned;        /* malloc'd copy, or NULL when data points into the map */
+    uint8_t used;          /* read by a model (hv_weights_data / read_f32*) since open or the last reset;
+                              set through a const set with relaxed atomic stores (several builders may read) */
 } hv_wtensor;
 
 typedef struct hv_wmeta {

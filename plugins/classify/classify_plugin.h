@@ -83,8 +83,10 @@ void cls_model_free(cls_model *m);
 /** The plan for n frames of h×w (built on first use; least recently used evicted past max_plans). */
 hv_status cls_model_plan(cls_model *m, int32_t n, int32_t h, int32_t w, cls_plan **out);
 
-/** Run `n` packed h×w frames (hv_preprocess_pack words) and copy the n×K probabilities to `probs`. */
-hv_status cls_model_run(cls_model *m, int32_t n, int32_t h, int32_t w, const uint32_t *packed, float *probs);
+/** Run `n` packed h×w frames (hv_preprocess_pack words) and copy the n×K probabilities to `probs` and
+ *  the n×K logits (before softmax) to `logits`. */
+hv_status cls_model_run(cls_model *m, int32_t n, int32_t h, int32_t w, const uint32_t *packed, float *probs,
+                        float *logits);
 
 /** SWA BatchNorm recalibration at load (MODEL_SPEC §6.3 (c)): when the weights ask for it, read the
  *  `calibration` frames, preprocess and resize them as the stage's own frames, run the backbone's

@@ -10,6 +10,16 @@
 
 static hv_status probe(cls_model *m);
 
+/* Tensors the network never read: an error naming them unless `weights.ignore` lists them (globs). */
+static hv_status check_unused(cls_model *m, const hv_config_node *params) {
+    const hv_config_node *ig = hv_config_get(hv_config_get(params, "weights"), "ignore");
+    const char *pats[64];
+    size_t n = 0;
+    for (size_t i = 0; ig && i < hv_config_size(ig) && n < sizeof pats / sizeof pats[0]; i++)
+        if (hv_config_as_string(hv_config_item(ig, i), &pats[n]) == HV_OK) n++;
+    return hv_weights_check_used(m->weights, pats, n, m->cfg->id);
+}
+
 static hv_status load_weights(cls_model *m, const hv_create_info *info) {
     const hv_config_node *spec = hv_config_get(info->params, "weights");
     if (m->cfg->random) {
@@ -62,7 +72,10 @@ hv_status cls_model_init(cls_model *m, const hv_create_info *info, const cls_con
     if (ref.desc->vtable_size >= offsetof(hv_backbone_vtable, cls_head) + sizeof m->bb->cls_head && m->bb->cls_head &&
         (st = m->bb->cls_head(&m->bb_info, m->weights, &m->head, m->head_names, sizeof m->head_names)))
         return st;
+    /* the probe reads every tensor the network needs: whatever it leaves unread does not fit this config */
+    if (!m->cfg->random) hv_weights_reset_used(m->weights);
     if ((st = probe(m))) return st;
+    if (!m->cfg->random && (st = check_unused(m, info->params))) return st;
     hv_log_info("%s: %s backbone, weights %s, %s input, %s", cfg->id, m->bb_name, hv_weights_source(m->weights),
                 cfg->norm == HV_INPUT_RAW_RGB ? "raw RGB 0-255" : "ImageNet mean/std", cfg->dtype == HV_F16 ? "f16" : "f32");
     return HV_OK;
@@ -107,7 +120,7 @@ static hv_status build_graph(cls_model *m, cls_plan *p) {
     hv_status st = hv_graph_create(&p->graph);
     if (st) return st;
     hv_model_input_params ip = {.batch = p->n, .height = p->h, .width = p->w, .norm = m->cfg->norm, .dtype = m->cfg->dtype};
-    hv_tensor *packed = NULL, *image = NULL, *probs = NULL;
+    hv_tensor *packed = NULL, *image = NULL, *probs = NULL, *logits = NULL;
     if ((st = hv_model_input(p->graph, &ip, &packed, &image))) return st;
     hv_backbone_outputs bo;
     memset(&bo, 0, sizeof bo);
@@ -115,7 +128,7 @@ static hv_status build_graph(cls_model *m, cls_plan *p) {
     if (!bo.last) return hv_error(HV_ERR_INTERNAL, "%s: backbone '%s' gave no final feature map", m->bb_id, m->bb_name);
     if (m->cfg->random && (st = add_random_head(m, bo.last_channels))) return st;
     int32_t k = 0;
-    if ((st = hv_cls_head_build(p->graph, bo.last, m->weights, &m->head, NULL, &probs, &k)))
+    if ((st = hv_cls_head_build(p->graph, bo.last, m->weights, &m->head, &logits, &probs, &k)))
         return hv_error_context(st, "%s: classification head", m->cfg->id);
     if ((uint32_t)k != m->cfg->n_labels)
         return hv_error(HV_ERR_SHAPE,
@@ -124,6 +137,8 @@ static hv_status build_graph(cls_model *m, cls_plan *p) {
                         m->cfg->id, hv_weights_source(m->weights), k, m->cfg->n_labels);
     m->num_classes = k;
     if ((st = hv_graph_output(p->graph, probs, "probs"))) return st;
+    /* the logits too: the stage checks them for f16 saturation, which softmax would hide as 1/K each */
+    if ((st = hv_graph_output(p->graph, logits, "logits"))) return st;
     return hv_graph_status(p->graph);
 }
 
@@ -182,12 +197,15 @@ hv_status cls_model_plan(cls_model *m, int32_t n, int32_t h, int32_t w, cls_plan
     return HV_OK;
 }
 
-hv_status cls_model_run(cls_model *m, int32_t n, int32_t h, int32_t w, const uint32_t *packed, float *probs) {
+hv_status cls_model_run(cls_model *m, int32_t n, int32_t h, int32_t w, const uint32_t *packed, float *probs,
+                        float *logits) {
     cls_plan *p = NULL;
     hv_status st = cls_model_plan(m, n, h, w, &p);
     if (st) return st;
     size_t words = (size_t)n * (size_t)hv_preprocess_packed_words(h, w);
     if ((st = hv_plan_set_input(p->plan, "frames", packed, HV_F32, words))) return st;
     if ((st = hv_plan_run(p->plan))) return hv_error_context(st, "%s: running the network", m->cfg->id);
-    return hv_plan_get_output(p->plan, "probs", probs, (size_t)n * (size_t)m->num_classes);
+    st = hv_plan_get_output(p->plan, "probs", probs, (size_t)n * (size_t)m->num_classes);
+    if (!st) st = hv_plan_get_output(p->plan, "logits", logits, (size_t)n * (size_t)m->num_classes);
+    return st;
 }

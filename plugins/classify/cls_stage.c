@@ -20,8 +20,8 @@ typedef struct cls_stage {
     size_t cap;
     uint32_t *packed;
     size_t packed_cap;
-    float *probs;
-    size_t probs_cap;
+    float *probs, *logits;
+    size_t probs_cap, logits_cap;
 } cls_stage;
 
 static void cls_destroy(void *instance) {
@@ -34,6 +34,7 @@ static void cls_destroy(void *instance) {
     free(s->order);
     free(s->packed);
     free(s->probs);
+    free(s->logits);
     free(s);
 }
 
@@ -72,15 +73,32 @@ static void sort_by_shape(size_t *idx, size_t n, const int32_t *h, const int32_t
     }
 }
 
-static void decide_frame(cls_stage *s, hv_frame *f, const float *p) {
+/* No silent wrong answers: a frame whose network output is not a number, or sits at the f16 limit (a
+ * saturated store: softmax of two saturated logits reads 0.5 / 0.5 on every frame), is failed and
+ * listed in the summary instead of classified. */
+static int bad_numbers(cls_stage *s, hv_frame *f, const float *p, const float *logit) {
     const cls_config *c = &s->cfg;
     int32_t k = (int32_t)c->n_labels;
     for (int32_t i = 0; i < k; i++)
-        if (!isfinite(p[i])) {
-            hv_frame_fail(f, c->id, "%s: the network gave a non-finite probability for class %d (%s)", c->id, i,
-                          c->labels[i]);
-            return;
+        if (!isfinite(p[i]) || !isfinite(logit[i])) {
+            hv_frame_fail(f, c->id, "%s: the network gave a non-finite %s for class %d (%s)", c->id,
+                          isfinite(p[i]) ? "logit" : "probability", i, c->labels[i]);
+            return 1;
         }
+    for (int32_t i = 0; c->dtype == HV_F16 && i < k; i++)
+        if (fabsf(logit[i]) >= 65504.0f) {
+            hv_frame_fail(f, c->id,
+                          "%s: the network's output saturated the f16 range (logit %g for class %d, %s): the "
+                          "probabilities are meaningless; run this stage with precision: f32",
+                          c->id, (double)logit[i], i, c->labels[i]);
+            return 1;
+        }
+    return 0;
+}
+
+static void decide_frame(cls_stage *s, hv_frame *f, const float *p) {
+    const cls_config *c = &s->cfg;
+    int32_t k = (int32_t)c->n_labels;
     int32_t label = hv_class_decide(p, k, c->positive, c->threshold);
     hv_frame_set_class(f, label, p[label], c->labels[label], p, (uint32_t)k);
     hv_frame_set_class_rule(f, c->positive, c->threshold); /* a TTA stage around this one decides by it too */
@@ -91,6 +109,22 @@ static void decide_frame(cls_stage *s, hv_frame *f, const float *p) {
         snprintf(key, sizeof key, "%s.weights", c->id);
         hv_frame_set_meta(f, key, "random(seed=%llu)", (unsigned long long)c->seed);
     }
+}
+
+/* A batch of different frames that all get the very same, not one-hot, probabilities: the network's
+ * output does not depend on its input (a constant or saturated network). One-hot vectors are left alone:
+ * a confident f32 softmax legitimately rounds to exactly 1 and 0 on clear frames. */
+static int constant_output(const float *probs, size_t nb, uint32_t k, const uint32_t *packed, size_t words) {
+    if (nb < 2) return 0;
+    float mx = 0;
+    for (uint32_t i = 0; i < k; i++) mx = probs[i] > mx ? probs[i] : mx;
+    if (mx >= 1.0f) return 0;
+    int inputs_differ = 0;
+    for (size_t j = 1; j < nb; j++) {
+        if (memcmp(probs, probs + j * k, k * sizeof *probs) != 0) return 0;
+        inputs_differ |= memcmp(packed, packed + j * words, words * sizeof *packed) != 0;
+    }
+    return inputs_differ;
 }
 
 static hv_status cls_process(void *instance, hv_frame *const *frames, size_t n) {
@@ -141,10 +175,23 @@ static hv_status cls_process(void *instance, hv_frame *const *frames, size_t n) 
         size_t words = (size_t)hv_preprocess_packed_words(h, w);
         st = grow((void **)&s->packed, &s->packed_cap, words * (size_t)nb, sizeof *s->packed);
         if (!st) st = grow((void **)&s->probs, &s->probs_cap, (size_t)nb * c->n_labels, sizeof *s->probs);
+        if (!st) st = grow((void **)&s->logits, &s->logits_cap, (size_t)nb * c->n_labels, sizeof *s->logits);
         for (size_t j = a; !st && j < b; j++)
             hv_preprocess_pack(s->pix[s->order[j]], 1, h, w, s->packed + (j - a) * words);
-        if (!st) st = cls_model_run(&s->model, nb, h, w, s->packed, s->probs);
-        for (size_t j = a; !st && j < b; j++) decide_frame(s, frames[s->order[j]], s->probs + (j - a) * c->n_labels);
+        if (!st) st = cls_model_run(&s->model, nb, h, w, s->packed, s->probs, s->logits);
+        int constant = !st && constant_output(s->probs, (size_t)nb, c->n_labels, s->packed, words);
+        for (size_t j = a; !st && j < b; j++) {
+            const float *pj = s->probs + (j - a) * c->n_labels, *lj = s->logits + (j - a) * c->n_labels;
+            if (bad_numbers(s, frames[s->order[j]], pj, lj)) continue;
+            if (constant) {
+                hv_frame_fail(frames[s->order[j]], c->id,
+                              "%s: %d different frames gave the very same probabilities (%g for %s): the network's "
+                              "output does not depend on its input (broken or saturated weights?)",
+                              c->id, nb, (double)s->probs[c->positive], c->labels[c->positive]);
+                continue;
+            }
+            decide_frame(s, frames[s->order[j]], pj);
+        }
         a = b;
     }
     for (size_t i = 0; i < n; i++)

@@ -5,6 +5,7 @@
  * "<id>.<layer>". Frames are processed one at a time (proposals and NMS are per image). */
 #include "segment_plugin.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,26 @@ static hv_status load_weights(seg_stage *s, const hv_create_info *info) {
     return st;
 }
 
+static hv_status check_weights(const seg_stage *s, const hv_config_node *params) {
+    const hv_config_node *ig = hv_config_get(hv_config_get(params, "weights"), "ignore");
+    const char *pats[64];
+    size_t n = 0;
+    for (size_t i = 0; ig && i < hv_config_size(ig) && n < sizeof pats / sizeof pats[0]; i++)
+        if (hv_config_as_string(hv_config_item(ig, i), &pats[n]) == HV_OK) n++;
+    return hv_maskrcnn_check_weights(s->model, pats, n);
+}
+
+/* A detection whose box or score is not a finite number is a broken network, never a result. */
+static int finite_dets(const hv_maskrcnn_result *r) {
+    for (size_t i = 0; i < r->n; i++) {
+        const hv_det *d = &r->dets[i];
+        if (!isfinite(d->box.x1) || !isfinite(d->box.y1) || !isfinite(d->box.x2) || !isfinite(d->box.y2) ||
+            !isfinite(d->score))
+            return 0;
+    }
+    return 1;
+}
+
 static void seg_destroy(void *instance) {
     seg_stage *s = instance;
     if (!s) return;
@@ -94,6 +115,9 @@ static hv_status seg_create(const hv_create_info *info, void **instance) {
         hv_device *dev = info->host->device ? info->host->device(info->host) : NULL;
         if (!dev) hv_log_info("%s: no device open: running on the CPU reference backend (slow)", s->cfg.id);
         st = hv_maskrcnn_create(&s->cfg.mp, s->weights, dev, &s->model);
+        /* every network built once now: a tensor that is missing, of the wrong shape or dtype, outside the
+         * f16 range, or left unread (weights of another variant) fails the load, not the first frame */
+        if (!st && !s->cfg.random) st = check_weights(s, info->params);
         if (st) hv_error_context(st, "%s", s->cfg.id);
     }
     if (st) {
@@ -145,6 +169,14 @@ static hv_status seg_process(void *instance, hv_frame *const *frames, size_t n) 
         hv_status st = hv_maskrcnn_detect(s->model, f->rgb, f->width, f->height, s->cfg.tta.n ? &s->cfg.tta : NULL, &r);
         if (st) return hv_error_context(st, "%s: frame %llu (%s)", s->cfg.id, (unsigned long long)f->id,
                                         f->path ? f->path : "in memory");
+        const char *problem = hv_maskrcnn_output_problem(s->model);
+        if (problem || !finite_dets(&r)) {
+            hv_frame_fail(f, s->cfg.id, "%s: %s", s->cfg.id,
+                          problem ? problem : "a detection's box or score is NaN or Inf: the network's output is "
+                                              "meaningless");
+            hv_maskrcnn_result_free(&r);
+            continue;
+        }
         for (size_t k = 0; k < r.n && !st; k++) st = add_detection(s, f, &r, k);
         if (!st && s->cfg.cam_layer && r.feature) {
             char name[HV_FRAME_NAME_MAX];

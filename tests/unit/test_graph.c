@@ -98,13 +98,21 @@ START_TEST(f16_weights_inputs_round_and_saturate) {
     hv_graph *g;
     hv_graph_create(&g);
     hv_tensor_desc d = hv_desc_make(HV_F16, HV_LAYOUT_ANY, 1, (int64_t[]){3});
-    float wv[3] = {1e6f, -1e6f, 0.1f};
+    /* a WEIGHT past the f16 range is refused by name (it would saturate silently and every output with
+     * it); the limit itself is fine */
+    float bad[3] = {1e6f, 0.0f, 0.0f};
+    ck_assert_ptr_null(hv_graph_weight(g, "big", &d, bad, HV_F32));
+    ck_assert_int_eq(hv_graph_status(g), HV_ERR_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(hv_last_error(), "weight 'big'") && strstr(hv_last_error(), "f16 range"), "%s", hv_last_error());
+    hv_graph_free(g);
+    hv_graph_create(&g);
+    float wv[3] = {65504.0f, -65504.0f, 0.1f};
     hv_tensor *w = hv_graph_weight(g, "w", &d, wv, HV_F32);
     hv_tensor *x = hv_graph_input(g, "x", &d);
     hv_graph_output(g, hv_add(g, x, w, "sum"), "y");
     hv_plan *p;
     ck_assert_int_eq(hv_plan_create(g, NULL, NULL, &p), HV_OK);
-    float xv[3] = {0, 0, 0}, y[3];
+    float xv[3] = {1e6f, -1e6f, 0}, y[3]; /* INPUTS past the range saturate when stored, as activations do */
     hv_plan_set_input(p, "x", xv, HV_F32, 3);
     hv_plan_run(p);
     hv_plan_get_output(p, "y", y, 3);

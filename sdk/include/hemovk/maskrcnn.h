@@ -108,6 +108,13 @@ void hv_maskrcnn_free(hv_maskrcnn *m);
 /** Number of classes (fc_cls rows − 1), the FPN width and the FC width read from the weights. */
 int32_t hv_maskrcnn_num_classes(const hv_maskrcnn *m);
 
+/** Check the weights against the model before anything runs: build each network of the model (features,
+ *  box head, mask head) once for a small input, without a device or a plan, so that a missing tensor, a
+ *  wrong shape or dtype, or (f16 models) a weight outside the f16 range fails now; then refuse tensors the
+ *  model never read (hv_weights_check_used with the `ignore` glob patterns, e.g. a checkpoint of another
+ *  variant). Resets the set's used marks first. Errors name the tensor and the weights' source. */
+hv_status hv_maskrcnn_check_weights(const hv_maskrcnn *m, const char *const *ignore, size_t n_ignore);
+
 /* ---- whole-frame inference ----------------------------------------------------------------------- */
 
 /** Detection test-time augmentation (MODEL_SPEC §6.2). */
@@ -147,6 +154,13 @@ typedef struct hv_maskrcnn_result {
  *  `tta` may be NULL (single pass). Free the result with hv_maskrcnn_result_free(). */
 hv_status hv_maskrcnn_detect(hv_maskrcnn *m, const uint8_t *pixels, int32_t w, int32_t h, const hv_maskrcnn_tta *tta,
                              hv_maskrcnn_result *out);
+
+/** NULL when the networks' outputs of the last hv_maskrcnn_detect() (FPN maps, RPN, box and mask heads)
+ *  were all finite and, for an f16 model, none sat at the f16 limit ±65504 (a saturated store); else what
+ *  was wrong, naming the output ("rpn_cls.2: 14 values saturated at the f16 limit ±65504 ..."). A frame
+ *  with a problem has meaningless detections (NaN scores fall below any threshold and vanish): report it
+ *  as failed rather than as "no bleeding". The text lives until the next detect on `m`. */
+const char *hv_maskrcnn_output_problem(const hv_maskrcnn *m);
 
 /** Free a result's arrays and zero it (NULL-safe). */
 void hv_maskrcnn_result_free(hv_maskrcnn_result *r);

@@ -114,10 +114,31 @@ hv_status hv_weights_data(const hv_weights *w, const char *name, const void **da
  *  catches a model reading the wrong tensor. F64 values beyond f32 range become ±Inf. */
 hv_status hv_weights_read_f32(const hv_weights *w, const char *name, float *dst, size_t dst_count);
 
-/** Like hv_weights_read_f32() but also checks the shape: `rank`/`dims` must match exactly, else
- *  HV_ERR_SHAPE "tensor 'x': expected [64, 3, 3, 3], file has [32, 3, 3, 3]". */
+/** Like hv_weights_read_f32() but for a model's parameters: the shape must match exactly, else
+ *  HV_ERR_SHAPE "tensor 'x': expected [64, 3, 3, 3], file has [32, 3, 3, 3]", and the stored dtype must
+ *  be a float type (F32/F16/BF16/F64), else HV_ERR_SCHEMA naming the tensor and its dtype (an F32
+ *  tensor relabelled I32 is a broken file, not integers to convert). */
 hv_status hv_weights_read_f32_shape(const hv_weights *w, const char *name, uint32_t rank,
                                     const int64_t *dims, float *dst);
+
+/* ---- which tensors a model used ---------------------------------------------------------------------
+ * Every read of a tensor's values (hv_weights_data, hv_weights_read_f32, hv_weights_read_f32_shape)
+ * marks it used; hv_weights_has/find do not (a builder may probe for optional parts). After building a
+ * model once, hv_weights_check_used() refuses a set with tensors the model never read: a checkpoint of
+ * another variant (InternImage-H's center_feature_scale, a different head) would otherwise load with
+ * parts silently ignored and give wrong outputs. */
+
+/** Forget which tensors were read (before building a model whose use is then checked). */
+void hv_weights_reset_used(hv_weights *w);
+
+/** 1 when tensor `name` was read since the set was opened or last reset, else 0. */
+int hv_weights_was_used(const hv_weights *w, const char *name);
+
+/** HV_OK when every tensor was read, except those matching one of the `ignore` glob patterns (fnmatch(3),
+ *  e.g. "aux_head.*") and integer "*.num_batches_tracked" (BatchNorm's step counter, never read at
+ *  inference). Otherwise HV_ERR_SCHEMA "<who>: 3 tensors of <source> are not used by the model: 'a', ..."
+ *  listing the first eight and telling how to ignore them. `who` names the component for the message. */
+hv_status hv_weights_check_used(const hv_weights *w, const char *const *ignore, size_t n_ignore, const char *who);
 
 /** Value of metadata `key` ("__metadata__" in the file) or NULL. */
 const char *hv_weights_metadata(const hv_weights *w, const char *key);
