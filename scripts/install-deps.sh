@@ -9,7 +9,10 @@ build_pkgs=(build-essential cmake pkg-config libvulkan-dev mesa-vulkan-drivers v
   glslang-tools spirv-tools libyaml-dev libstb-dev libjpeg-dev libcjson-dev)
 # Tests also need Check, clang (the second compiler the build must be warning-free with) and
 # Debian's PyTorch, which generates the parity references at test time.
-test_pkgs=(check clang python3 python3-torch python3-torchvision python3-numpy)
+# scipy, scikit-learn and PIL feed the evaluation and example references; make builds the out-of-tree
+# example. A test whose dependency is missing is skipped, and CI fails on a skip.
+test_pkgs=(check clang make python3 python3-torch python3-torchvision python3-numpy python3-pil python3-scipy
+  python3-sklearn python3-yaml)
 
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = "--build" ] || pkgs+=("${test_pkgs[@]}")
@@ -25,5 +28,8 @@ fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 echo "install-deps: installing ${missing[*]}"
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# Another apt (unattended-upgrades on a fresh machine, a second job) may hold the dpkg lock: wait for it
+# up to 10 minutes instead of failing at once.
+lock=(-o DPkg::Lock::Timeout=600)
+$SUDO apt-get "${lock[@]}" update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${lock[@]}" install -y -q --no-install-recommends "${missing[@]}"

@@ -102,18 +102,24 @@ static hv_status check_component(hv_pipeline *p, pl_node *n) {
 static hv_status open_device(hv_pipeline *p, const hv_pipeline_load_options *o) {
     if (o && o->no_device) return HV_OK;
     const char *sel = o ? o->device : NULL;
-    char yaml_sel[64] = "";
-    if (!sel) sel = getenv("HEMOVK_DEVICE");
+    char yaml_sel[64] = "", origin[600] = "--device";
+    if (!sel && (sel = getenv("HEMOVK_DEVICE")) && *sel) snprintf(origin, sizeof origin, "HEMOVK_DEVICE");
     if (!sel || !*sel) {
         const hv_config_node *d = hv_config_get(p->doc, "device");
         if (d && hv_config_text(d)) {
             snprintf(yaml_sel, sizeof yaml_sel, "%s", hv_config_text(d));
+            snprintf(origin, sizeof origin, "`device:` at %s:%d:%d", hv_config_file(d), hv_config_line(d),
+                     hv_config_column(d));
             sel = yaml_sel;
         } else {
             sel = NULL;
         }
     }
     hv_status st = hv_device_open(sel, &p->device);
+    /* a selector that names no device is a device problem (exit 4, as `hemovk devices` says), not a
+     * missing file or component (HV_ERR_NOT_FOUND, exit 3) */
+    if (st == HV_ERR_NOT_FOUND) st = HV_ERR_UNSUPPORTED;
+    if (st && sel) return hv_error_context(st, "%s: opening the device \"%s\" (from %s)", p->file, sel, origin);
     if (st) return hv_error_context(st, "%s: opening the device", p->file);
     hv_registry_set_device(p->reg, p->device);
     return HV_OK;
@@ -182,6 +188,37 @@ static hv_status read_top(hv_pipeline *p, const hv_pipeline_load_options *o) {
     return HV_OK;
 }
 
+/* Independent checks — the stage graph, every stage's and output's params, the output paths — all run,
+ * so a file with several mistakes gets every one reported at once (`hemovk validate` promises that), one
+ * per line; the status is the first failure's. */
+typedef struct err_list {
+    char text[2048]; /* what hv_error keeps */
+    size_t len, count;
+    hv_status first;
+} err_list;
+
+static void note(err_list *e, hv_status st) {
+    if (!st) return;
+    if (!e->first) e->first = st;
+    e->count++;
+    if (e->len + 1 < sizeof e->text) {
+        int n = snprintf(e->text + e->len, sizeof e->text - e->len, "%s%s", e->len ? "\n" : "", hv_last_error());
+        if (n > 0) e->len += (size_t)n < sizeof e->text - e->len ? (size_t)n : sizeof e->text - e->len - 1;
+    }
+}
+
+static hv_status check_all(hv_pipeline *p, int allow_outside) {
+    err_list e = {.len = 0};
+    note(&e, pl_graph_build(p));
+    for (size_t i = 0; i < p->n_stages; i++)
+        if (p->stages[i].enabled) note(&e, check_component(p, &p->stages[i]));
+    for (size_t i = 0; i < p->n_outputs; i++)
+        if (p->outputs[i].enabled) note(&e, check_component(p, &p->outputs[i]));
+    if (e.count == 0) note(&e, pl_outputs_check(p, allow_outside)); /* needs the components resolved */
+    if (e.count > 1) return hv_error(e.first, "%s", e.text);
+    return e.first;
+}
+
 hv_status pl_pipeline_load_with(const char *path, const hv_pipeline_load_options *options, hv_registry *reg,
                                 hv_pipeline **out) {
     *out = NULL;
@@ -200,12 +237,7 @@ hv_status pl_pipeline_load_with(const char *path, const hv_pipeline_load_options
         st = hv_registry_create(&p->reg);
         if (!st) st = hv_registry_load_search_path(p->reg);
     }
-    if (!st) st = pl_graph_build(p);
-    for (size_t i = 0; !st && i < p->n_stages; i++)
-        if (p->stages[i].enabled) st = check_component(p, &p->stages[i]);
-    for (size_t i = 0; !st && i < p->n_outputs; i++)
-        if (p->outputs[i].enabled) st = check_component(p, &p->outputs[i]);
-    if (!st) st = pl_outputs_check(p, options && options->allow_outside_output);
+    if (!st) st = check_all(p, options && options->allow_outside_output);
     int check_only = options && options->check_only;
     if (!st && !check_only) st = open_device(p, options);
     p->weights_first = hv_weights_opened_count();

@@ -161,9 +161,13 @@ hv_status hv_registry_lookup(const hv_registry *reg, hv_component_kind kind, con
         if (c->desc.kind != (uint32_t)kind) continue;
         len += (size_t)snprintf(known + len, sizeof known - len, "%s%s", len ? ", " : "", c->desc.name);
     }
-    return hv_error(HV_ERR_NOT_FOUND, "no %s component named '%s' (loaded: %s); `hemovk plugins` lists components%s",
+    /* With a plugin rejected (wrong ABI, failed to load), the component may well be in it: that is a
+     * plugin error (exit 5) to fix there, not a typo in the pipeline (exit 3). */
+    int rejected = reg && reg->n_rejections;
+    return hv_error(rejected ? HV_ERR_ABI : HV_ERR_NOT_FOUND,
+                    "no %s component named '%s' (loaded: %s); `hemovk plugins` lists components%s",
                     hv_component_kind_name(kind), name ? name : "(null)", len ? known : "none",
-                    reg && reg->n_rejections ? " and the plugins that were rejected" : "");
+                    rejected ? " and the plugins that were rejected (the component may be in one of them)" : "");
 }
 
 const hv_plugin_rejection *hv_plugin_rejections(const hv_registry *reg, size_t *count) {

@@ -63,7 +63,7 @@ static hv_status create_transfer_objects(hv_device *dev) {
 hv_status hv_device_open(const char *selector, hv_device **out) {
     if (!out) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_device_open: NULL output");
     *out = NULL;
-    const char *source = "argument";
+    const char *source = NULL; /* a selector the caller gives: the caller says where it came from */
     if (!selector) {
         selector = getenv("HEMOVK_DEVICE");
         source = "HEMOVK_DEVICE";
@@ -89,7 +89,7 @@ hv_status hv_device_open(const char *selector, hv_device **out) {
     st = hv_vk_enumerate(dev->instance, &phys, &infos, &count);
     if (!st) {
         st = hv_device_choose(infos, count, selector, &chosen);
-        if (st && selector && *selector)
+        if (st && selector && *selector && source)
             hv_error_context(st, "choosing the device \"%s\" (from %s)", selector, source);
     }
     if (st) {

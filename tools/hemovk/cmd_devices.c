@@ -129,7 +129,10 @@ int hv_cmd_devices(int argc, char **argv) {
     hv_status st = hv_device_list(&infos, &count);
     if (st) return hv_cli_fail(st);
     uint32_t chosen = UINT32_MAX;
-    hv_status choose = count ? hv_device_choose(infos, count, getenv("HEMOVK_DEVICE"), &chosen) : HV_OK;
+    const char *sel = hv_cli_device ? hv_cli_device : getenv("HEMOVK_DEVICE");
+    hv_status choose = count ? hv_device_choose(infos, count, sel, &chosen) : HV_OK;
+    if (choose) hv_error_context(choose, "choosing the device \"%s\" (from %s)", sel ? sel : "",
+                                 hv_cli_device ? "--device" : "HEMOVK_DEVICE");
     if (json) printf("[\n");
     for (uint32_t i = 0; i < count; i++) {
         if (json) print_json(&infos[i], i == chosen, i + 1 == count);

@@ -148,6 +148,7 @@ int hv_cmd_run(int argc, char **argv) {
     ro.limit = limit;
     ro.decode_budget_bytes = (uint64_t)budget_mib << 20;
     ro.stop = &g_stop;
+    if (!device) device = hv_cli_device; /* `hemovk --device X run` as `hemovk run --device X` */
     hv_pipeline_load_options lo = {.device = device, .batch = (int)batch, .allow_outside_output = allow_outside};
     hv_pipeline *p = NULL;
     install_stop_handlers();

@@ -31,6 +31,10 @@ enum {
     HV_EXIT_SIGNAL_BASE = 128
 };
 
+/** The global `--device SEL` (before the command), or NULL. Commands that open a device use it before
+ *  HEMOVK_DEVICE, and name where the selector came from in their errors. */
+extern const char *hv_cli_device;
+
 /** Map a failed hv_status to the documented exit code. */
 int hv_cli_exit_code(hv_status status);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
     const char *name;
@@ -73,6 +74,16 @@ int hv_cli_fail(hv_status status) {
     return hv_cli_exit_code(status);
 }
 
+const char *hv_cli_device = NULL;
+
+/* The levels hv_log understands (HEMOVK_LOG): anything else would silently mean "info". */
+static int log_level_ok(const char *v) {
+    static const char *const ok[] = {"error", "warn", "warning", "info", "debug"};
+    for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++)
+        if (!strcasecmp(v, ok[k])) return 1;
+    return 0;
+}
+
 int main(int argc, char **argv) {
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -84,9 +95,14 @@ int main(int argc, char **argv) {
             printf("hemovk %s\n", HEMOVK_VERSION);
             return HV_EXIT_OK;
         } else if (!strcmp(a, "--device") && i + 1 < argc) {
-            setenv("HEMOVK_DEVICE", argv[++i], 1);
+            hv_cli_device = argv[++i];
         } else if (!strcmp(a, "--log") && i + 1 < argc) {
-            setenv("HEMOVK_LOG", argv[++i], 1);
+            const char *v = argv[++i];
+            if (!log_level_ok(v)) {
+                fprintf(stderr, "hemovk: --log expects error, warn, info or debug, got '%s'\n", v);
+                return HV_EXIT_USAGE;
+            }
+            setenv("HEMOVK_LOG", v, 1);
         } else {
             fprintf(stderr, "hemovk: unknown option '%s'\n\n", a);
             usage(stderr);
@@ -97,6 +113,9 @@ int main(int argc, char **argv) {
         usage(stderr);
         return HV_EXIT_USAGE;
     }
+    const char *env_log = getenv("HEMOVK_LOG");
+    if (env_log && *env_log && !log_level_ok(env_log))
+        fprintf(stderr, "hemovk: warning: HEMOVK_LOG='%s' is not error, warn, info or debug; using info\n", env_log);
     for (size_t c = 0; c < sizeof k_commands / sizeof k_commands[0]; c++)
         if (!strcmp(argv[i], k_commands[c].name))
             return k_commands[c].fn(argc - i, argv + i);

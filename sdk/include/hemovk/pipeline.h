@@ -90,8 +90,11 @@ typedef struct hv_pipeline_load_options {
 
 /** Load, validate and instantiate a pipeline file (see the top of this file). On failure *out is NULL
  *  and the message names file:line:col of the offending node. Errors: HV_ERR_IO, HV_ERR_PARSE,
- *  HV_ERR_SCHEMA (pipeline or params schema, every error listed one per line), HV_ERR_NOT_FOUND (unknown
- *  component, listing those available), the stage's own error from create, device errors. */
+ *  HV_ERR_SCHEMA (pipeline or params schema: every error of every stage and output, one per line),
+ *  HV_ERR_NOT_FOUND (unknown component, listing those available; HV_ERR_ABI when a plugin on the search
+ *  path was rejected, as the component may be in it), the stage's own error from create, device errors
+ *  (HV_ERR_UNSUPPORTED when the selector names no device: the message says whether it came from
+ *  options.device, HEMOVK_DEVICE or the YAML's `device:`). */
 hv_status hv_pipeline_load(const char *path, const hv_pipeline_load_options *options, hv_pipeline **out);
 
 /** Release the stages (destroy in reverse order), the device, the plugins. NULL is a no-op. */
