@@ -6,9 +6,9 @@
 #
 # FRAMES: a folder, glob or list file (default: the WCEBleedGen challenge test set 1 in ../shared, if
 # present). OUTPUT: results folder (default: out/demo). The pipeline is pipelines/two-stage-demo.yaml:
-# small models with RANDOM weights (no trained checkpoint ships with hemovk), so the predictions are
-# meaningless — it shows the whole pipeline running. For real results convert the paper's checkpoints
-# (tools/convert_checkpoint.py) and run pipelines/two-stage.yaml.
+# hemovk's own small models trained from scratch on WCEBleedGen's train split (models/, each with a model
+# card giving its measured accuracy) — research and education only, not the paper's checkpoints (convert
+# those with tools/convert_checkpoint.py and run pipelines/two-stage.yaml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --build

@@ -7,7 +7,7 @@ model of the training recipe (tools/ref modules, weights read back from the ship
   * classifier, as the pipeline runs it (TTA included: the mean of the softmax of the frame and of its
     mirror image at the stage's 112×112 input): probabilities within --prob-tol (1e-4);
   * each segmenter alone, without TTA (the recipe's PyTorch model has no TTA merge; hemovk's merges are
-    tested on their own): every detection scoring >= --min-score on either side has a partner on the
+    tested on their own): every detection scoring >= --min-score (0.05, every detection the paper's test_cfg keeps) on either side has a partner on the
     other with box IoU >= 0.99 and mask IoU >= 0.99 (masks pasted at the paper's 0.2).
 Architecture parameters come from the pipeline itself, so the check follows whatever the YAML ships.
 Exit 0 when everything matches, 1 otherwise (one line per frame and model), 77 when the weights are absent.
@@ -193,7 +193,7 @@ def main():
     ap.add_argument("--out", default=None)
     ap.add_argument("--prob-tol", type=float, default=1e-4)
     ap.add_argument("--iou", type=float, default=0.99)
-    ap.add_argument("--min-score", type=float, default=0.3)
+    ap.add_argument("--min-score", type=float, default=0.05, help="the paper's rcnn score_thr: every kept detection")
     ap.add_argument("--only", default="classifier,segmenters")
     a = ap.parse_args()
     torch.set_num_threads(1)
