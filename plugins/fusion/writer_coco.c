@@ -21,7 +21,12 @@
  * there with %.17g so they read back bit-exact. With --resume the partial file is read back first (a torn
  * last line is dropped and the file rewritten whole; a frame done again replaces its earlier line), and
  * the final files are written (to temporary names, then renamed) and the partial file removed at the end
- * of a run that finished (an interrupted run leaves the partial file for --resume). */
+ * of a run that finished (an interrupted run leaves the partial file for --resume).
+ *
+ * Memory: the partial file is also the store. Only {frame id, arrival, offset of its line} stay in memory
+ * (24 bytes a frame); flush sorts those and reads each frame's line back. Keeping every frame's
+ * detections and RLE strings instead grew a run by ~15 KB a frame (+30 MB over 2,000 frames of the
+ * plumbing demo; a 100,000-frame exam would have held gigabytes) — bench/soak.sh measures it. */
 #include "fusion_plugin.h"
 
 #include "hemovk/config.h"
@@ -83,6 +88,13 @@ typedef struct coco_frame {
     coco_det *dets;
 } coco_frame;
 
+/* Where a frame's line is in the partial file. */
+typedef struct coco_index {
+    uint64_t id;
+    uint64_t seq; /* arrival order: of two records of one frame (redone after --resume) the later wins */
+    long offset;
+} coco_index;
+
 typedef struct coco_writer {
     const char *id;
     char *prefix, *partial_path, *gt_path;
@@ -92,7 +104,7 @@ typedef struct coco_writer {
     size_t n_cat_ids;
     hv_coco_writer *coco; /* created at create(): validates the ground truth early */
     FILE *partial;
-    coco_frame *frames;
+    coco_index *frames;
     size_t n_frames, cap_frames;
     uint64_t seq;
 } coco_writer;
@@ -109,7 +121,6 @@ static void coco_destroy(void *instance) {
     coco_writer *w = instance;
     if (!w) return;
     if (w->partial) fclose(w->partial);
-    for (size_t i = 0; i < w->n_frames; i++) frame_free(&w->frames[i]);
     free(w->frames);
     hv_coco_writer_free(w->coco);
     free(w->cat_ids);
@@ -119,18 +130,17 @@ static void coco_destroy(void *instance) {
     free(w);
 }
 
-/* Store a record (duplicates of a frame redone after --resume are resolved at flush: frame ids are
- * stable across resumes, and the later record wins). */
-static hv_status keep_frame(coco_writer *w, coco_frame *r) {
-    r->seq = w->seq++;
+/* Note where frame `id`'s line starts in the partial file (duplicates of a frame redone after --resume
+ * are resolved at flush: frame ids are stable across resumes, and the later record wins). */
+static hv_status keep_frame(coco_writer *w, uint64_t id, long offset) {
     if (w->n_frames == w->cap_frames) {
-        size_t cap = w->cap_frames ? w->cap_frames * 2 : 64;
-        coco_frame *g = realloc(w->frames, cap * sizeof *g);
+        size_t cap = w->cap_frames ? w->cap_frames * 2 : 256;
+        coco_index *g = realloc(w->frames, cap * sizeof *g);
         if (!g) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.coco: out of memory");
         w->frames = g;
         w->cap_frames = cap;
     }
-    w->frames[w->n_frames++] = *r;
+    w->frames[w->n_frames++] = (coco_index){id, w->seq++, offset};
     return HV_OK;
 }
 
@@ -169,7 +179,10 @@ static hv_status parse_line(const char *line, coco_frame *r) {
                 *wd = cJSON_GetObjectItemCaseSensitive(o, "width"), *ht = cJSON_GetObjectItemCaseSensitive(o, "height"),
                 *dets = cJSON_GetObjectItemCaseSensitive(o, "dets");
     hv_status st = HV_ERR_PARSE;
-    if (!cJSON_IsNumber(id) || !cJSON_IsString(path) || !cJSON_IsNumber(wd) || !cJSON_IsNumber(ht) || !cJSON_IsArray(dets))
+    /* the file may be a killed run's: numbers in range before they are converted */
+    if (!cJSON_IsNumber(id) || !(id->valuedouble >= 0 && id->valuedouble <= 9007199254740992.0) || !cJSON_IsString(path) ||
+        !cJSON_IsNumber(wd) || !(wd->valuedouble >= 0 && wd->valuedouble <= 1e6) || !cJSON_IsNumber(ht) ||
+        !(ht->valuedouble >= 0 && ht->valuedouble <= 1e6) || !cJSON_IsArray(dets))
         goto done;
     r->id = (uint64_t)id->valuedouble;
     r->width = (int32_t)wd->valuedouble;
@@ -183,7 +196,9 @@ static hv_status parse_line(const char *line, coco_frame *r) {
     cJSON_ArrayForEach(d, dets) {
         const cJSON *box = cJSON_GetObjectItemCaseSensitive(d, "box"), *sc = cJSON_GetObjectItemCaseSensitive(d, "score"),
                     *lb = cJSON_GetObjectItemCaseSensitive(d, "label"), *cn = cJSON_GetObjectItemCaseSensitive(d, "counts");
-        if (!cJSON_IsArray(box) || cJSON_GetArraySize(box) != 4 || !cJSON_IsNumber(sc) || !cJSON_IsNumber(lb)) goto done;
+        if (!cJSON_IsArray(box) || cJSON_GetArraySize(box) != 4 || !cJSON_IsNumber(sc) || !cJSON_IsNumber(lb) ||
+            !(lb->valuedouble >= -2147483648.0 && lb->valuedouble <= 2147483647.0))
+            goto done;
         coco_det *c = &r->dets[r->n++];
         for (int k = 0; k < 4; k++) c->box[k] = (float)cJSON_GetArrayItem(box, k)->valuedouble;
         c->score = sc->valuedouble;
@@ -197,37 +212,44 @@ done:
     return st;
 }
 
-static hv_status load_partial(coco_writer *w) {
+static char *frame_line(const coco_frame *r);
+static hv_status write_lines(coco_writer *w, const coco_frame *const *rs, size_t n);
+
+/* --resume: read the partial file back and write its whole, readable records again as a new partial file
+ * (always: a torn last line left in place would swallow the next record appended after it), noting where
+ * each now is. Leaves w->partial open on the new file, positioned at its end. */
+static hv_status resume_partial(coco_writer *w) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", w->partial_path);
+    if (!(w->partial = fopen(tmp, "w+b"))) return hv_output_error(tmp, errno);
     FILE *f = fopen(w->partial_path, "rb");
-    if (!f) return HV_OK; /* nothing written before */
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
     size_t loaded = 0, torn = 0;
     hv_status st = HV_OK;
-    while (!st && (len = getline(&line, &cap, f)) >= 0) {
-        if (len == 0 || line[len - 1] != '\n') { /* a kill mid-line: that frame is redone */
-            torn++;
-            continue;
-        }
+    while (f && !st && (len = getline(&line, &cap, f)) >= 0) {
         coco_frame r;
-        if (parse_line(line, &r)) {
+        if (len == 0 || line[len - 1] != '\n' || parse_line(line, &r)) { /* a kill mid-line: that frame is redone */
             torn++;
             continue;
         }
-        st = keep_frame(w, &r);
-        if (st) frame_free(&r);
+        long at = ftell(w->partial);
+        const coco_frame *one = &r;
+        if (at < 0) st = hv_output_error(tmp, errno);
+        if (!st) st = write_lines(w, &one, 1);
+        if (!st) st = keep_frame(w, r.id, at);
+        frame_free(&r);
         loaded++;
     }
     free(line);
-    fclose(f);
+    if (f) fclose(f);
+    if (st) return st;
+    if (rename(tmp, w->partial_path)) return hv_output_error(w->partial_path, errno);
     if (torn) hv_log_warn("writer.coco '%s': %zu unreadable line(s) in %s ignored (a killed run); those frames are redone", w->id, torn, w->partial_path);
     hv_log_info("writer.coco '%s': resumed %zu frame(s) from %s", w->id, loaded, w->partial_path);
-    return st;
+    return HV_OK;
 }
-
-/* Rewrite the partial file from the records (after a resume cut a torn line, so appends stay whole). */
-static hv_status rewrite_partial(coco_writer *w);
 
 static hv_status coco_create(const hv_create_info *info, void **instance) {
     coco_writer *w = calloc(1, sizeof *w);
@@ -272,12 +294,9 @@ static hv_status coco_create(const hv_create_info *info, void **instance) {
             if ((st = hv_config_as_int(hv_config_item(cats, i), &w->cat_ids[w->n_cat_ids++]))) goto fail;
     }
     int resume = HV_CREATE_INFO_HAS(info, resume) && info->resume;
-    if (resume && (st = load_partial(w))) goto fail;
-    /* On resume the partial file is rewritten from the records read back, always: a torn last line
-     * left in place would swallow the next record appended after it. */
     if (resume) {
-        if ((st = rewrite_partial(w))) goto fail;
-    } else if (!(w->partial = fopen(w->partial_path, "wb"))) {
+        if ((st = resume_partial(w))) goto fail;
+    } else if (!(w->partial = fopen(w->partial_path, "w+b"))) { /* read back at flush */
         st = hv_error_context(hv_output_error(w->partial_path, errno), "writer.coco '%s'", w->id);
         goto fail;
     }
@@ -409,35 +428,23 @@ static hv_status write_lines(coco_writer *w, const coco_frame *const *rs, size_t
     return hv_output_flush(w->partial, w->partial_path, w->sync);
 }
 
-static hv_status rewrite_partial(coco_writer *w) {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", w->partial_path);
-    if (!(w->partial = fopen(tmp, "wb"))) return hv_output_error(tmp, errno);
-    for (size_t i = 0; i < w->n_frames; i++) {
-        const coco_frame *r = &w->frames[i];
-        hv_status st = write_lines(w, &r, 1);
-        if (st) return st;
-    }
-    if (rename(tmp, w->partial_path)) return hv_output_error(w->partial_path, errno);
-    return HV_OK;
-}
-
 static hv_status coco_process(void *instance, hv_frame *const *frames, size_t n) {
     coco_writer *w = instance;
     hv_status st = HV_OK;
     for (size_t i = 0; i < n && !st; i++) {
         coco_frame r;
         const coco_frame *one = &r;
-        st = record_frame(w, frames[i], &r);
+        long at = ftell(w->partial);
+        st = at < 0 ? hv_output_error(w->partial_path, errno) : record_frame(w, frames[i], &r);
         if (!st) st = write_lines(w, &one, 1);
-        if (!st) st = keep_frame(w, &r);
-        if (st) frame_free(&r);
+        if (!st) st = keep_frame(w, r.id, at);
+        frame_free(&r);
     }
     return st ? hv_error_context(st, "writer.coco '%s'", w->id) : HV_OK;
 }
 
 static int by_id(const void *a, const void *b) {
-    const coco_frame *x = a, *y = b;
+    const coco_index *x = a, *y = b;
     if (x->id != y->id) return x->id < y->id ? -1 : 1;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
@@ -454,10 +461,25 @@ static hv_status coco_flush(void *instance) {
     qsort(w->frames, w->n_frames, sizeof *w->frames, by_id);
     cJSON *images = w->gt_path ? NULL : cJSON_CreateArray();
     size_t skipped = 0, written = 0;
-    hv_status st = HV_OK;
+    hv_status st = hv_output_flush(w->partial, w->partial_path, 0);
+    char *line = NULL;
+    size_t line_cap = 0;
+    coco_frame rec;
+    memset(&rec, 0, sizeof rec);
+    const coco_frame *r = &rec;
     for (size_t i = 0; i < w->n_frames && !st; i++) {
-        const coco_frame *r = &w->frames[i];
-        if (i + 1 < w->n_frames && w->frames[i + 1].id == r->id) continue; /* superseded by a later record */
+        if (i + 1 < w->n_frames && w->frames[i + 1].id == w->frames[i].id) continue; /* superseded by a later record */
+        frame_free(&rec);
+        if (fseek(w->partial, w->frames[i].offset, SEEK_SET) != 0 || getline(&line, &line_cap, w->partial) < 0) {
+            st = hv_error(HV_ERR_IO, "writer.coco '%s': cannot read back frame %llu from %s: %s", w->id,
+                          (unsigned long long)w->frames[i].id, w->partial_path, strerror(errno));
+            break;
+        }
+        if (parse_line(line, &rec)) {
+            st = hv_error(HV_ERR_INTERNAL, "writer.coco '%s': the record of frame %llu in %s does not read back", w->id,
+                          (unsigned long long)w->frames[i].id, w->partial_path);
+            break;
+        }
         int64_t image_id = (int64_t)r->id + 1;
         st = w->gt_path ? hv_coco_writer_image_id(w->coco, r->key, &image_id) : HV_OK;
         if (st == HV_ERR_NOT_FOUND && strcmp(r->key, r->path)) st = hv_coco_writer_image_id(w->coco, r->path, &image_id);
@@ -500,6 +522,9 @@ static hv_status coco_flush(void *instance) {
             }
         }
     }
+    frame_free(&rec);
+    free(line);
+    if (!st && fseek(w->partial, 0, SEEK_END) != 0) st = hv_output_error(w->partial_path, errno); /* appends go on at the end */
     char *text = NULL;
     if (!st) st = hv_coco_writer_to_string(w->coco, false, &text);
     if (!st) st = save_text(w, ".bbox.json", text);
