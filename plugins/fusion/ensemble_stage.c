@@ -5,7 +5,8 @@
  * order the list gives (within a model, in the frame's order: the segmenter's score order). M = the
  * number of listed models, always: the ensemble runs on the frames its segmenters ran on (give it the
  * same `when`), and a model that ran and found nothing still counts, as in ancasag's code.
- * Output: those detections are replaced by the fused list, tagged `output_model` ("ensemble");
+ * Output: those detections are replaced by the fused list, tagged `output_model` ("ensemble") — or, with
+ * `keep_inputs`, kept before it, so evaluation can score every model and the fusion from one run;
  * detections of models not listed stay as they are (before the fused ones). The exact double scores
  * (the paper's (0.12+0.34)/2 = 0.22999999999999998 does not survive a float) go into the metadata key
  * "<output_model>.scores" (Python repr, space-separated, in detection order); writer.coco uses them.
@@ -90,7 +91,13 @@ const char fu_ensemble_schema[] =
     "    minLength: 1\n"
     "    maxLength: 63\n"
     "    default: ensemble\n"
-    "    description: model tag of the fused detections\n";
+    "    description: model tag of the fused detections\n"
+    "  keep_inputs:\n"
+    "    type: boolean\n"
+    "    default: false\n"
+    "    description: >-\n"
+    "      keep the fused models' own detections (tagged by model, before the fused ones) instead of replacing\n"
+    "      them, so one run can be scored per model and fused (hemovk eval --model NAME); writers then show all\n";
 
 typedef struct ens_stage {
     const char *id;
@@ -101,6 +108,7 @@ typedef struct ens_stage {
     int n_models;
     char (*models)[HV_FRAME_NAME_MAX];
     char output_model[HV_FRAME_NAME_MAX];
+    int keep_inputs; /* keep the listed models' detections beside the fused ones */
 } ens_stage;
 
 static void ens_destroy(void *instance) {
@@ -131,6 +139,7 @@ static hv_status ens_create(const hv_create_info *info, void **instance) {
     if (!st) st = hv_config_get_bool(P, "paper_compatible", 0, &paper);
     if (!st) st = hv_config_get_bool(P, "truncate_coords", 0, &trunc);
     if (!st) st = hv_config_get_bool(P, "allows_overflow", 0, &overflow);
+    if (!st) st = hv_config_get_bool(P, "keep_inputs", 0, &s->keep_inputs);
     if (!st) st = hv_config_get_double(P, "skip_box_thr", 0, &skip);
     if (!st) st = hv_config_get_double(P, "iou_thr", -1, &iou);
     if (st) goto fail;
@@ -284,8 +293,9 @@ static hv_status fuse_frame(ens_stage *s, hv_frame *f) {
                               f->path ? f->path : "in memory");
         goto done;
     }
-    /* the new list: untouched detections of other models (masks moved), then the fused ones */
-    size_t n_other = f->n_detections - n_in;
+    /* the new list: untouched detections of other models (masks moved) — and with keep_inputs the fused
+     * models' own (masks copied: the fused ones below still copy from them) —, then the fused ones */
+    size_t n_other = f->n_detections - (s->keep_inputs ? 0 : n_in);
     if (!(keep = calloc(n_other + n_out + 1, sizeof *keep))) {
         st = hv_error(HV_ERR_OUT_OF_MEMORY, "ensemble '%s': out of memory", s->id);
         goto done;
@@ -294,8 +304,14 @@ static hv_status fuse_frame(ens_stage *s, hv_frame *f) {
         hv_detection *d = &f->detections[i];
         int listed = 0;
         for (int m = 0; m < M && !listed; m++) listed = !strcmp(d->model, s->models[m]);
-        if (listed) continue;
-        keep[n_keep++] = *d;
+        if (listed && !s->keep_inputs) continue;
+        keep[n_keep] = *d;
+        if (listed) {
+            memset(&keep[n_keep].mask, 0, sizeof keep[n_keep].mask);
+            if ((st = fu_mask_copy(&d->mask, &keep[n_keep++].mask))) goto done;
+            continue;
+        }
+        n_keep++;
         memset(&d->mask, 0, sizeof d->mask);
     }
     for (size_t i = 0; i < n_out; i++) {

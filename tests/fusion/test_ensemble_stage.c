@@ -85,6 +85,31 @@ START_TEST(paper_affirmative_groups_models_in_the_listed_order) {
 }
 END_TEST
 
+/* keep_inputs: the fused models' detections stay (masks intact, in frame order, before the fused ones)
+ * and the fused list is the same as without it. */
+START_TEST(keep_inputs_keeps_each_models_detections) {
+    hv_registry *reg = ft_registry();
+    hv_config_node *params;
+    hv_stage *s = make(reg, "{models: [a, b], paper_compatible: true, keep_inputs: true}", &params);
+    hv_frame f;
+    three_boxes(&f);
+    run1(s, &f);
+    ck_assert_uint_eq(f.n_detections, 6); /* Y, other, X, Z, then the two fused */
+    static const char *const tags[6] = {"b", "other", "a", "b", "ensemble", "ensemble"};
+    for (int i = 0; i < 6; i++) ck_assert_str_eq(f.detections[i].model, tags[i]);
+    ck_assert(mask_is_box(&f.detections[0], 0, 0, 100, 140) && mask_is_box(&f.detections[2], 0, 0, 100, 100) &&
+              mask_is_box(&f.detections[3], 0, 40, 100, 180));
+    ck_assert(mask_is_box(&f.detections[4], 0, 0, 100, 140)); /* as in the test above */
+    ck_assert_float_eq(f.detections[4].score, (float)((0.90 + 0.80) / 2));
+    ck_assert(mask_is_box(&f.detections[5], 0, 40, 100, 180));
+    ck_assert_float_eq(f.detections[5].score, (float)(0.30 / 2));
+    hv_frame_clear(&f);
+    hv_stage_destroy(s);
+    hv_config_free(params);
+    hv_registry_free(reg);
+}
+END_TEST
+
 /* P (3 models), Q (2 models), R (1 model), boxes apart from each other. */
 static void votes_frame(hv_frame *f) {
     ft_frame(f, 3, "/x/v.png", W, H);
@@ -316,6 +341,7 @@ int main(void) {
     Suite *s = suite_create("fusion.ensemble_stage");
     TCase *t = tcase_create("ensemble");
     tcase_add_test(t, paper_affirmative_groups_models_in_the_listed_order);
+    tcase_add_test(t, keep_inputs_keeps_each_models_detections);
     tcase_add_test(t, clean_votes_use_M_from_models);
     tcase_add_test(t, union_and_max_score_masks);
     tcase_add_test(t, rle_masks_are_carried_as_rle);

@@ -82,6 +82,8 @@ def variant(base, kind, tta, last):
             if s.get("inputs") == ["classify"]:
                 s.pop("inputs")
             s["params"].pop("cam", None)
+            if s["component"] == "ensemble":
+                s["params"]["keep_inputs"] = True  # one run scores each segmenter and the fusion
     else:
         p["stages"] = [s for s in p["stages"] if s["component"] != "cam"]
     for s in p["stages"]:
