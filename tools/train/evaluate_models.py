@@ -42,13 +42,14 @@ def sh(cmd, log):
 
 
 def write_split(path, keep):
-    """A split file with only the rows `keep(row)` accepts (same format as splits/wcebleedgen.tsv)."""
+    """The committed split with the validation rows that `keep(row)` refuses moved to train, so
+    `--split val` scores only the kept ones (the file must still name every frame of the release)."""
     rows = common.read_split()
     with open(path, "w") as f:
         f.write("split\tclass\tpath\tsha256\n")
         for r in rows:
-            if keep(r):
-                f.write("\t".join([r["split"], r["class"], r["path"], r["sha256"]]) + "\n")
+            side = r["split"] if r["split"] != "val" or keep(r) else "train"
+            f.write("\t".join([side, r["class"], r["path"], r["sha256"]]) + "\n")
 
 
 def write_list(path, rows, data):
@@ -108,6 +109,7 @@ def main():
     ap.add_argument("--last", action="append", default=[], metavar="STAGE=WEIGHTS",
                     help="the last epoch's weights of a stage (for the without-SWA rows)")
     ap.add_argument("--only", default="cls,seg,pipeline", help="which groups to run")
+    ap.add_argument("--reuse", action="store_true", help="score finished runs again instead of rerunning them")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     last = dict(x.split("=", 1) for x in a.last)
@@ -143,7 +145,13 @@ def main():
             yaml.safe_dump(variant(base, kind, tta, last if lst else {}), f, sort_keys=False)
         frames = os.path.join(a.out, "val-bleeding.txt" if kind == "seg" else "val.txt")
         run_dir = os.path.join(d, "run")
-        secs = sh([a.hemovk, "run", yml, "--input", frames, "--output", run_dir], log)
+        done = os.path.join(run_dir, "summary.json")
+        if a.reuse and os.path.exists(done):  # a finished run of an interrupted evaluation
+            secs = json.load(open(os.path.join(d, "seconds.json")))["seconds"]
+        else:
+            secs = sh([a.hemovk, "run", yml, "--input", frames, "--output", run_dir], log)
+            with open(os.path.join(d, "seconds.json"), "w") as f:
+                json.dump({"seconds": secs}, f)
         n_frames = sum(1 for _ in open(frames))
         split_args = ["--split", "val"] + (["--split-file", os.path.join(a.out, "split-val-bleeding.tsv")]
                                            if kind == "seg" else [])
