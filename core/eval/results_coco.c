@@ -105,13 +105,11 @@ static hv_status read_entry(const cJSON *e, size_t i, const char *path, const hv
     d->score = score->valuedouble;
     if (!known_category(gt, d->category_id)) {
         snprintf(name, sizeof name, "%d", (int)d->category_id);
+        /* each unknown category named once. (Counting a repeat used to bump n without storing a name, so a
+         * later, different category compared against a NULL slot: found by tests/fuzz/fuzz_results_coco.c.) */
         int seen = 0;
-        for (size_t k = 0; k < bad_cats->n && k < 5; k++) seen |= !strcmp(bad_cats->names[k], name);
-        if (seen) {
-            bad_cats->n++;
-            return HV_OK;
-        }
-        return ev_namelist_add(bad_cats, name);
+        for (size_t k = 0; k < bad_cats->n && k < 5; k++) seen |= bad_cats->names[k] && !strcmp(bad_cats->names[k], name);
+        return seen ? HV_OK : ev_namelist_add(bad_cats, name);
     }
     const cJSON *seg = cJSON_GetObjectItemCaseSensitive(e, "segmentation");
     if (seg && !cJSON_IsNull(seg)) {
