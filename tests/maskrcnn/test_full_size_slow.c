@@ -7,9 +7,22 @@
 
 #include "hemovk/image.h"
 
+/* Whole-frame bounds (full()), measured on lavapipe (2-core machine, 2026-12): ConvNeXt-B f32 matched
+ * 29 of 29 reference detections, max |score d| 1.8e-7; InternImage-XL f16 matched 20 of 78 (hemovk's
+ * own proposals from f16 RPN scores, near-ties at NMS IoU 0.01 re-pick most of them; 73 detections),
+ * max |score d| 6.0e-4. The bounds keep a margin over those. */
+#define FRAME_FRAC_CONVNEXT 0.9
+#define FRAME_DS_CONVNEXT 1e-4
+#define FRAME_FRAC_INTERNIMAGE 0.2
+#define FRAME_DS_INTERNIMAGE 5e-3
+
 #define FRAME HEMOVK_SHARED_DIR "/data/wcebleedgen/WCEBleedGen/bleeding/Images/img- (531).png"
 
-static void full(const char *label, const char *args, hv_maskrcnn_params *p, const mr_tol *tol) {
+/* frame_frac: the least fraction of the reference's whole-frame detections that hemovk's own must match
+ * (IoU >= 0.99), from measured runs with a margin (see the cases). frame_ds: the largest score difference
+ * allowed over the matches. */
+static void full(const char *label, const char *args, hv_maskrcnn_params *p, const mr_tol *tol, double frame_frac,
+                 double frame_ds) {
     char a[2048];
     snprintf(a, sizeof a, "%s --image '%s'", args, FRAME);
     double t0 = mr_now();
@@ -39,6 +52,11 @@ static void full(const char *label, const char *args, hv_maskrcnn_params *p, con
            "%u plans\n",
            label, r.n, nrd / 5, matched, ds, cold, warm, hv_maskrcnn_plan_count(m));
     fflush(stdout);
+    size_t need = (size_t)ceil(frame_frac * (double)(nrd / 5));
+    ck_assert_msg(nrd / 5 > 0, "%s: the reference has no detections on the frame: nothing is compared", label);
+    ck_assert_msg(matched >= need, "%s: whole frame: %zu of %zu reference detections matched, need %zu (%.0f %%)", label,
+                  matched, nrd / 5, need, 100 * frame_frac);
+    ck_assert_msg(ds <= frame_ds, "%s: whole frame: a matched score differs by %.3g > %.3g", label, ds, frame_ds);
     hv_maskrcnn_result_free(&r);
     free(rdets);
     hv_image_free(&img);
@@ -53,7 +71,8 @@ START_TEST(convnext_b_f32) {
     hv_maskrcnn_params_default(&p);
     p.convnext = (hv_convnext_params){.arch = "base"};
     mr_tol tol = {.tensor = 1e-4, .score = 1e-4, .prop_frac = 0.9, .mask_px = 16};
-    full("convnext-b 224 f32", "--backbone convnext --depths 3,3,27,3 --dims 128,256,512,1024 --seed 21", &p, &tol);
+    full("convnext-b 224 f32", "--backbone convnext --depths 3,3,27,3 --dims 128,256,512,1024 --seed 21", &p, &tol,
+         FRAME_FRAC_CONVNEXT, FRAME_DS_CONVNEXT);
 }
 END_TEST
 
@@ -69,11 +88,12 @@ START_TEST(internimage_xl_f16) {
     mr_tol tol = {.tensor = 3e-2, .score = 1e-2, .prop_frac = 0.25, .mask_px = 2048, .det_frac = 0.8};
     full("internimage-xl 224 f16", "--backbone internimage --channels 192 --depths 5,5,24,5 --groups 12,24,48,96 "
                                    "--offset-scale 2.0 --post-norm 1 --seed 22",
-         &p, &tol);
+         &p, &tol, FRAME_FRAC_INTERNIMAGE, FRAME_DS_INTERNIMAGE);
 }
 END_TEST
 
 int main(void) {
+    HVTEST_NEED_PYTHON("torch, torchvision, numpy, PIL", "python3-torch python3-torchvision python3-numpy python3-pil");
     Suite *s = suite_create("maskrcnn.full_size_slow");
     /* one case each, so CK_RUN_CASE=convnext_b or internimage_xl runs one of them */
     TCase *tc = tcase_create("convnext_b");
