@@ -3,9 +3,9 @@
  * commands, a --log level that does not exist), 3 invalid input (bad YAML, a bad param in every stage it
  * occurs in, all reported at once by validate), 4 device error (a device that does not exist, from
  * HEMOVK_DEVICE or --device, for `run` and `devices` alike, the message naming where the selector came
- * from), 5 plugin error (a component missing while a plugin was rejected). 6 (output error) and 7 (output
- * folder in use) are tested with their causes in tests/pipeline/test_outputs.c, 130/143 (signals) in
- * tests/pipeline/test_resume.c. */
+ * from), 5 plugin error (a component missing while a plugin was rejected). 6 (output error), 7 (output
+ * folder in use) and 143 (SIGTERM) are tested with their causes in tests/pipeline/test_outputs.c; 70
+ * (internal error) has no input that reaches it. */
 #include "hvtest.h"
 
 #include <stdio.h>
