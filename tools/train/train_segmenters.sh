@@ -19,13 +19,13 @@ mkdir -p "$OUT"
 # touching the system's BLAS (other users keep theirs). HEMOVK_TRAIN_NETLIB=1 skips this.
 if [ -z "${HEMOVK_TRAIN_NETLIB:-}" ]; then
     ob=""
-    for d in /usr/lib/x86_64-linux-gnu/openblas-pthread "$OUT/openblas/root/usr/lib/x86_64-linux-gnu/openblas-pthread"; do
+    for d in /usr/lib/x86_64-linux-gnu/openblas-pthread "$OUT/openblas/pkg/usr/lib/x86_64-linux-gnu/openblas-pthread"; do
         [ -f "$d/libblas.so.3" ] && ob=$d && break
     done
     if [ -z "$ob" ] && command -v apt-get > /dev/null; then
         mkdir -p "$OUT/openblas"
-        (cd "$OUT/openblas" && apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb root) \
-            && ob="$OUT/openblas/root/usr/lib/x86_64-linux-gnu/openblas-pthread" || true
+        (cd "$OUT/openblas" && apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb pkg) \
+            && ob="$OUT/openblas/pkg/usr/lib/x86_64-linux-gnu/openblas-pthread" || true
     fi
     if [ -n "$ob" ]; then
         export LD_LIBRARY_PATH="$ob${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
