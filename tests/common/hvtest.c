@@ -151,3 +151,13 @@ const char *hvtest_tmpdir(const char *tag) {
     if (mkdir(path, 0755) != 0) return NULL;
     return path;
 }
+
+char *hvtest_read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *s = NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (s = malloc((size_t)n + 1))) s[fread(s, 1, (size_t)n, f)] = '\0';
+    fclose(f);
+    return s;
+}

@@ -40,6 +40,9 @@ size_t hvtest_count_nonfinite(const float *a, size_t n);
 /** Fill with deterministic uniform values in [lo, hi) from a 64-bit seed (xorshift). */
 void hvtest_fill_uniform(float *dst, size_t n, uint64_t seed, float lo, float hi);
 
+/** The whole file as a NUL-terminated malloc'ed string (free()), or NULL when it cannot be read. */
+char *hvtest_read_file(const char *path);
+
 /** A fresh empty folder test-tmp/<program>-<pid>/<tag>-<pid> under the build folder (the first pid is the
  *  test program's, the second the process that asks: Check forks a child per case); returns a static
  *  buffer. Everything under test-tmp/<program>-<pid> is removed when the program exits after a passing

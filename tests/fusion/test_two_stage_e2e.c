@@ -21,21 +21,8 @@
 #define DATA HEMOVK_SHARED_DIR "/data/wcebleedgen/WCEBleedGen"
 enum { N = 12, SIDE = 224 };
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
-}
-
 static cJSON *json_file(const char *path) {
-    char *t = slurp(path);
+    char *t = hvtest_read_file(path);
     ck_assert_msg(t != NULL, "missing %s", path);
     cJSON *j = cJSON_Parse(t);
     ck_assert_msg(j != NULL, "%s is not valid JSON", path);
@@ -85,7 +72,7 @@ START_TEST(demo_pipeline_on_real_frames) {
     snprintf(cmd, sizeof cmd, "'%s' run '%s/pipelines/two-stage-demo.yaml' --input '%s' --output '%s' 2>'%s'", HEMOVK_CLI,
              HEMOVK_SOURCE_DIR, list, out, err);
     int rc = system(cmd);
-    char *log = slurp(err);
+    char *log = hvtest_read_file(err);
     ck_assert_msg(rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "hemovk run failed (%d):\n%s", rc, log ? log : "");
     ck_assert_msg(!strstr(log, "Vulkan validation"), "validation messages:\n%s", log);
     free(log);
@@ -103,7 +90,7 @@ START_TEST(demo_pipeline_on_real_frames) {
 
     /* JSONL: one row per frame, in order; gating; ensemble detections only */
     snprintf(path, sizeof path, "%s/results.jsonl", out);
-    char *jsonl = slurp(path);
+    char *jsonl = hvtest_read_file(path);
     ck_assert_ptr_nonnull(jsonl);
     int bleeding[N] = {0}, n_rows = 0, n_bleeding = 0, n_dets_total = 0, n_dets[N] = {0};
     for (char *line = strtok(jsonl, "\n"); line; line = strtok(NULL, "\n"), n_rows++) {
@@ -133,7 +120,7 @@ START_TEST(demo_pipeline_on_real_frames) {
 
     /* CSV: a header and one row per frame */
     snprintf(path, sizeof path, "%s/results.csv", out);
-    char *csv = slurp(path);
+    char *csv = hvtest_read_file(path);
     ck_assert_ptr_nonnull(csv);
     int lines = 0;
     for (char *c = csv; *c; c++) lines += *c == '\n';
@@ -208,7 +195,7 @@ START_TEST(classifier_threshold_routes_frames) {
     snprintf(yaml_path, sizeof yaml_path, "%s/demo-threshold0.yaml", dir);
     snprintf(list, sizeof list, "%s/frames.txt", dir);
     snprintf(out, sizeof out, "%s/out", dir);
-    char *text = slurp(HEMOVK_SOURCE_DIR "/pipelines/two-stage-demo.yaml");
+    char *text = hvtest_read_file(HEMOVK_SOURCE_DIR "/pipelines/two-stage-demo.yaml");
     ck_assert_ptr_nonnull(text);
     /* the copy lives elsewhere: its weights by absolute path; the threshold 0.5 -> 0.0, exactly once */
     FILE *y = fopen(yaml_path, "w");
@@ -248,7 +235,7 @@ START_TEST(classifier_threshold_routes_frames) {
      * threshold would have sent past the segmenters, yet all are labelled bleeding here */
     char path[4600];
     snprintf(path, sizeof path, "%s/results.jsonl", out);
-    char *jsonl = slurp(path);
+    char *jsonl = hvtest_read_file(path);
     ck_assert_ptr_nonnull(jsonl);
     int below = 0, rows = 0;
     for (char *line = strtok(jsonl, "\n"); line; line = strtok(NULL, "\n"), rows++) {

@@ -17,22 +17,9 @@
 #define DATA HEMOVK_SHARED_DIR "/data/wcebleedgen/WCEBleedGen"
 #define EXPECTED HEMOVK_SOURCE_DIR "/tests/fixtures/demo/expected.jsonl"
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
-}
-
 /* One JSON object per line; returns an array (caller frees with cJSON_Delete). */
 static cJSON *read_jsonl(const char *path) {
-    char *text = slurp(path);
+    char *text = hvtest_read_file(path);
     ck_assert_msg(text != NULL, "cannot read %s", path);
     cJSON *arr = cJSON_CreateArray();
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
