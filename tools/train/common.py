@@ -139,6 +139,20 @@ def log_epoch(run_dir, record):
         os.fsync(f.fileno())
 
 
+def truncate_log(run_dir, last_epoch):
+    """Keep only the log.jsonl records of epochs <= last_epoch (the checkpoint a resume starts from): a
+    kill between an epoch's log line and its checkpoint must not leave that epoch logged twice."""
+    path = os.path.join(run_dir, "log.jsonl")
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        keep = [line for line in f if line.strip() and json.loads(line).get("epoch", 0) <= last_epoch]
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.writelines(keep)
+    os.replace(tmp, path)
+
+
 def seed_everything(seed):
     random.seed(seed)
     np.random.seed(seed)

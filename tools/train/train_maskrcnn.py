@@ -510,11 +510,13 @@ def train(a):
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda it: lr_factor(it, a, ipe))
     start_epoch = 0
     ck = common.latest_checkpoint(a.run_dir) if a.resume else None
-    if ck:
-        start_epoch, _ = common.load_checkpoint(ck, model, opt, sched)
-        print(f"resumed from {ck} (epoch {start_epoch} done)", flush=True)
-    elif a.resume:
-        print("--resume: no checkpoint yet, starting at epoch 0", flush=True)
+    if a.resume:
+        if ck:
+            start_epoch, _ = common.load_checkpoint(ck, model, opt, sched)
+            print(f"resumed from {ck} (epoch {start_epoch} done)", flush=True)
+        common.truncate_log(a.run_dir, start_epoch)
+        if not ck:
+            print("--resume: no checkpoint yet, starting at epoch 0", flush=True)
     nparam = sum(p.numel() for p in model.parameters())
     print(f"{a.arch}: {nparam / 1e6:.2f} M parameters, {ipe} iters/epoch x {a.epochs} epochs, batch {a.batch}, "
           f"{a.threads} thread(s)", flush=True)
@@ -554,10 +556,12 @@ def train(a):
         rec = {"epoch": epoch + 1, "iters": (epoch + 1) * ipe, "lr": opt.param_groups[0]["lr"],
                "s_per_iter": (time.time() - t0) / max(count, 1), "time": time.time()}
         rec.update({k: v / max(count, 1) for k, v in sums.items()})
-        common.save_checkpoint(a.run_dir, epoch + 1, model, opt, sched)
         if a.eval_every and ((epoch + 1) % a.eval_every == 0 or epoch + 1 == a.epochs):
             rec.update(evaluate(model, val, a.eval_frames))
+        # the log line first, then the checkpoint: a kill between them leaves a line that the resume
+        # (which starts from the previous checkpoint) drops, never a checkpoint without its line
         common.log_epoch(a.run_dir, rec)
+        common.save_checkpoint(a.run_dir, epoch + 1, model, opt, sched)
         print("epoch " + json.dumps(rec, sort_keys=True), flush=True)
         if a.stop_after_epoch and epoch + 1 >= a.stop_after_epoch:
             print(f"stopping after epoch {epoch + 1} (--stop-after-epoch)", flush=True)
