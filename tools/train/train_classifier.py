@@ -174,6 +174,7 @@ def train(args, model, train_u8, train_y, val_u8, val_y):
             print(f"resumed from {ck} (epoch {done})", flush=True)
         else:
             print("no checkpoint to resume from: starting at epoch 1", flush=True)
+        common.truncate_log(args.run, first - 1)
     prog = common.Progress(args.epochs * steps_per_epoch, "step", done=(first - 1) * steps_per_epoch)
     step = (first - 1) * steps_per_epoch
     for epoch in range(first, args.epochs + 1):
@@ -196,8 +197,8 @@ def train(args, model, train_u8, train_y, val_u8, val_y):
                 break
         rec = {"epoch": epoch, "loss": total / max(1, b + 1), "lr": opt.param_groups[0]["lr"],
                "seconds": round(time.time() - t0, 1), **monitor(predict(model, val_u8), val_y)}
+        common.log_epoch(args.run, rec)  # before the checkpoint: see common.truncate_log
         common.save_checkpoint(args.run, epoch, model, opt, sched)
-        common.log_epoch(args.run, rec)
         print(f"epoch {epoch}: " + " ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
                                              for k, v in rec.items()), flush=True)
         if args.max_steps and step >= args.max_steps:
