@@ -131,8 +131,8 @@ static hv_status build_model(const char *name, hv_dtype dt, const char *dir, ben
         if ((st = hv_graph_output(m->graph, m->outs[i], oname))) goto done;
     }
 done:
-    hv_weights_close(w); /* the graph holds its own copy of every weight */
-    hv_weights_close(io);
+    hv_weights_free(w); /* the graph holds its own copy of every weight */
+    hv_weights_free(io);
     return st;
 }
 
@@ -164,7 +164,7 @@ static hv_status check_outputs(hv_plan *p, const bench_model *m, const char *dir
         }
         free(ref), free(got);
     }
-    hv_weights_close(io);
+    hv_weights_free(io);
     return st;
 }
 

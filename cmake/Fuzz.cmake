@@ -26,7 +26,7 @@ function(hemovk_fuzz_common target src)
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${src})
   endif()
   target_compile_definitions(${target} PRIVATE HEMOVK_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
-  target_link_libraries(${target} PRIVATE hemovk PkgConfig::CJSON)
+  target_link_libraries(${target} PRIVATE hemovk-internal PkgConfig::CJSON)
 endfunction()
 
 if(HEMOVK_FUZZ)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "detect/det_sort.h"
+#include "detect/pyfloat.h"
 #include "hemovk/detect.h"
 
 void hv_ensemble_params_default(hv_ensemble_params *p) {

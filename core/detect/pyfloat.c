@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detect/pyfloat.h"
 #include "hemovk/detect.h"
 
 double hv_round2_py(double x) {

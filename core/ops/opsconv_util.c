@@ -69,10 +69,10 @@ hv_status opsconv_dispatch(hv_cmd *cmd, hv_device *dev, const char *stem, hv_dty
                            uint32_t n_spec, uint32_t gx, uint32_t gy, uint32_t gz, const char *label) {
     char name[64];
     snprintf(name, sizeof name, "%s_%s", stem, dt == HV_F16 ? "f16" : "f32");
-    hv_pipeline_desc desc = {.shader = name, .n_bindings = n_binds, .push_size = push_size, .n_spec = n_spec,
+    hv_vk_pipeline_desc desc = {.shader = name, .n_bindings = n_binds, .push_size = push_size, .n_spec = n_spec,
                              .spec = spec};
-    hv_pipeline *pipe = NULL;
-    hv_status st = hv_pipeline_get(dev, &desc, &pipe);
+    hv_vk_pipeline *pipe = NULL;
+    hv_status st = hv_vk_pipeline_get(dev, &desc, &pipe);
     if (st) return hv_error_context(st, "%s: building pipeline %s", label, name);
     st = hv_cmd_dispatch(cmd, pipe, binds, n_binds, push, push_size, gx, gy, gz, label);
     if (st) return hv_error_context(st, "%s: recording %s", label, name);

@@ -28,9 +28,9 @@ hv_status opsdcn_dispatch(hv_cmd *cmd, hv_device *dev, const char *stem, hv_dtyp
                           const char *label) {
     char name[64];
     snprintf(name, sizeof name, "%s_%s", stem, dt == HV_F16 ? "f16" : "f32");
-    hv_pipeline_desc pd = {.shader = name, .n_bindings = n_binds, .push_size = push_size, .n_spec = 0, .spec = NULL};
-    hv_pipeline *pipe = NULL;
-    hv_status st = hv_pipeline_get(dev, &pd, &pipe);
+    hv_vk_pipeline_desc pd = {.shader = name, .n_bindings = n_binds, .push_size = push_size, .n_spec = 0, .spec = NULL};
+    hv_vk_pipeline *pipe = NULL;
+    hv_status st = hv_vk_pipeline_get(dev, &pd, &pipe);
     if (st) return st;
     return hv_cmd_dispatch(cmd, pipe, binds, n_binds, push, push_size, gx, gy, 1, label);
 }

@@ -222,12 +222,13 @@ hv_status hv_registry_prepare_search_dirs(hv_registry *reg) {
         free(copy);
         if (st) return st;
     }
-    /* The build tree's plugins/ sits beside the build's libhemovk. An installed libhemovk looks in
-     * hemovk/plugins beside itself (so `cmake --install --prefix ANY` works), then in the folder
-     * configured at build time. */
+    /* Core running from the build tree (libhemovk.so there, or a test linking core statically under
+     * build/tests) uses the build's plugins/. An installed libhemovk looks in hemovk/plugins beside
+     * itself (so `cmake --install --prefix ANY` works), then in the folder configured at build time. */
     char lib[PATH_MAX], build[PATH_MAX], beside[PATH_MAX + 32];
     library_dir(lib, sizeof lib);
-    int in_build_tree = lib[0] && realpath(HEMOVK_PLUGIN_BUILD_DIR "/..", build) && !strcmp(lib, build);
+    size_t nb = realpath(HEMOVK_PLUGIN_BUILD_DIR "/..", build) ? strlen(build) : 0;
+    int in_build_tree = lib[0] && nb && !strncmp(lib, build, nb) && (lib[nb] == '\0' || lib[nb] == '/');
     hv_status st = HV_OK;
     if (in_build_tree) {
         st = add_search_dir(reg, HEMOVK_PLUGIN_BUILD_DIR, &cap);

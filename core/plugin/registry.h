@@ -10,6 +10,7 @@
 #define HEMOVK_PLUGIN_REGISTRY_H
 
 #include "hemovk/plugin.h"
+#include "hemovk/registry.h"
 #include "hemovk/status.h"
 
 #include <stddef.h>
@@ -18,7 +19,6 @@
 struct hv_config_node;
 struct hv_device;
 
-typedef struct hv_registry hv_registry;
 
 /** A loaded plugin. Strings are owned by the registry. */
 typedef struct hv_plugin_info {
@@ -47,14 +47,8 @@ typedef struct hv_plugin_rejection {
     hv_status status;           /**< HV_ERR_ABI, HV_ERR_IO, HV_ERR_SCHEMA, ... (HV_OK for a shadowed duplicate) */
 } hv_plugin_rejection;
 
-/** An empty registry. */
-hv_status hv_registry_create(hv_registry **out);
 
-/** Release every plugin (fini in reverse load order, then dlclose) and the registry. NULL is a no-op. */
-void hv_registry_free(hv_registry *reg);
 
-/** Load every plugin on the search path (see hv_plugin_search_dirs). Fails only when out of memory. */
-hv_status hv_registry_load_search_path(hv_registry *reg);
 
 /** Load every hemovk-*.so in `dir`, in name order. A missing folder is skipped (debug log). */
 hv_status hv_registry_load_dir(hv_registry *reg, const char *dir);
@@ -63,12 +57,10 @@ hv_status hv_registry_load_dir(hv_registry *reg, const char *dir);
  *  also recorded and logged). A file already loaded (same real path) is skipped with HV_OK. */
 hv_status hv_registry_load_file(hv_registry *reg, const char *path);
 
-/** Loaded plugins, in load order. */
-size_t hv_registry_plugin_count(const hv_registry *reg);
+/** Loaded plugins, in load order (the count: hemovk/registry.h). */
 const hv_plugin_info *hv_registry_plugin(const hv_registry *reg, size_t i);
 
-/** Registered components, in load order. */
-size_t hv_registry_component_count(const hv_registry *reg);
+/** Registered components, in load order (the count: hemovk/registry.h). */
 const hv_component *hv_registry_component(const hv_registry *reg, size_t i);
 
 /** The component of `kind` named `name`, or NULL. */
@@ -87,18 +79,9 @@ const hv_host_api *hv_registry_host(const hv_registry *reg);
 /** The device plugins get from host->device() (NULL: none open). The registry does not own it. */
 void hv_registry_set_device(hv_registry *reg, struct hv_device *device);
 
-/** The folders searched, in order: each folder of $HEMOVK_PLUGIN_PATH (colon-separated, empty entries
- *  ignored); then the build tree's plugin folder when libhemovk runs from its build tree, else
- *  hemovk/plugins beside the running libhemovk (the install folder, wherever the prefix was); then the
- *  install folder configured at build time.
- *  Duplicates (same real path) appear once. Valid until the registry is freed. */
-size_t hv_registry_search_dir_count(const hv_registry *reg);
-const char *hv_registry_search_dir(const hv_registry *reg, size_t i);
+/* hv_registry_search_dir_count/_search_dir and hv_component_kind_name: hemovk/registry.h */
 
-/** "stage", "backbone", "neck", "head", "weight_loader", "source", "writer"; "unknown" otherwise. */
-const char *hv_component_kind_name(uint32_t kind);
-
-/** Parse a kind name (as above). HV_ERR_NOT_FOUND for an unknown name. */
+/** Parse a kind name (as hv_component_kind_name writes it). HV_ERR_NOT_FOUND for an unknown name. */
 hv_status hv_component_kind_parse(const char *name, hv_component_kind *out);
 
 /** The ABI check the loader runs on a descriptor, against the given host version (so tests can check

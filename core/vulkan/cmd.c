@@ -84,7 +84,7 @@ fail:
     return st;
 }
 
-static hv_status alloc_set(hv_cmd *c, hv_pipeline *pipe, VkDescriptorSet *set) {
+static hv_status alloc_set(hv_cmd *c, hv_vk_pipeline *pipe, VkDescriptorSet *set) {
     VkDevice d = c->dev->device;
     uint32_t need = pipe->n_bindings ? pipe->n_bindings : 1;
     if (c->n_dpools == 0 || c->sets_left == 0 || c->descs_left < need) {
@@ -131,7 +131,7 @@ static hv_status timestamp_slot(hv_cmd *c, uint32_t q, VkQueryPool *pool, uint32
     return HV_OK;
 }
 
-static hv_status check_binding(const hv_cmd *c, const hv_pipeline *pipe, uint32_t i, const hv_binding *b,
+static hv_status check_binding(const hv_cmd *c, const hv_vk_pipeline *pipe, uint32_t i, const hv_binding *b,
                                VkDescriptorBufferInfo *out) {
     const hv_device_info *info = &c->dev->info;
     if (!b->buf || !b->buf->block)
@@ -157,7 +157,7 @@ static hv_status check_binding(const hv_cmd *c, const hv_pipeline *pipe, uint32_
     return HV_OK;
 }
 
-hv_status hv_cmd_dispatch(hv_cmd *c, hv_pipeline *pipe, const hv_binding *bindings, uint32_t n_bindings,
+hv_status hv_cmd_dispatch(hv_cmd *c, hv_vk_pipeline *pipe, const hv_binding *bindings, uint32_t n_bindings,
                           const void *push, uint32_t push_size, uint32_t gx, uint32_t gy, uint32_t gz, const char *label) {
     if (!c || !pipe) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_cmd_dispatch: NULL recording or pipeline");
     if (c->ended) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_cmd_dispatch: recording already ended");

@@ -11,12 +11,12 @@
 #define HV_MAX_SPEC 64
 #define HV_MAX_BINDINGS 32
 
-static bool same_key(const hv_pipeline *p, const hv_pipeline_desc *d) {
+static bool same_key(const hv_vk_pipeline *p, const hv_vk_pipeline_desc *d) {
     return p->n_bindings == d->n_bindings && p->push_size == d->push_size && p->n_spec == d->n_spec &&
            strcmp(p->shader, d->shader) == 0 && (d->n_spec == 0 || memcmp(p->spec, d->spec, d->n_spec * 4) == 0);
 }
 
-static void destroy_pipeline(hv_device *dev, hv_pipeline *p) {
+static void destroy_pipeline(hv_device *dev, hv_vk_pipeline *p) {
     if (p->pipeline) vkDestroyPipeline(dev->device, p->pipeline, NULL);
     if (p->layout) vkDestroyPipelineLayout(dev->device, p->layout, NULL);
     if (p->set_layout) vkDestroyDescriptorSetLayout(dev->device, p->set_layout, NULL);
@@ -25,7 +25,7 @@ static void destroy_pipeline(hv_device *dev, hv_pipeline *p) {
     free(p);
 }
 
-static hv_status build(hv_device *dev, const hv_pipeline_desc *d, const hv_shader_entry *blob, hv_pipeline *p) {
+static hv_status build(hv_device *dev, const hv_vk_pipeline_desc *d, const hv_shader_entry *blob, hv_vk_pipeline *p) {
     VkDescriptorSetLayoutBinding b[HV_MAX_BINDINGS];
     for (uint32_t i = 0; i < d->n_bindings; i++)
         b[i] = (VkDescriptorSetLayoutBinding){.binding = i, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
@@ -65,8 +65,8 @@ static hv_status build(hv_device *dev, const hv_pipeline_desc *d, const hv_shade
     return HV_OK;
 }
 
-hv_status hv_pipeline_get(hv_device *dev, const hv_pipeline_desc *d, hv_pipeline **out) {
-    if (!dev || !d || !out || !d->shader) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_pipeline_get: NULL argument");
+hv_status hv_vk_pipeline_get(hv_device *dev, const hv_vk_pipeline_desc *d, hv_vk_pipeline **out) {
+    if (!dev || !d || !out || !d->shader) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_vk_pipeline_get: NULL argument");
     *out = NULL;
     if (d->n_bindings > HV_MAX_BINDINGS)
         return hv_error(HV_ERR_INVALID_ARGUMENT, "shader %s: %u bindings (at most %d)", d->shader, d->n_bindings, HV_MAX_BINDINGS);
@@ -82,14 +82,14 @@ hv_status hv_pipeline_get(hv_device *dev, const hv_pipeline_desc *d, hv_pipeline
                         "variant suffix right, e.g. _f32/_f16?)", d->shader, hv_shader_count);
 
     pthread_mutex_lock(&dev->lock);
-    for (hv_pipeline *p = dev->pipelines; p; p = p->next)
+    for (hv_vk_pipeline *p = dev->pipelines; p; p = p->next)
         if (same_key(p, d)) {
             *out = p;
             pthread_mutex_unlock(&dev->lock);
             return HV_OK;
         }
     hv_status st = HV_OK;
-    hv_pipeline *p = calloc(1, sizeof *p);
+    hv_vk_pipeline *p = calloc(1, sizeof *p);
     if (!p || !(p->shader = strdup(d->shader)) || (d->n_spec && !(p->spec = malloc(4 * (size_t)d->n_spec)))) {
         st = hv_error(HV_ERR_OUT_OF_MEMORY, "out of host memory building shader %s", d->shader);
     } else {
@@ -114,9 +114,9 @@ hv_status hv_pipeline_get(hv_device *dev, const hv_pipeline_desc *d, hv_pipeline
 }
 
 void hv_vk_pipelines_destroy(hv_device *dev) {
-    hv_pipeline *p = dev->pipelines;
+    hv_vk_pipeline *p = dev->pipelines;
     while (p) {
-        hv_pipeline *n = p->next;
+        hv_vk_pipeline *n = p->next;
         destroy_pipeline(dev, p);
         p = n;
     }

@@ -55,19 +55,19 @@ void hv_device_memory_usage(const hv_device *dev, uint64_t *in_use, uint64_t *pe
 
 /* ---- pipelines ---------------------------------------------------------------------------------- */
 
-typedef struct hv_pipeline hv_pipeline; /* owned by the device, freed with it */
+typedef struct hv_vk_pipeline hv_vk_pipeline; /* owned by the device, freed with it */
 
-typedef struct hv_pipeline_desc {
+typedef struct hv_vk_pipeline_desc {
     const char *shader;        /**< embedded blob name, e.g. "gemm_f32" */
     uint32_t n_bindings;       /**< storage buffers at set 0, bindings 0..n-1 */
     uint32_t push_size;        /**< bytes of push constants (≤ 128) */
     uint32_t n_spec;           /**< specialization constants with constant_id 0..n_spec-1 */
     const uint32_t *spec;      /**< their values (32-bit each: int, uint or float bits) */
-} hv_pipeline_desc;
+} hv_vk_pipeline_desc;
 
 /** Get (building on first use) the pipeline for `desc`. Pipelines are cached by (shader, spec values);
  *  the VkPipelineCache is persisted per device under $XDG_CACHE_HOME/hemovk (or ~/.cache/hemovk). */
-hv_status hv_pipeline_get(hv_device *dev, const hv_pipeline_desc *desc, hv_pipeline **out);
+hv_status hv_vk_pipeline_get(hv_device *dev, const hv_vk_pipeline_desc *desc, hv_vk_pipeline **out);
 
 /* ---- recording and replay ------------------------------------------------------------------------- */
 
@@ -85,7 +85,7 @@ hv_status hv_cmd_begin(hv_device *dev, hv_cmd **out);
 
 /** Record a dispatch of `groups_x·y·z` workgroups. Descriptor sets are allocated here and live as long
  *  as the hv_cmd, so the recording can be replayed. `label` names the op in profiles (copied). */
-hv_status hv_cmd_dispatch(hv_cmd *cmd, hv_pipeline *pipe, const hv_binding *bindings, uint32_t n_bindings,
+hv_status hv_cmd_dispatch(hv_cmd *cmd, hv_vk_pipeline *pipe, const hv_binding *bindings, uint32_t n_bindings,
                           const void *push, uint32_t push_size, uint32_t groups_x, uint32_t groups_y,
                           uint32_t groups_z, const char *label);
 

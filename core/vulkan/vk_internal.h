@@ -84,8 +84,8 @@ void hv_mem_destroy_all(hv_device *dev);
 
 /* ---- pipelines (pipeline.c, pipeline_cache.c) ---------------------------------------------------- */
 
-struct hv_pipeline {
-    struct hv_pipeline *next;
+struct hv_vk_pipeline {
+    struct hv_vk_pipeline *next;
     char *shader;
     uint32_t n_bindings, push_size, n_spec;
     uint32_t *spec;
@@ -136,7 +136,7 @@ struct hv_device {
     VkFence xfer_fence;
     hv_buffer staging_up, staging_down;
 
-    hv_pipeline *pipelines;
+    hv_vk_pipeline *pipelines;
     uint32_t pipelines_built;
     VkPipelineCache pipeline_cache;
     uint64_t pipeline_cache_loaded;

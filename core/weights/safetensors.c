@@ -283,7 +283,7 @@ hv_status hv_weights_open(const char *path, hv_weights **out) {
         if (map == MAP_FAILED) {
             int err = errno;
             close(fd);
-            hv_weights_close(w);
+            hv_weights_free(w);
             return hv_error(HV_ERR_IO, "%s: cannot map %llu bytes: %s", path, (unsigned long long)size,
                             strerror(err));
         }
@@ -294,7 +294,7 @@ hv_status hv_weights_open(const char *path, hv_weights **out) {
     static const uint8_t empty[1];
     hv_status st = parse_mapped(w, path, w->map ? (const uint8_t *)w->map : empty, size);
     if (st) {
-        hv_weights_close(w);
+        hv_weights_free(w);
         return st;
     }
     *out = w;
@@ -309,7 +309,7 @@ hv_status hv_safetensors_parse_memory(const char *name, const void *data, size_t
     static const uint8_t empty[1];
     hv_status st = parse_mapped(w, name, size ? (const uint8_t *)data : empty, size);
     if (st) {
-        hv_weights_close(w);
+        hv_weights_free(w);
         return st;
     }
     *out = w;

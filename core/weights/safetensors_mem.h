@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 /* Parse `size` bytes at `data` as a safetensors file named `name` in messages. The set's tensors point
- * into `data`, which must outlive it (hv_weights_close does not free it); tensors whose offset is not
+ * into `data`, which must outlive it (hv_weights_free does not free it); tensors whose offset is not
  * aligned to their element size are copied, as from a file. Not recorded as an opened weight file. */
 hv_status hv_safetensors_parse_memory(const char *name, const void *data, size_t size, hv_weights **out);
 

@@ -149,10 +149,10 @@ hv_status hv_weights_swa(const char *const *paths, size_t n, const hv_swa_option
         st = hv_weights_set_metadata(w, "hemovk.swa.count", count);
         if (!st) st = hv_weights_set_metadata(w, "hemovk.swa.bn_policy", policy_name(opt.bn_policy));
     }
-    for (size_t k = 0; k < n; k++) hv_weights_close(in[k]);
+    for (size_t k = 0; k < n; k++) hv_weights_free(in[k]);
     free(in);
     if (st) {
-        hv_weights_close(w);
+        hv_weights_free(w);
         return st;
     }
     *out = w;

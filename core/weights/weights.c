@@ -156,7 +156,7 @@ hv_status hv_weights_create(const char *source, hv_weights **out) {
     return *out ? HV_OK : hv_error(HV_ERR_OUT_OF_MEMORY, "hv_weights_create: out of memory");
 }
 
-void hv_weights_close(hv_weights *w) {
+void hv_weights_free(hv_weights *w) {
     if (!w) return;
     for (size_t i = 0; i < w->count; i++) {
         free(w->t[i].name);

@@ -91,7 +91,7 @@ void cls_model_free(cls_model *m) {
     if (!m) return;
     for (size_t i = 0; i < m->n_plans; i++) plan_release(&m->plans[i]);
     free(m->plans);
-    hv_weights_close(m->weights);
+    hv_weights_free(m->weights);
     hv_config_free(m->bb_params);
     memset(m, 0, sizeof *m);
 }

@@ -87,7 +87,7 @@ static void seg_destroy(void *instance) {
     seg_stage *s = instance;
     if (!s) return;
     hv_maskrcnn_free(s->model);
-    hv_weights_close(s->weights);
+    hv_weights_free(s->weights);
     hv_config_free(s->bb_params);
     free(s);
 }

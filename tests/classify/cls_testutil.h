@@ -87,7 +87,7 @@ static inline float *cls_read_tensor(const char *path, const char *name, size_t 
     float *d = malloc(sizeof(float) * (size_t)info.numel);
     ck_assert_int_eq(hv_weights_read_f32(w, name, d, (size_t)info.numel), HV_OK);
     *n = (size_t)info.numel;
-    hv_weights_close(w);
+    hv_weights_free(w);
     return d;
 }
 

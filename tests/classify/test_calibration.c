@@ -95,8 +95,8 @@ static void check_case(const char *dir, const char *preprocess, int limit) {
                   e1 / (e0 + e1));
     hv_frame_clear(&f);
     free(logits);
-    hv_weights_close(want);
-    hv_weights_close(got);
+    hv_weights_free(want);
+    hv_weights_free(got);
     hv_stage_destroy(s);
     hv_config_free(params);
 

@@ -69,7 +69,7 @@ static void compare_with_numpy(const hv_weights *w) {
         checked++;
     }
     ck_assert_uint_gt(checked, 50);
-    hv_weights_close(ref);
+    hv_weights_free(ref);
 }
 
 START_TEST(swa_list_equals_numpy_mean) {
@@ -81,7 +81,7 @@ START_TEST(swa_list_equals_numpy_mean) {
     ck_assert_msg(st == HV_OK, "%s", hv_last_error());
     ck_assert_str_eq(hv_weights_metadata(w, "hemovk.swa.count"), "3");
     compare_with_numpy(w);
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 END_TEST
 
@@ -101,7 +101,7 @@ START_TEST(swa_glob_keep_last_bn) {
     for (size_t i = 0; i < n; i++) ck_assert_float_eq(got[i], want[i]);
     free(want);
     free(got);
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 END_TEST
 

@@ -40,7 +40,7 @@ static void save_set(const char *name, float fc, hv_weights *(*edit)(hv_weights 
     ck_assert_msg(hv_efficientnet_build(g, hv_graph_input(g, "x", &xd), synth, &p, &bo) == HV_OK, "%s", hv_last_error());
     int64_t c = bo.last_channels;
     hv_graph_free(g);
-    hv_weights_close(synth);
+    hv_weights_free(synth);
     float *fw = malloc(sizeof(float) * (size_t)(2 * c));
     for (int64_t i = 0; i < 2 * c; i++) fw[i] = fc != 0 ? fc : (i < c ? 0.02f : -0.02f) * (float)(i % 5);
     float fb[2] = {0, 0};
@@ -51,7 +51,7 @@ static void save_set(const char *name, float fc, hv_weights *(*edit)(hv_weights 
     char path[4200];
     snprintf(path, sizeof path, "%s/%s.safetensors", g_dir, name);
     ck_assert_int_eq(hv_weights_save(w, path), HV_OK);
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 
 static hv_weights *add_extra(hv_weights *w) {
@@ -80,7 +80,7 @@ static hv_weights *relabel_i32(hv_weights *w) {
     }
     ck_assert_int_eq(hv_weights_add(tmp, "head.fc.weight", HV_WDT_I32, info.rank, info.dims, copy), HV_OK);
     free(copy);
-    hv_weights_close(w);
+    hv_weights_free(w);
     return tmp;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "detect_testutil.h"
+#include "detect/pyfloat.h"
 #include "hemovk/detect.h"
 
 static hv_det D(float x1, float y1, float x2, float y2, float s) { return (hv_det){{x1, y1, x2, y2}, s, 0, -1}; }

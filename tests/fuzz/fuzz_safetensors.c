@@ -52,9 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         hv_weights *w2 = NULL;
         if (hv_safetensors_parse_memory("saved.safetensors", buf, (size_t)len, &w2)) fail("read back what was saved");
         if (hv_weights_count(w2) != n) fail("saved set has another tensor count");
-        hv_weights_close(w2);
+        hv_weights_free(w2);
         free(buf);
     }
-    hv_weights_close(w);
+    hv_weights_free(w);
     return 0;
 }

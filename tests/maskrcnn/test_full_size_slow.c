@@ -62,7 +62,7 @@ static void full(const char *label, const char *args, hv_maskrcnn_params *p, con
     hv_image_free(&img);
     hv_maskrcnn_free(m);
     hv_device_close(dev);
-    hv_weights_close(w), hv_weights_close(io);
+    hv_weights_free(w), hv_weights_free(io);
     ck_assert_int_eq(hv_validation_message_count(), 0);
 }
 

@@ -26,7 +26,7 @@ static void run_all(const char *label, hv_maskrcnn_params *p, const char *dir, i
         p->dtype = HV_F32;
         mr_parity(l, p, w, io, NULL, &TOL_F32);
     }
-    hv_weights_close(w), hv_weights_close(io);
+    hv_weights_free(w), hv_weights_free(io);
     ck_assert_int_eq(hv_validation_message_count(), 0);
 }
 
@@ -92,7 +92,7 @@ START_TEST(errors) {
     hv_maskrcnn_params_default(&p);
     ck_assert_int_eq(hv_maskrcnn_create(&p, empty, NULL, &m), HV_ERR_NOT_FOUND);
     ck_assert_msg(strstr(hv_last_error(), "neck.lateral_convs.0.conv.weight"), "%s", hv_last_error());
-    hv_weights_close(empty), hv_weights_close(w);
+    hv_weights_free(empty), hv_weights_free(w);
 }
 END_TEST
 

@@ -100,7 +100,7 @@ START_TEST(equivariance) {
     free(img), free(t);
     hv_maskrcnn_free(m);
     hv_device_close(dev);
-    hv_weights_close(w);
+    hv_weights_free(w);
     ck_assert_int_eq(hv_validation_message_count(), 0);
 }
 END_TEST

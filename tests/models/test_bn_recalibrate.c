@@ -87,9 +87,9 @@ START_TEST(matches_update_bn) {
     hv_device_close(dev);
     mt_run("swa + recalibrated efficientnet", w, calib, NULL, HV_F32, build_logits, NULL, 1e-4);
     free(images);
-    hv_weights_close(calib);
+    hv_weights_free(calib);
     check_rejects_single_value_batches(w);
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 END_TEST
 

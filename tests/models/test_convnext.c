@@ -63,7 +63,7 @@ START_TEST(mm_small_dims_out_norms) {
     mt_run("convnext mm raw stages (3,1)", w, io, dev, HV_F32, build_cnx, &raw, 1e-4);
     hv_device_close(dev);
     check_errors(w);
-    hv_weights_close(w), hv_weights_close(io);
+    hv_weights_free(w), hv_weights_free(io);
 }
 END_TEST
 
@@ -76,7 +76,7 @@ START_TEST(torchvision_converted_batch2) {
     /* the converted classifier holds norm3 only: AUTO leaves the outputs un-normalised */
     cnx_ctx c = {.p = {.depths = {1, 1, 2, 1}, .dims = {16, 32, 48, 64}, .downsample_eps = 1e-6f}, .prefix = "feat"};
     mt_run_all("torchvision convnext (converted) N=2", w, io, build_cnx, &c, 1);
-    hv_weights_close(w), hv_weights_close(io);
+    hv_weights_free(w), hv_weights_free(io);
 }
 END_TEST
 

@@ -14,7 +14,7 @@ static void run_case(const char *tag, const char *args, const char *label, mt_bu
     mt_run_ex(label, w, io, dev, HV_F16, build, NULL, 1e-2, 0);
     hv_device_close(dev);
     ck_assert_int_eq(hv_validation_message_count(), 0);
-    hv_weights_close(w), hv_weights_close(io);
+    hv_weights_free(w), hv_weights_free(io);
 }
 
 static int build_cnx(hv_graph *g, hv_tensor *x, const hv_weights *w, const void *ctx, mt_check *checks) {

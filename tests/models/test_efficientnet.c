@@ -70,7 +70,7 @@ START_TEST(tf_same_reduced) {
     eff_ctx c = {.p = {.arch = "b0", .width = 0.25, .depth = 0.34}, .levels = ALL_LEVELS, .n_levels = 7};
     mt_run_all("efficientnet b0 w0.25 d0.34 tf-same", w, io, build_eff, &c, 1);
     check_errors(w);
-    hv_weights_close(w), hv_weights_close(io);
+    hv_weights_free(w), hv_weights_free(io);
 }
 END_TEST
 
@@ -82,7 +82,7 @@ START_TEST(symmetric_reduced_batch2_raw) {
     eff_ctx c = {.p = {.width = 0.25, .depth = 0.34, .padding = HV_EFFNET_PAD_SYMMETRIC},
                  .levels = ALL_LEVELS, .n_levels = 7};
     mt_run_all("efficientnet w0.25 d0.34 symmetric N=2", w, io, build_eff, &c, 1);
-    hv_weights_close(w), hv_weights_close(io);
+    hv_weights_free(w), hv_weights_free(io);
 }
 END_TEST
 
@@ -96,7 +96,7 @@ START_TEST(torchvision_b0) {
     eff_ctx c = {.p = {.arch = "b0", .padding = HV_EFFNET_PAD_SYMMETRIC, .bn_eps = 1e-5f}, .levels = levels,
                  .n_levels = 2};
     mt_run_all("torchvision efficientnet_b0", w, io, build_eff, &c, 0);
-    hv_weights_close(w), hv_weights_close(io);
+    hv_weights_free(w), hv_weights_free(io);
 }
 END_TEST
 

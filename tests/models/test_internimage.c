@@ -44,7 +44,7 @@ START_TEST(xl_like_post_norm) {
     hv_weights *w = mt_open(dir, "weights.safetensors"), *io = mt_open(dir, "io.safetensors");
     hv_internimage_params p = {.arch = "xl", .channels = 16, .depths = {1, 1, 2, 1}, .groups = {1, 2, 4, 8}};
     mt_run_all("internimage xl-like c16 os2 post-norm", w, io, build_ii, &p, 1);
-    hv_weights_close(w), hv_weights_close(io);
+    hv_weights_free(w), hv_weights_free(io);
 }
 END_TEST
 
@@ -55,7 +55,7 @@ START_TEST(t_like_pre_norm_batch2) {
     hv_internimage_params p = {.arch = "t", .channels = 16, .depths = {1, 2, 1, 1}, .groups = {2, 2, 4, 4}};
     mt_run_all("internimage t-like c16 os1 pre-norm N=2", w, io, build_ii, &p, 1);
     check_errors(w);
-    hv_weights_close(w), hv_weights_close(io);
+    hv_weights_free(w), hv_weights_free(io);
 }
 END_TEST
 

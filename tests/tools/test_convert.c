@@ -92,7 +92,7 @@ START_TEST(plain_state_dict_keeps_dtypes) {
     check_plain_tensors(w, 0);
     ck_assert_str_eq(hv_weights_metadata(w, "hemovk.naming"), "mm");
     ck_assert_str_eq(hv_weights_metadata(w, "format"), "pt");
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 END_TEST
 
@@ -100,7 +100,7 @@ START_TEST(f16_output) {
     ck_assert_msg(convert("plain.pth -o plain16.safetensors --dtype f16") == 0, "%s", g_err);
     hv_weights *w = open_out("plain16.safetensors");
     check_plain_tensors(w, 1);
-    hv_weights_close(w);
+    hv_weights_free(w);
     /* values past the f16 range fail naming the tensor rather than becoming Inf */
     ck_assert_int_ne(convert("overflow.pth -o o.safetensors --dtype f16"), 0);
     ck_assert_msg(strstr(g_err, "'head.fc.weight'") && strstr(g_err, "overflow f16"), "%s", g_err);
@@ -112,7 +112,7 @@ START_TEST(state_dict_wrapper_and_module_prefix) {
     ck_assert_ptr_nonnull(strstr(g_err, "'module.' removed from 6"));
     hv_weights *w = open_out("wrapped.safetensors");
     check_plain_tensors(w, 0);
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 END_TEST
 
@@ -123,7 +123,7 @@ START_TEST(mm_unknown_key_fails_naming_it) {
     ck_assert_msg(strstr(g_err, "unknown key 'foo.bar'"), "still reported: %s", g_err);
     hv_weights *w = open_out("u.safetensors");
     ck_assert(hv_weights_has(w, "foo.bar")); /* mm naming keeps it: nothing is silently dropped */
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 END_TEST
 
@@ -164,7 +164,7 @@ START_TEST(torchvision_efficientnet_b0_gets_mmpretrain_names) {
     /* values travel with the names: tv features.5.0 dw conv is mm layers.4.3 */
     check_ramp(w, "backbone.layers.4.3.depthwise_conv.conv.weight", HV_WDT_F32, 480 * 25, 0.f);
     check_ramp(w, "head.fc.bias", HV_WDT_F32, 1000, 0.f);
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 END_TEST
 
@@ -177,7 +177,7 @@ START_TEST(torchvision_unknown_and_missing_keys_fail_by_name) {
                   "%s", g_err);
     hv_weights *w = open_out("x.safetensors");
     ck_assert_uint_eq(hv_weights_count(w), 359);
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 END_TEST
 
@@ -199,8 +199,8 @@ START_TEST(convnext_torchvision_and_timm_agree) {
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         ck_assert_msg(hv_weights_has(a, names[i]), "missing %s", names[i]);
     check_same_tensors(a, b);
-    hv_weights_close(a);
-    hv_weights_close(b);
+    hv_weights_free(a);
+    hv_weights_free(b);
 }
 END_TEST
 
@@ -223,8 +223,8 @@ START_TEST(efficientnet_timm_and_two_class_heads) {
     check_ramp(b, "backbone.layers.4.3.depthwise_conv.conv.weight", HV_WDT_F32, 480 * 25, 0.f);
     check_ramp(b, "head.fc.bias", HV_WDT_F32, 2, 0.f);
     check_same_tensors(a, b);
-    hv_weights_close(a);
-    hv_weights_close(b);
+    hv_weights_free(a);
+    hv_weights_free(b);
     /* the other checks stay on: told it is a b1, the b0's missing blocks are named */
     ck_assert_int_eq(convert("timm_b0_2cls.pth -o x.safetensors --from timm-efficientnet --arch b1"), 1);
     ck_assert_msg(strstr(g_err, "missing key 'backbone.layers.2.2."), "%s", g_err);

@@ -20,11 +20,11 @@ typedef struct {
     float a, b;
 } scale_push;
 
-static hv_pipeline *scale_pipeline(hv_device *dev) {
+static hv_vk_pipeline *scale_pipeline(hv_device *dev) {
     uint32_t spec[1] = {WG};
-    hv_pipeline_desc d = {.shader = "rt_scale", .n_bindings = 2, .push_size = sizeof(scale_push), .n_spec = 1, .spec = spec};
-    hv_pipeline *p = NULL;
-    hv_status st = hv_pipeline_get(dev, &d, &p);
+    hv_vk_pipeline_desc d = {.shader = "rt_scale", .n_bindings = 2, .push_size = sizeof(scale_push), .n_spec = 1, .spec = spec};
+    hv_vk_pipeline *p = NULL;
+    hv_status st = hv_vk_pipeline_get(dev, &d, &p);
     ck_assert_msg(st == HV_OK, "%s", hv_last_error());
     return p;
 }
@@ -32,8 +32,8 @@ static hv_pipeline *scale_pipeline(hv_device *dev) {
 START_TEST(test_replay_three_inputs) {
     hv_device *dev = NULL;
     ck_assert_msg(hv_device_open(NULL, &dev) == HV_OK, "%s", hv_last_error());
-    hv_pipeline *pipe = scale_pipeline(dev);
-    hv_pipeline *again = scale_pipeline(dev);
+    hv_vk_pipeline *pipe = scale_pipeline(dev);
+    hv_vk_pipeline *again = scale_pipeline(dev);
     ck_assert_ptr_eq(pipe, again); /* cached by (shader, spec) */
 
     hv_buffer x, y;
@@ -88,7 +88,7 @@ START_TEST(test_profiling_timestamps) {
         return; /* no timestamps on this queue: nothing to measure */
     }
     hv_device_set_profiling(dev, true);
-    hv_pipeline *pipe = scale_pipeline(dev);
+    hv_vk_pipeline *pipe = scale_pipeline(dev);
     const uint32_t n = 4099;
     hv_buffer a, c;
     ck_assert(hv_buffer_alloc(dev, HV_MEM_DEVICE, n * 4, &a) == HV_OK);
@@ -141,7 +141,7 @@ START_TEST(test_profile_env) {
     ck_assert(hv_device_open(NULL, &dev) == HV_OK);
     unsetenv("HEMOVK_PROFILE");
     bool has_ts = hv_device_get_info(dev)->timestamp_period_ns > 0;
-    hv_pipeline *pipe = scale_pipeline(dev);
+    hv_vk_pipeline *pipe = scale_pipeline(dev);
     hv_buffer a;
     ck_assert(hv_buffer_alloc(dev, HV_MEM_DEVICE, 64 * 4, &a) == HV_OK);
     for (int profiled = 1; profiled >= 0; profiled--) {
@@ -213,14 +213,14 @@ END_TEST
 START_TEST(test_bad_arguments) {
     hv_device *dev = NULL;
     ck_assert(hv_device_open(NULL, &dev) == HV_OK);
-    hv_pipeline *p = NULL;
-    hv_pipeline_desc bad = {.shader = "no_such_shader_f32", .n_bindings = 1};
-    ck_assert_int_eq(hv_pipeline_get(dev, &bad, &p), HV_ERR_NOT_FOUND);
+    hv_vk_pipeline *p = NULL;
+    hv_vk_pipeline_desc bad = {.shader = "no_such_shader_f32", .n_bindings = 1};
+    ck_assert_int_eq(hv_vk_pipeline_get(dev, &bad, &p), HV_ERR_NOT_FOUND);
     ck_assert_msg(strstr(hv_last_error(), "no_such_shader_f32") != NULL, "%s", hv_last_error());
-    hv_pipeline_desc odd_push = {.shader = "rt_scale", .n_bindings = 2, .push_size = 6};
-    ck_assert_int_eq(hv_pipeline_get(dev, &odd_push, &p), HV_ERR_INVALID_ARGUMENT);
+    hv_vk_pipeline_desc odd_push = {.shader = "rt_scale", .n_bindings = 2, .push_size = 6};
+    ck_assert_int_eq(hv_vk_pipeline_get(dev, &odd_push, &p), HV_ERR_INVALID_ARGUMENT);
 
-    hv_pipeline *pipe = scale_pipeline(dev);
+    hv_vk_pipeline *pipe = scale_pipeline(dev);
     hv_buffer x;
     ck_assert(hv_buffer_alloc(dev, HV_MEM_DEVICE, 256, &x) == HV_OK);
     hv_cmd *cmd = NULL;

@@ -40,9 +40,9 @@ static int child_main(const char *expect) {
     }
     uint64_t loaded = hv_device_pipeline_cache_loaded(dev);
     uint32_t spec[1] = {64};
-    hv_pipeline_desc d = {.shader = "rt_scale", .n_bindings = 2, .push_size = 12, .n_spec = 1, .spec = spec};
-    hv_pipeline *p = NULL;
-    hv_status st = hv_pipeline_get(dev, &d, &p);
+    hv_vk_pipeline_desc d = {.shader = "rt_scale", .n_bindings = 2, .push_size = 12, .n_spec = 1, .spec = spec};
+    hv_vk_pipeline *p = NULL;
+    hv_status st = hv_vk_pipeline_get(dev, &d, &p);
     hv_device_close(dev);
     if (st) {
         fprintf(stderr, "child: pipeline failed: %s\n", hv_last_error());

@@ -299,6 +299,56 @@ START_TEST(bad_plugins_beside_a_good_one) {
 }
 END_TEST
 
+/* The SDK's read-only view (hemovk/registry.h, what `hemovk plugins` uses) says what the internal lists
+ * hold: plugins, their components (with the index of their plugin and their schema), the rejections in
+ * order; an index out of range is an error, never a read past the end. */
+START_TEST(sdk_view_matches_the_registry) {
+    const char *dir = mixed_folder();
+    hv_registry *reg = NULL;
+    ck_assert_int_eq(hv_registry_create(&reg), HV_OK);
+    ck_assert_int_eq(hv_registry_load_dir(reg, dir), HV_OK);
+    size_t np = hv_registry_plugin_count(reg);
+    ck_assert_uint_eq(np, 2);
+    for (size_t i = 0; i < np; i++) {
+        const hv_plugin_info *in = hv_registry_plugin(reg, i);
+        hv_plugin_about p;
+        ck_assert_int_eq(hv_registry_plugin_about(reg, i, &p), HV_OK);
+        ck_assert_str_eq(p.name, in->name);
+        ck_assert_str_eq(p.path, in->path);
+        ck_assert_str_eq(p.version, in->version);
+        ck_assert_uint_eq(p.abi_major, in->abi_major);
+        ck_assert_uint_eq(p.n_components, in->n_components);
+    }
+    hv_plugin_about p;
+    ck_assert_int_eq(hv_registry_plugin_about(reg, np, &p), HV_ERR_INVALID_ARGUMENT);
+    size_t nc = hv_registry_component_count(reg);
+    ck_assert_uint_ge(nc, 2);
+    for (size_t i = 0; i < nc; i++) {
+        const hv_component *in = hv_registry_component(reg, i);
+        hv_component_about c;
+        ck_assert_int_eq(hv_registry_component_about(reg, i, &c), HV_OK);
+        ck_assert_str_eq(c.name, in->desc.name);
+        ck_assert_int_eq((int)c.kind, (int)in->desc.kind);
+        ck_assert_ptr_eq(c.schema, in->schema);
+        ck_assert_ptr_eq(hv_registry_plugin(reg, c.plugin), in->plugin);
+    }
+    hv_component_about c;
+    ck_assert_int_eq(hv_registry_component_about(reg, nc, &c), HV_ERR_INVALID_ARGUMENT);
+    size_t nr = 0;
+    const hv_plugin_rejection *r = hv_plugin_rejections(reg, &nr);
+    ck_assert_uint_eq(hv_registry_rejection_count(reg), nr);
+    for (size_t i = 0; i < nr; i++) {
+        const char *path = NULL, *reason = NULL;
+        ck_assert_int_eq(hv_registry_rejection_about(reg, i, &path, &reason), HV_OK);
+        ck_assert_str_eq(path, r[i].path);
+        ck_assert_str_eq(reason, r[i].reason);
+    }
+    ck_assert_int_eq(hv_registry_rejection_about(reg, nr, NULL, NULL), HV_ERR_INVALID_ARGUMENT);
+    ck_assert_str_eq(hv_component_kind_name(HV_COMPONENT_WRITER), "writer");
+    hv_registry_free(reg);
+}
+END_TEST
+
 START_TEST(descriptor_rules_for_other_host_versions) {
     hv_plugin_descriptor d, out;
     memset(&d, 0, sizeof d);
@@ -462,6 +512,7 @@ int main(void) {
     tcase_add_test(tc, duplicate_component_first_wins);
     tcase_add_test(tc, second_copy_of_a_plugin_is_shadowed);
     tcase_add_test(tc, bad_plugins_beside_a_good_one);
+    tcase_add_test(tc, sdk_view_matches_the_registry);
     tcase_add_test(tc, descriptor_rules_for_other_host_versions);
     tcase_add_test(tc, search_path_order);
     tcase_add_test(tc, cli_lists_plugins_components_params_and_rejections);

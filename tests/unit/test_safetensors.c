@@ -55,7 +55,7 @@ START_TEST(round_trip_all_dtypes) {
     ck_assert_int_eq(hv_weights_set_metadata(w, "quote\"key", "line\nbreak"), HV_OK);
     const char *path = tmp_file("safetensors_rt", "rt.safetensors");
     ck_assert_int_eq(hv_weights_save(w, path), HV_OK);
-    hv_weights_close(w);
+    hv_weights_free(w);
 
     hv_weights *r = NULL;
     ck_assert_msg(hv_weights_open(path, &r) == HV_OK, "%s", hv_last_error());
@@ -107,7 +107,7 @@ START_TEST(round_trip_all_dtypes) {
     ck_assert_int_eq(hv_weights_read_f32(r, "e.u8", got, 3), HV_OK);
     ck_assert(got[0] == 0.f && got[1] == 7.f && got[2] == 255.f);
     ck_assert_int_eq(hv_weights_read_f32(r, "g.empty", got, 0), HV_OK);
-    hv_weights_close(r);
+    hv_weights_free(r);
 }
 END_TEST
 
@@ -133,7 +133,7 @@ START_TEST(not_found_suggests_close_names) {
     ck_assert_int_eq(hv_weights_find(w, "rpn_head.rpn_cls.weight", NULL), HV_ERR_NOT_FOUND);
     ck_assert_ptr_null(strstr(hv_last_error(), "did you mean"));
     ck_assert_ptr_nonnull(strstr(hv_last_error(), "'rpn_head.rpn_cls.weight'"));
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 END_TEST
 
@@ -148,7 +148,7 @@ START_TEST(set_tensor_f32_on_mapped_and_owned) {
     ck_assert_int_eq(hv_weights_add(w, "bn.count", HV_WDT_I64, 1, d, i64), HV_OK);
     const char *path = tmp_file("safetensors_set", "set.safetensors");
     ck_assert_int_eq(hv_weights_save(w, path), HV_OK);
-    hv_weights_close(w);
+    hv_weights_free(w);
 
     hv_weights *r = NULL;
     ck_assert_int_eq(hv_weights_open(path, &r), HV_OK);
@@ -167,8 +167,8 @@ START_TEST(set_tensor_f32_on_mapped_and_owned) {
     ck_assert_int_eq(hv_weights_open(path, &r2), HV_OK);
     ck_assert_int_eq(hv_weights_read_f32(r2, "bn.running_var", got, 3), HV_OK);
     ck_assert(got[0] == 1.f && got[1] == 2.f && got[2] == 3.f);
-    hv_weights_close(r2);
-    hv_weights_close(r);
+    hv_weights_free(r2);
+    hv_weights_free(r);
 }
 END_TEST
 
@@ -200,7 +200,7 @@ START_TEST(f16_conversion_exhaustive) {
     free(all);
     free(f);
     free(g);
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 END_TEST
 
@@ -221,7 +221,7 @@ START_TEST(reads_unaligned_and_padded_files) {
     float got[2];
     ck_assert_int_eq(hv_weights_read_f32(r, "b", got, 2), HV_OK);
     ck_assert(got[0] == 3.5f && got[1] == -7.25f);
-    hv_weights_close(r);
+    hv_weights_free(r);
 }
 END_TEST
 

@@ -133,7 +133,7 @@ START_TEST(header_length_field_and_tiny_files) {
     write_header(p, strlen(ok), ok, 4);
     hv_weights *w = NULL;
     ck_assert_msg(hv_weights_open(p, &w) == HV_OK, "%s", hv_last_error());
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 END_TEST
 
@@ -152,7 +152,7 @@ static uint8_t *valid_file(size_t *n) {
     char path[1200];
     snprintf(path, sizeof path, "%s/valid.safetensors", g_dir);
     ck_assert_int_eq(hv_weights_save(w, path), HV_OK);
-    hv_weights_close(w);
+    hv_weights_free(w);
     FILE *f = fopen(path, "rb");
     ck_assert_ptr_nonnull(f);
     fseek(f, 0, SEEK_END);
@@ -182,7 +182,7 @@ static int open_mutant(const char *path) {
         ck_assert_int_eq(hv_weights_read_f32(w, info.name, dst, (size_t)info.numel), HV_OK);
         free(dst);
     }
-    hv_weights_close(w);
+    hv_weights_free(w);
     return 1;
 }
 

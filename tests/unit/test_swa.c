@@ -41,7 +41,7 @@ static void make_ckpt(const char *path, int k, int variant) {
         ck_assert_int_eq(hv_weights_add(w, "neck.extra", HV_WDT_F32, 1, dnb, NULL), HV_OK);
     }
     ck_assert_int_eq(hv_weights_save(w, path), HV_OK);
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 
 static void expected_mean(const char *tensor, int n, float *out, size_t count) {
@@ -130,7 +130,7 @@ START_TEST(average_of_three_with_policies) {
         ck_assert_str_eq(hv_weights_metadata(w, "hemovk.swa.bn_policy"),
                          policy == 0 ? "average" : policy == 1 ? "keep_last" : "recalibrate");
         ck_assert_ptr_nonnull(strstr(hv_weights_source(w), "swa(3 files"));
-        hv_weights_close(w);
+        hv_weights_free(w);
     }
 }
 END_TEST
@@ -154,8 +154,8 @@ START_TEST(output_f32_and_save_round_trip) {
     ck_assert_int_eq(hv_weights_open(out, &r), HV_OK);
     check_close(r, "head.fc.weight", head, NB, 0.f);
     ck_assert_str_eq(hv_weights_metadata(r, "hemovk.swa.count"), "2");
-    hv_weights_close(r);
-    hv_weights_close(w);
+    hv_weights_free(r);
+    hv_weights_free(w);
 }
 END_TEST
 
@@ -177,8 +177,8 @@ START_TEST(single_file_loads_as_is) {
         ck_assert_uint_eq(a.nbytes, b.nbytes);
         ck_assert_mem_eq(pa, pb, a.nbytes);
     }
-    hv_weights_close(f);
-    hv_weights_close(w);
+    hv_weights_free(f);
+    hv_weights_free(w);
 }
 END_TEST
 
@@ -233,7 +233,7 @@ START_TEST(glob_uses_natural_order) {
     check_close(w, "layers.0.conv.weight", conv, NW, 1e-6f);
     ck_assert_ptr_nonnull(strstr(hv_weights_source(w), "epoch_8.safetensors .. "));
     ck_assert_ptr_nonnull(strstr(hv_weights_source(w), "epoch_10.safetensors)"));
-    hv_weights_close(w);
+    hv_weights_free(w);
     snprintf(p, sizeof p, "%s/nothing_*.safetensors", dir);
     ck_assert_int_eq(hv_weights_swa_glob(p, NULL, &w), HV_ERR_NOT_FOUND);
     ck_assert_ptr_nonnull(strstr(hv_last_error(), "nothing_*"));

@@ -61,7 +61,7 @@ static hv_weights *fitting_set(build_fn fn, const void *params) {
     ck_assert_int_eq(hv_weights_set_synthesizer(synth, record, &r), HV_OK);
     hv_status st = build(fn, synth, params, HV_F32);
     ck_assert_msg(st == HV_OK, "%s", hv_last_error());
-    hv_weights_close(synth);
+    hv_weights_free(synth);
     ck_assert_uint_gt(hv_weights_count(rec), 10);
     return rec;
 }
@@ -107,7 +107,7 @@ START_TEST(fitting_set_is_fully_used) {
     int64_t one = 1;
     ck_assert_int_eq(hv_weights_add(w, "backbone.bn.num_batches_tracked", HV_WDT_I64, 0, NULL, &one), HV_OK);
     ck_assert_int_eq(hv_weights_check_used(w, NULL, 0, "classify"), HV_OK);
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 END_TEST
 
@@ -120,8 +120,8 @@ START_TEST(i32_relabelled_tensor_is_refused) {
     MSG_HAS(CNX_TENSOR);
     MSG_HAS("I32");
     MSG_HAS("floating-point");
-    hv_weights_close(w);
-    hv_weights_close(fit);
+    hv_weights_free(w);
+    hv_weights_free(fit);
 }
 END_TEST
 
@@ -142,7 +142,7 @@ START_TEST(unused_tensor_is_refused_unless_ignored) {
     MSG_HAS("'backbone.extra_head.weight'");
     ck_assert_msg(!strstr(hv_last_error(), "aux.fc.bias"), "%s", hv_last_error());
     ck_assert_int_eq(hv_weights_check_used(w, both, 2, "classify"), HV_OK);
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 END_TEST
 
@@ -164,7 +164,7 @@ START_TEST(f16_overflow_is_refused) {
     big[5] = 65504.0f;
     ck_assert_int_eq(hv_weights_set_tensor_f32(w, CNX_TENSOR, big, 16 * 64), HV_OK);
     ck_assert_msg(build(build_convnext, w, &CNX, HV_F16) == HV_OK, "%s", hv_last_error());
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 END_TEST
 
@@ -187,7 +187,7 @@ START_TEST(center_feature_scale_names_the_hg_option) {
     MSG_HAS("center_feature_scale_proj_weight");
     MSG_HAS("center_feature_scale=True");
     MSG_HAS("InternImage-H/G");
-    hv_weights_close(w);
+    hv_weights_free(w);
     /* a post-norm model with center_feature_scale keeps its level norms (as InternImage does): the message
      * is still about the H/G option, not a "pre-norm checkpoint" */
     w = fitting_set(build_internimage, &II_XL);
@@ -203,7 +203,7 @@ START_TEST(center_feature_scale_names_the_hg_option) {
     ck_assert_int_eq(build(build_internimage, w, &II_XL, HV_F32), HV_ERR_SCHEMA);
     MSG_HAS("InternImage-H/G");
     ck_assert_msg(!strstr(hv_last_error(), "pre-norm"), "%s", hv_last_error());
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 END_TEST
 
@@ -222,8 +222,8 @@ START_TEST(pre_and_post_norm_checkpoints_are_named_right) {
     MSG_HAS("post_norm is off (arch 't')");
     MSG_HAS("post-norm checkpoint");
     MSG_HAS("post_norm: true");
-    hv_weights_close(pre);
-    hv_weights_close(post);
+    hv_weights_free(pre);
+    hv_weights_free(post);
 }
 END_TEST
 
@@ -243,7 +243,7 @@ START_TEST(maskrcnn_checks_all_its_networks) {
     ck_assert_int_eq(hv_maskrcnn_create(&p, synth, NULL, &m), HV_OK);
     ck_assert_msg(hv_maskrcnn_check_weights(m, NULL, 0) == HV_OK, "%s", hv_last_error());
     hv_maskrcnn_free(m);
-    hv_weights_close(synth);
+    hv_weights_free(synth);
     /* the recorded set has all three networks' tensors and fits exactly */
     ck_assert(hv_weights_has(w, "neck.fpn_convs.0.conv.weight"));
     ck_assert(hv_weights_has(w, "rpn_head.rpn_cls.weight"));
@@ -268,8 +268,8 @@ START_TEST(maskrcnn_checks_all_its_networks) {
     MSG_HAS("roi_head.mask_head.conv_logits.weight");
     MSG_HAS("I32");
     hv_maskrcnn_free(m);
-    hv_weights_close(bad);
-    hv_weights_close(w);
+    hv_weights_free(bad);
+    hv_weights_free(w);
 }
 END_TEST
 

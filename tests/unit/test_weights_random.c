@@ -63,7 +63,7 @@ START_TEST(a_synthetic_set_serves_any_tensor) {
     ck_assert_int_eq(hv_weights_random_init(&seed, "neck.fpn.weight", 2, dims, want), HV_OK);
     ck_assert_int_eq(memcmp(got, want, sizeof got), 0);
     ck_assert_int_eq(hv_weights_has(w, "neck.fpn.weight"), 0); /* made up on demand, not stored */
-    hv_weights_close(w);
+    hv_weights_free(w);
 }
 END_TEST
 

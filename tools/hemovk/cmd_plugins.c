@@ -4,7 +4,7 @@
 #include "commands.h"
 
 #include "hemovk/config.h"
-#include "plugin/registry.h"
+#include "hemovk/registry.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,17 +90,19 @@ static void print_params(const hv_config_node *schema) {
     }
 }
 
-static void print_plugin(const hv_registry *reg, const hv_plugin_info *p) {
-    printf("%s %s (ABI %u.%u)  %s\n", p->name, p->version, p->abi_major, p->abi_minor, p->path);
-    if (*p->description) printf("  %s\n", p->description);
+static void print_plugin(const hv_registry *reg, size_t index) {
+    hv_plugin_about p;
+    if (hv_registry_plugin_about(reg, index, &p)) return;
+    printf("%s %s (ABI %u.%u)  %s\n", p.name, p.version, p.abi_major, p.abi_minor, p.path);
+    if (*p.description) printf("  %s\n", p.description);
     for (size_t i = 0; i < hv_registry_component_count(reg); i++) {
-        const hv_component *c = hv_registry_component(reg, i);
-        if (c->plugin != p) continue;
-        printf("  %s %s", hv_component_kind_name(c->desc.kind), c->desc.name);
-        if (c->desc.description && *c->desc.description) printf(" — %s", c->desc.description);
+        hv_component_about c;
+        if (hv_registry_component_about(reg, i, &c) || c.plugin != index) continue;
+        printf("  %s %s", hv_component_kind_name(c.kind), c.name);
+        if (*c.description) printf(" — %s", c.description);
         putchar('\n');
         printf("    params:\n");
-        print_params(c->schema);
+        print_params(c.schema);
     }
 }
 
@@ -126,13 +128,16 @@ int hv_cmd_plugins(int argc, char **argv) {
     printf("plugins (%zu):\n", n);
     for (size_t i = 0; i < n; i++) {
         if (i) putchar('\n');
-        print_plugin(reg, hv_registry_plugin(reg, i));
+        print_plugin(reg, i);
     }
-    size_t n_rej = 0;
-    const hv_plugin_rejection *rej = hv_plugin_rejections(reg, &n_rej);
+    size_t n_rej = hv_registry_rejection_count(reg);
     if (n_rej) {
         printf("\nnot loaded (%zu):\n", n_rej);
-        for (size_t i = 0; i < n_rej; i++) printf("  %s: %s\n", rej[i].path, rej[i].reason);
+        for (size_t i = 0; i < n_rej; i++) {
+            const char *path = "?", *reason = "?";
+            hv_registry_rejection_about(reg, i, &path, &reason);
+            printf("  %s: %s\n", path, reason);
+        }
     }
     printf("\nsearch path:\n");
     for (size_t i = 0; i < hv_registry_search_dir_count(reg); i++) printf("  %s\n", hv_registry_search_dir(reg, i));

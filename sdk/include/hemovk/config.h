@@ -24,6 +24,8 @@
 #ifndef HEMOVK_CONFIG_H
 #define HEMOVK_CONFIG_H
 
+#include "hemovk/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,61 +64,61 @@ typedef enum hv_scalar_type {
 /** Parse the YAML or JSON file at `path` into a tree. Locations name `path` as given.
  *  Errors: HV_ERR_IO (cannot open/read, too large), HV_ERR_PARSE ("path:line:col: what"),
  *  HV_ERR_OUT_OF_MEMORY. On failure *out is NULL. */
-hv_status hv_config_load_file(const char *path, hv_config_node **out);
+HV_API hv_status hv_config_load_file(const char *path, hv_config_node **out);
 
 /** Parse `len` bytes of YAML/JSON text. `display_name` is the file name used in locations and
  *  messages (for instance "<classifier params schema>"); NULL means "<string>". */
-hv_status hv_config_load_string(const char *text, size_t len, const char *display_name, hv_config_node **out);
+HV_API hv_status hv_config_load_string(const char *text, size_t len, const char *display_name, hv_config_node **out);
 
 /** Free a whole tree. Pass the root (a node with no parent); NULL is a no-op. */
-void hv_config_free(hv_config_node *root);
+HV_API void hv_config_free(hv_config_node *root);
 
 /** Deep copy of `node` and everything below it, as a new root (same locations, no parent). */
-hv_status hv_config_clone(const hv_config_node *node, hv_config_node **out);
+HV_API hv_status hv_config_clone(const hv_config_node *node, hv_config_node **out);
 
 /* ---- structure and location --------------------------------------------------------------------- */
 
 /** The node's kind. */
-hv_config_kind hv_config_kind_of(const hv_config_node *node);
+HV_API hv_config_kind hv_config_kind_of(const hv_config_node *node);
 
 /** File name (as given to the loader), 1-based line and column where the node starts. A value that
  *  hv_schema_validate filled in from a default reports the location of the mapping it was added to. */
-const char *hv_config_file(const hv_config_node *node);
-int hv_config_line(const hv_config_node *node);
-int hv_config_column(const hv_config_node *node);
+HV_API const char *hv_config_file(const hv_config_node *node);
+HV_API int hv_config_line(const hv_config_node *node);
+HV_API int hv_config_column(const hv_config_node *node);
 
 /** Non-zero when the node was filled in from a schema `default` rather than written in the file. */
-int hv_config_is_default(const hv_config_node *node);
+HV_API int hv_config_is_default(const hv_config_node *node);
 
 /** The enclosing mapping or sequence, or NULL for the root. */
-const hv_config_node *hv_config_parent(const hv_config_node *node);
+HV_API const hv_config_node *hv_config_parent(const hv_config_node *node);
 
 /** Number of entries of a mapping or items of a sequence; 0 for a scalar. */
-size_t hv_config_size(const hv_config_node *node);
+HV_API size_t hv_config_size(const hv_config_node *node);
 
 /** Value of `key` in mapping `map`, or NULL when `map` is not a mapping or has no such key. */
-const hv_config_node *hv_config_get(const hv_config_node *map, const char *key);
+HV_API const hv_config_node *hv_config_get(const hv_config_node *map, const char *key);
 
 /** Entry `i` (< size) of mapping `map`, in file order: its key text, the key's node (for its
  *  location) and its value. NULL when out of range or `map` is not a mapping. */
-const char *hv_config_key_at(const hv_config_node *map, size_t i);
-const hv_config_node *hv_config_key_node_at(const hv_config_node *map, size_t i);
-const hv_config_node *hv_config_value_at(const hv_config_node *map, size_t i);
+HV_API const char *hv_config_key_at(const hv_config_node *map, size_t i);
+HV_API const hv_config_node *hv_config_key_node_at(const hv_config_node *map, size_t i);
+HV_API const hv_config_node *hv_config_value_at(const hv_config_node *map, size_t i);
 
 /** Item `i` (< size) of sequence `seq`, or NULL. */
-const hv_config_node *hv_config_item(const hv_config_node *seq, size_t i);
+HV_API const hv_config_node *hv_config_item(const hv_config_node *seq, size_t i);
 
 /** Write the node's path from the root into buf, e.g. "stages[2].params.threshold" ("" for the
  *  root). Always NUL-terminates (truncating if needed); returns buf. */
-char *hv_config_path(const hv_config_node *node, char *buf, size_t size);
+HV_API char *hv_config_path(const hv_config_node *node, char *buf, size_t size);
 
 /* ---- scalars ------------------------------------------------------------------------------------ */
 
 /** A scalar's text exactly as written (without quotes, escapes resolved), or NULL for a non-scalar. */
-const char *hv_config_text(const hv_config_node *node);
+HV_API const char *hv_config_text(const hv_config_node *node);
 
 /** A scalar's core-schema type; HV_SCALAR_STRING for non-scalars (check the kind first). */
-hv_scalar_type hv_config_scalar_type(const hv_config_node *node);
+HV_API hv_scalar_type hv_config_scalar_type(const hv_config_node *node);
 
 /** Convert a scalar node. Each fails with HV_ERR_SCHEMA and a message
  *  "file:line:col: key 'PATH': expected <what>, got <value>" when the node has another type:
@@ -124,30 +126,30 @@ hv_scalar_type hv_config_scalar_type(const hv_config_node *node);
  *    _as_double any number (int or float, including .inf/.nan);
  *    _as_bool   true/false;
  *    _as_string a string scalar (quoted, or plain text that is not a number/bool/null). */
-hv_status hv_config_as_int(const hv_config_node *node, int64_t *out);
-hv_status hv_config_as_double(const hv_config_node *node, double *out);
-hv_status hv_config_as_bool(const hv_config_node *node, int *out);
-hv_status hv_config_as_string(const hv_config_node *node, const char **out);
+HV_API hv_status hv_config_as_int(const hv_config_node *node, int64_t *out);
+HV_API hv_status hv_config_as_double(const hv_config_node *node, double *out);
+HV_API hv_status hv_config_as_bool(const hv_config_node *node, int *out);
+HV_API hv_status hv_config_as_string(const hv_config_node *node, const char **out);
 
 /** A string scalar naming a file or folder, as a path to open: an absolute path is returned as is, a
  *  relative one is joined to the folder of hv_config_file(node) — the YAML file that wrote it — so a
  *  pipeline works from any working directory (in-memory configs, whose file name starts with '<',
  *  resolve against the working directory). *out is malloc'ed (free it). Errors as hv_config_as_string. */
-hv_status hv_config_resolve_path(const hv_config_node *node, char **out);
+HV_API hv_status hv_config_resolve_path(const hv_config_node *node, char **out);
 
 /** Typed lookups in a mapping with a default: when `key` is absent (or `map` is NULL) *out = def and
  *  HV_OK; when present with the wrong type, the hv_config_as_* error (naming file:line:col and the
  *  key's path). An explicit null value counts as absent. For strings, *out points into the tree (or is
  *  `def`). */
-hv_status hv_config_get_int(const hv_config_node *map, const char *key, int64_t def, int64_t *out);
-hv_status hv_config_get_double(const hv_config_node *map, const char *key, double def, double *out);
-hv_status hv_config_get_bool(const hv_config_node *map, const char *key, int def, int *out);
-hv_status hv_config_get_string(const hv_config_node *map, const char *key, const char *def, const char **out);
+HV_API hv_status hv_config_get_int(const hv_config_node *map, const char *key, int64_t def, int64_t *out);
+HV_API hv_status hv_config_get_double(const hv_config_node *map, const char *key, double def, double *out);
+HV_API hv_status hv_config_get_bool(const hv_config_node *map, const char *key, int def, int *out);
+HV_API hv_status hv_config_get_string(const hv_config_node *map, const char *key, const char *def, const char **out);
 
 /** Render `node` as compact JSON (a string scalar quoted, other scalars as their JSON value; YAML
  *  .inf/.nan become null). *out is malloc'ed; free() it. Lets a caller hand a subtree to code that
  *  speaks JSON (cJSON), or print the effective configuration after defaults were filled in. */
-hv_status hv_config_to_json(const hv_config_node *node, char **out);
+HV_API hv_status hv_config_to_json(const hv_config_node *node, char **out);
 
 /* ---- JSON Schema validation ---------------------------------------------------------------------
  *
@@ -190,43 +192,43 @@ typedef struct hv_schema_errors hv_schema_errors;
  *  right type, $refs that resolve, regexes that compile. HV_ERR_SCHEMA with "file:line:col: what" for
  *  the first problem. hv_schema_validate runs this first, so calling it is only needed to check a
  *  schema early (a plugin's parameter schema when the plugin loads). */
-hv_status hv_schema_check(const hv_config_node *schema);
+HV_API hv_status hv_schema_check(const hv_config_node *schema);
 
 /** Parse schema text (YAML or JSON) and check it: hv_config_load_string + hv_schema_check. */
-hv_status hv_schema_load_string(const char *text, size_t len, const char *display_name, hv_config_node **out);
+HV_API hv_status hv_schema_load_string(const char *text, size_t len, const char *display_name, hv_config_node **out);
 
 /** Parse a schema file and check it. */
-hv_status hv_schema_load_file(const char *path, hv_config_node **out);
+HV_API hv_status hv_schema_load_file(const char *path, hv_config_node **out);
 
 /** Validate `instance` against `schema`, filling in defaults (so `instance` is modified).
  *  Returns HV_OK when valid. When invalid returns HV_ERR_SCHEMA, sets the thread's error message to
  *  the first error followed by "(and N more errors)", and — when `errors` is not NULL — stores the
  *  full list there (the caller frees it with hv_schema_errors_free; *errors is NULL on HV_OK).
  *  A broken schema is also HV_ERR_SCHEMA, with the schema's own file:line:col (and no list). */
-hv_status hv_schema_validate(const hv_config_node *schema, hv_config_node *instance, hv_schema_errors **errors);
+HV_API hv_status hv_schema_validate(const hv_config_node *schema, hv_config_node *instance, hv_schema_errors **errors);
 
 /** Number of errors in the list (0 for NULL). */
-size_t hv_schema_errors_count(const hv_schema_errors *errors);
+HV_API size_t hv_schema_errors_count(const hv_schema_errors *errors);
 
 /** Error `i` as one full line "file:line:col: PATH: what" (no newline), or NULL when out of range. */
-const char *hv_schema_errors_message(const hv_schema_errors *errors, size_t i);
+HV_API const char *hv_schema_errors_message(const hv_schema_errors *errors, size_t i);
 
 /** Location of error `i` (file, 1-based line and column); any out-pointer may be NULL. Returns the
  *  error's message without the "file:line:col: " prefix, or NULL when out of range. */
-const char *hv_schema_errors_at(const hv_schema_errors *errors, size_t i, const char **file, int *line, int *column);
+HV_API const char *hv_schema_errors_at(const hv_schema_errors *errors, size_t i, const char **file, int *line, int *column);
 
 /** Non-zero when more than HV_SCHEMA_MAX_ERRORS errors were found and the rest were dropped. */
-int hv_schema_errors_truncated(const hv_schema_errors *errors);
+HV_API int hv_schema_errors_truncated(const hv_schema_errors *errors);
 
 /** Free an error list; NULL is a no-op. */
-void hv_schema_errors_free(hv_schema_errors *errors);
+HV_API void hv_schema_errors_free(hv_schema_errors *errors);
 
 /** Find the installed or in-tree schema `name` (for instance "pipeline" → pipeline.schema.yaml or
  *  pipeline.schema.json). Looks in $HEMOVK_SCHEMA_DIR when set (and only there), else in the source
  *  tree's schemas/ when this library runs from its build tree; else in share/hemovk/schemas beside
  *  the installed library (<libdir>/../share/hemovk/schemas), then the configured
  *  ${datadir}/hemovk/schemas, then the source tree. Writes the path to buf. HV_ERR_NOT_FOUND lists the folders searched. */
-hv_status hv_schema_find(const char *name, char *buf, size_t size);
+HV_API hv_status hv_schema_find(const char *name, char *buf, size_t size);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,8 @@
 #ifndef HEMOVK_DETECT_H
 #define HEMOVK_DETECT_H
 
+#include "hemovk/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,13 +45,13 @@ typedef struct hv_det {
  *  scale_major, no rounding, float32 arithmetic: h_r = sqrt(ratio), w_r = 1/h_r, w = stride·w_r·scale,
  *  h = stride·h_r·scale, anchor = [−w/2, −h/2, w/2, h/2]. Order: ratio index (outer), then scale.
  *  `out` holds n_ratios·n_scales boxes. Ratios and scales must be > 0, stride > 0. */
-hv_status hv_anchors_base(float stride, const float *scales, int n_scales, const float *ratios, int n_ratios,
+HV_API hv_status hv_anchors_base(float stride, const float *scales, int n_scales, const float *ratios, int n_ratios,
                           hv_box *out);
 
 /** All anchors of an feat_h×feat_w level: anchor(y, x, a) = base[a] + (x·s, y·s, x·s, y·s), enumerated
  *  y-major, then x, then a (index (y·feat_w + x)·n_base + a, the RPN head's flattening order).
  *  `out` holds feat_h·feat_w·n_base boxes. */
-hv_status hv_anchors_grid(const hv_box *base, int n_base, int feat_h, int feat_w, float stride, hv_box *out);
+HV_API hv_status hv_anchors_grid(const hv_box *base, int n_base, int feat_h, int feat_w, float stride, hv_box *out);
 
 /** delta2bbox parameters (§5.4). RPN: means 0, stds 1. RCNN: stds (0.1, 0.1, 0.2, 0.2). */
 typedef struct hv_delta_coder {
@@ -65,32 +67,32 @@ typedef struct hv_delta_coder {
  *  d' = d·σ + μ, px = (x1+x2)·0.5, pw = x2−x1, dw' clamped to ±HV_DELTA_MAX_RATIO, gx = px + pw·dx',
  *  gw = pw·exp(dw'), box = [gx − gw·0.5, gy − gh·0.5, gx + gw·0.5, gy + gh·0.5], then clamped (max W, not
  *  W−1). `out` (n boxes) may be the same array as `refs`. */
-hv_status hv_delta_decode(const hv_delta_coder *coder, const hv_box *refs, const float *deltas, size_t n, hv_box *out);
+HV_API hv_status hv_delta_decode(const hv_delta_coder *coder, const hv_box *refs, const float *deltas, size_t n, hv_box *out);
 
 /** mmdet map_roi_levels (§5.6): floor(log2(sqrt(w·h)/finest_scale + 1e-6)) clamped to [0, num_levels−1];
  *  finest_scale 0 means 56. Same rule as hv_roi_level() in ops_dcn.h (this one reports bad arguments). */
-hv_status hv_det_roi_levels(const hv_box *rois, size_t n, float finest_scale, int num_levels, int32_t *levels);
+HV_API hv_status hv_det_roi_levels(const hv_box *rois, size_t n, float finest_scale, int num_levels, int32_t *levels);
 
 /* ==== NMS ============================================================================================= */
 
 /** mmcv devIoU test with offset 0: true when inter > thr·(area_a + area_b − inter), all in float32
  *  (sides max(…, 0)). This is "IoU > thr" without a division. */
-bool hv_iou_exceeds(const hv_box *a, const hv_box *b, float thr);
+HV_API bool hv_iou_exceeds(const hv_box *a, const hv_box *b, float thr);
 
 /** IoU with offset 0 in double (0 when the union is 0). */
-double hv_box_iou(const hv_box *a, const hv_box *b);
+HV_API double hv_box_iou(const hv_box *a, const hv_box *b);
 
 /** Greedy NMS (mmcv/torchvision semantics): boxes in descending score order; box j is suppressed by an
  *  earlier kept box i iff hv_iou_exceeds(i, j, iou_thr). Tie rule: equal scores keep input order (lower
  *  index first; torch.sort's order for ties is unspecified). Writes the kept indices in descending score
  *  order to keep (capacity n) and their number to *n_keep. n == 0 is valid (nothing kept). */
-hv_status hv_nms(const hv_box *boxes, const float *scores, size_t n, float iou_thr, size_t *keep, size_t *n_keep);
+HV_API hv_status hv_nms(const hv_box *boxes, const float *scores, size_t n, float iou_thr, size_t *keep, size_t *n_keep);
 
 /** Batched NMS (mmcv batched_nms, one NMS per group id): boxes of different groups never suppress each
  *  other; the kept indices of all groups are merged in descending score order (ties: lower index first).
  *  mmcv implements this by offsetting each group's coordinates; that can change float rounding of IoU in
  *  the last ulp — this function runs the per-group comparisons on the original coordinates. */
-hv_status hv_nms_batched(const hv_box *boxes, const float *scores, const int32_t *groups, size_t n, float iou_thr,
+HV_API hv_status hv_nms_batched(const hv_box *boxes, const float *scores, const int32_t *groups, size_t n, float iou_thr,
                          size_t *keep, size_t *n_keep);
 
 /** One RPN level's raw head outputs for one image, in the head's flattening order (§5.2):
@@ -116,14 +118,14 @@ typedef struct hv_rpn_params {
 
 /** Fill `p` with the paper's RPN test settings for an img_h×img_w image (nms_pre 1000, max 1000, IoU 0.01,
  *  min size 0, scale 8, ratios 0.5/1/2). */
-void hv_rpn_params_default(hv_rpn_params *p, float img_h, float img_w);
+HV_API void hv_rpn_params_default(hv_rpn_params *p, float img_h, float img_w);
 
 /** Proposals of one image (§5.5): per level, score = sigmoid(cls), keep the top nms_pre (descending, ties
  *  lower index first), decode against the level's anchors with means 0 / stds 1 and clamp, drop boxes with
  *  w ≤ min_bbox_size or h ≤ min_bbox_size, per-level NMS (hv_nms_batched with the level as group), keep
  *  the first max_per_img. `out` (capacity max_per_img) gets box, score, label = level, src = anchor index
  *  within its level; *n_out their number. */
-hv_status hv_rpn_proposals(const hv_rpn_level *levels, int n_levels, const hv_rpn_params *p, hv_det *out,
+HV_API hv_status hv_rpn_proposals(const hv_rpn_level *levels, int n_levels, const hv_rpn_params *p, hv_det *out,
                            size_t *n_out);
 
 /** mmdet multiclass_nms (§5.9). scores: n rows of num_classes+1 (background last). boxes: n rows of
@@ -131,7 +133,7 @@ hv_status hv_rpn_proposals(const hv_rpn_level *levels, int n_levels, const hv_rp
  *  score > score_thr (strict) in row-major order; per-class NMS (IoU > iou_thr suppresses); merged by
  *  score descending (ties: lower candidate index first); first max_per_img (≤ 0: all). `out` needs
  *  capacity n·num_classes (or max_per_img when > 0); src = row index. */
-hv_status hv_multiclass_nms(const hv_box *boxes, bool per_class_boxes, const float *scores, size_t n,
+HV_API hv_status hv_multiclass_nms(const hv_box *boxes, bool per_class_boxes, const float *scores, size_t n,
                             int num_classes, float score_thr, float iou_thr, int max_per_img, hv_det *out,
                             size_t *n_out);
 
@@ -142,7 +144,7 @@ hv_status hv_multiclass_nms(const hv_box *boxes, bool per_class_boxes, const flo
  *  gx = ((c+0.5) − x1)/(x2 − x1)·2 − 1 (float32; ±inf → 0), bilinear grid_sample, align_corners=False,
  *  zero padding. NaN grid values (0/0) sample 0, like torch's out-of-bounds path. mask = value ≥ thr.
  *  `mask` (out_h·out_w bytes, row-major, 0/1) and/or `prob` (out_h·out_w floats) may be NULL, not both. */
-hv_status hv_mask_paste(const float *map, int mh, int mw, const hv_box *box, int out_h, int out_w, float thr,
+HV_API hv_status hv_mask_paste(const float *map, int mh, int mw, const hv_box *box, int out_h, int out_w, float thr,
                         uint8_t *mask, float *prob);
 
 /** COCO run-length encoding of a h×w binary mask (pycocotools conventions): runs over the pixels in
@@ -154,24 +156,24 @@ typedef struct hv_rle {
 } hv_rle;
 
 /** Encode a row-major h×w mask (non-zero = object) into `out` (allocates counts). h·w may be 0. */
-hv_status hv_rle_encode(const uint8_t *mask, uint32_t h, uint32_t w, hv_rle *out);
+HV_API hv_status hv_rle_encode(const uint8_t *mask, uint32_t h, uint32_t w, hv_rle *out);
 
 /** Decode into a row-major h×w 0/1 mask. Fails if the counts do not sum to h·w. */
-hv_status hv_rle_decode(const hv_rle *rle, uint8_t *mask);
+HV_API hv_status hv_rle_decode(const hv_rle *rle, uint8_t *mask);
 
 /** Number of object pixels (sum of the odd runs). */
-uint64_t hv_rle_area(const hv_rle *rle);
+HV_API uint64_t hv_rle_area(const hv_rle *rle);
 
 /** pycocotools rleToString: the compressed "counts" string (each count, or from the 3rd on its difference
  *  to the count two before, in 5-bit groups, continuation bit 0x20, +48). *out is malloc'ed (free()). */
-hv_status hv_rle_to_string(const hv_rle *rle, char **out);
+HV_API hv_status hv_rle_to_string(const hv_rle *rle, char **out);
 
 /** pycocotools rleFrString: parse a compressed counts string for a h×w mask (allocates counts). Fails
  *  on characters outside '0'..'o', a truncated group or counts that do not sum to h·w. */
-hv_status hv_rle_from_string(const char *s, uint32_t h, uint32_t w, hv_rle *out);
+HV_API hv_status hv_rle_from_string(const char *s, uint32_t h, uint32_t w, hv_rle *out);
 
 /** Free the counts and zero the struct (NULL-safe). */
-void hv_rle_free(hv_rle *rle);
+HV_API void hv_rle_free(hv_rle *rle);
 
 /* ==== ensembles (§7) ================================================================================ */
 
@@ -197,7 +199,7 @@ typedef struct hv_ensemble_params {
 } hv_ensemble_params;
 
 /** Defaults: affirmative, IoU 0.5, clean mode, weighted-average boxes, no truncation. */
-void hv_ensemble_params_default(hv_ensemble_params *p);
+HV_API void hv_ensemble_params_default(hv_ensemble_params *p);
 
 /** Fuse the detections of M = n_models models of one image. dets[m] has counts[m] boxes (may be 0).
  *  In ancasag's code M is the number of result files found for the image, so a model that ran but found
@@ -214,19 +216,11 @@ void hv_ensemble_params_default(hv_ensemble_params *p);
  *  in the concatenated input (model order). Output order: cluster creation order. `scores64` (optional,
  *  capacity Σcounts) receives the scores as doubles — the paper's sums such as (0.12+0.34)/2 =
  *  0.22999999999999998 are only exact there. */
-hv_status hv_ensemble_fuse(const hv_det *const *dets, const size_t *counts, int n_models,
+HV_API hv_status hv_ensemble_fuse(const hv_det *const *dets, const size_t *counts, int n_models,
                            const hv_ensemble_params *p, hv_det *out, double *scores64, size_t *n_out);
 
-/** Python "{:.2f}".format(x) read back as a double: round half-even on the exact binary value. */
-double hv_round2_py(double x);
-
-/** Emulate float(str(x)[0:-2]) where str is Python's repr of the double x (shortest round-trip digits,
- *  fixed notation for 1e-4 ≤ |x| < 1e16 with at least one fractional digit). 62.65625 → 62.656,
- *  12.5 → 12, 3.0 → 3. Non-finite values are returned unchanged. */
-double hv_py_repr_truncate2(double x);
-
 /** Shortest round-trip repr of a double as Python prints it, into buf (≥ 32 bytes). Returns buf. */
-char *hv_py_repr(double x, char *buf, size_t size);
+HV_API char *hv_py_repr(double x, char *buf, size_t size);
 
 /** Weighted boxes fusion settings (§7.4, ZFTurbo ensemble_boxes_wbf.py, conf_type 'avg'). */
 typedef struct hv_wbf_params {
@@ -238,7 +232,7 @@ typedef struct hv_wbf_params {
 } hv_wbf_params;
 
 /** Defaults: IoU 0.55, skip 0, weights 1, no overflow; img_w/img_h must be set by the caller. */
-void hv_wbf_params_default(hv_wbf_params *p, float img_w, float img_h);
+HV_API void hv_wbf_params_default(hv_wbf_params *p, float img_w, float img_h);
 
 /** Weighted boxes fusion, a port of the published algorithm with its float32/float64 mix: coordinates
  *  normalised and clamped to [0,1], zero-area boxes and score < skip dropped; per label, boxes of all
@@ -248,7 +242,7 @@ void hv_wbf_params_default(hv_wbf_params *p, float img_w, float img_h);
  *  min(M, #members)/Σweights (or ·#members/Σweights with allows_overflow). Output sorted by score
  *  descending over all labels (capacity Σcounts); src = index of the cluster's first member in the
  *  concatenated input. */
-hv_status hv_wbf(const hv_det *const *dets, const size_t *counts, int n_models, const hv_wbf_params *p, hv_det *out,
+HV_API hv_status hv_wbf(const hv_det *const *dets, const size_t *counts, int n_models, const hv_wbf_params *p, hv_det *out,
                  size_t *n_out);
 
 /* ==== detection TTA (§6.2) ========================================================================== */
@@ -264,26 +258,26 @@ typedef enum hv_tta_tf {
 } hv_tta_tf;
 
 /** Size (h, w) of the augmented image of an h×w image. */
-void hv_tta_size(hv_tta_tf tf, int h, int w, int *aug_h, int *aug_w);
+HV_API void hv_tta_size(hv_tta_tf tf, int h, int w, int *aug_h, int *aug_w);
 
 /** Map n boxes from the original h×w frame into the augmented frame (inverse=false) or back from the
  *  augmented frame to the original h×w frame (inverse=true). h, w are always the ORIGINAL size.
  *  Continuous coordinates: hflip x → w − x; rot90 (x, y) → (y, w − x). In place allowed. */
-hv_status hv_tta_boxes(hv_tta_tf tf, int h, int w, bool inverse, const hv_box *in, size_t n, hv_box *out);
+HV_API hv_status hv_tta_boxes(hv_tta_tf tf, int h, int w, bool inverse, const hv_box *in, size_t n, hv_box *out);
 
 /** Map a row-major h×w image of elem_size-byte pixels (a float map, RGB bytes, ...) into the augmented
  *  frame (inverse=false, dst is aug_h×aug_w) or back (inverse=true: src is the augmented image of an
  *  ORIGINAL h×w image, dst is h×w). src and dst must not overlap. Use it to un-flip/un-rotate 28×28 mask
  *  probability maps: the map inside a box transforms with the box. */
-hv_status hv_tta_map(hv_tta_tf tf, int h, int w, size_t elem_size, bool inverse, const void *src, void *dst);
+HV_API hv_status hv_tta_map(hv_tta_tf tf, int h, int w, size_t elem_size, bool inverse, const void *src, void *dst);
 
 /** mmdet merge_aug_bboxes: element-wise mean over n_aug augmentations of boxes (n rows each, already mapped
  *  back) and of scores (n·n_cols each, may be NULL). boxes[a] / scores[a] point at augmentation a. */
-hv_status hv_tta_mean(const hv_box *const *boxes, const float *const *scores, int n_aug, size_t n, int n_cols,
+HV_API hv_status hv_tta_mean(const hv_box *const *boxes, const float *const *scores, int n_aug, size_t n, int n_cols,
                       hv_box *mean_boxes, float *mean_scores);
 
 /** mmdet merge_aug_masks: mean of n_aug maps of n floats each (already un-flipped). */
-hv_status hv_tta_mean_maps(const float *const *maps, int n_aug, size_t n, float *out);
+HV_API hv_status hv_tta_mean_maps(const float *const *maps, int n_aug, size_t n, float *out);
 
 /* A WBF merge of augmentations is hv_wbf() with each augmentation's mapped-back detections as one
  * "model" (weights per augmentation if wanted). */
@@ -291,7 +285,7 @@ hv_status hv_tta_mean_maps(const float *const *maps, int n_aug, size_t n, float 
 /** Alternative merge: concatenate every augmentation's detections (mapped back), then per-label NMS
  *  (hv_nms_batched with label as group), keep max_per_img (≤ 0: all). out capacity Σcounts;
  *  src = index in the concatenation. */
-hv_status hv_tta_merge_nms(const hv_det *const *dets, const size_t *counts, int n_aug, float iou_thr,
+HV_API hv_status hv_tta_merge_nms(const hv_det *const *dets, const size_t *counts, int n_aug, float iou_thr,
                            int max_per_img, hv_det *out, size_t *n_out);
 
 /* ==== CAM (§8) ======================================================================================== */
@@ -301,28 +295,28 @@ hv_status hv_tta_merge_nms(const hv_det *const *dets, const size_t *counts, int 
  *  component (power iteration in double on the smaller of the C×C and HW×HW Gram matrices, deterministic
  *  start), flip the sign when |min| > |max|, ReLU, (v − min)/(max − min + 1e-7). A map without variance is
  *  all zeros. `out` holds H·W floats. */
-hv_status hv_cam_eigen(const float *act, int c, int h, int w, float *out);
+HV_API hv_status hv_cam_eigen(const float *act, int c, int h, int w, float *out);
 
 /** The authors' FPN "CAM" (§8.2): mean over C channels, then (v − min)/(max − min) without epsilon. A
  *  constant map (max == min) gives all zeros instead of dividing by zero (documented deviation). */
-hv_status hv_cam_channel_mean(const float *act, int c, int h, int w, float *out);
+HV_API hv_status hv_cam_channel_mean(const float *act, int c, int h, int w, float *out);
 
 /** matplotlib 'jet' 256-entry LUT as uint8(255·rgb): lut[i·3 + k]. Built once, thread-safe to read. */
-const uint8_t *hv_cam_jet_lut(void);
+HV_API const uint8_t *hv_cam_jet_lut(void);
 
 /** Colour n values in [0,1] with jet: idx = min(floor(v·256), 255) in float32, v < 0 → 0, NaN → black. */
-void hv_cam_jet(const float *v, size_t n, uint8_t *rgb);
+HV_API void hv_cam_jet(const float *v, size_t n, uint8_t *rgb);
 
 /** Resize an RGB8 image like PIL Image.resize(BILINEAR) (Pillow ≥ 4: triangle filter with support scaled
  *  for downscaling, 22-bit fixed-point coefficients, horizontal pass rounded to uint8, then vertical). */
-hv_status hv_cam_resize_rgb_pil(const uint8_t *src, int sh, int sw, uint8_t *dst, int dh, int dw);
+HV_API hv_status hv_cam_resize_rgb_pil(const uint8_t *src, int sh, int sw, uint8_t *dst, int dh, int dw);
 
 /** Resize a float map with bilinear interpolation, half-pixel centres, edge clamp (cv2 INTER_LINEAR
  *  upscaling; used for Eigen-CAM maps). */
-hv_status hv_cam_resize_f32(const float *src, int sh, int sw, float *dst, int dh, int dw);
+HV_API hv_status hv_cam_resize_f32(const float *src, int sh, int sw, float *dst, int dh, int dw);
 
 /** blend = uint8(0.5·img + 0.5·heat) (truncation), n pixels × 3 channels. */
-void hv_cam_blend(const uint8_t *img, const uint8_t *heat, size_t n_pixels, uint8_t *out);
+HV_API void hv_cam_blend(const uint8_t *img, const uint8_t *heat, size_t n_pixels, uint8_t *out);
 
 /* ==== COCO results JSON ============================================================================= */
 
@@ -332,33 +326,33 @@ typedef struct hv_coco_writer hv_coco_writer;
 /** Create a writer. gt_path: a COCO ground-truth JSON whose "images" give the ids (looked up by
  *  file_name, then by base name when exactly one ground-truth image has it); NULL: ids are assigned
  *  sequentially from 1 in order of first request, one per distinct file_name. */
-hv_status hv_coco_writer_create(const char *gt_path, hv_coco_writer **out);
+HV_API hv_status hv_coco_writer_create(const char *gt_path, hv_coco_writer **out);
 
 /** Free the writer (NULL-safe). */
-void hv_coco_writer_free(hv_coco_writer *w);
+HV_API void hv_coco_writer_free(hv_coco_writer *w);
 
 /** The image id of `file_name` (a path or a base name). With a ground truth, a name it lacks is
  *  HV_ERR_NOT_FOUND. */
-hv_status hv_coco_writer_image_id(hv_coco_writer *w, const char *file_name, int64_t *id);
+HV_API hv_status hv_coco_writer_image_id(hv_coco_writer *w, const char *file_name, int64_t *id);
 
 /** Add a bbox result {image_id, bbox: [x1, y1, x2−x1, y2−y1], score, category_id}. The bbox values are
  *  the float32 differences (mmdet xyxy2xywh on float32 arrays) written as doubles; pass a float score as
  *  (double)score to get mmdet's float(score), or an ensemble's scores64 value. */
-hv_status hv_coco_writer_add_bbox(hv_coco_writer *w, int64_t image_id, int32_t category_id, const hv_box *box,
+HV_API hv_status hv_coco_writer_add_bbox(hv_coco_writer *w, int64_t image_id, int32_t category_id, const hv_box *box,
                                   double score);
 
 /** Add a segm result: as bbox plus "segmentation": {"size": [h, w], "counts": compressed string}. */
-hv_status hv_coco_writer_add_segm(hv_coco_writer *w, int64_t image_id, int32_t category_id, const hv_box *box,
+HV_API hv_status hv_coco_writer_add_segm(hv_coco_writer *w, int64_t image_id, int32_t category_id, const hv_box *box,
                                   double score, const hv_rle *rle);
 
 /** Number of bbox / segm entries collected so far. */
-size_t hv_coco_writer_count(const hv_coco_writer *w, bool segm);
+HV_API size_t hv_coco_writer_count(const hv_coco_writer *w, bool segm);
 
 /** The bbox (segm=false) or segm array as compact JSON text; *out malloc'ed (free()). */
-hv_status hv_coco_writer_to_string(const hv_coco_writer *w, bool segm, char **out);
+HV_API hv_status hv_coco_writer_to_string(const hv_coco_writer *w, bool segm, char **out);
 
 /** Write "<prefix>.bbox.json" and, if any segm results were added, "<prefix>.segm.json" (mmdet names). */
-hv_status hv_coco_writer_save(const hv_coco_writer *w, const char *prefix);
+HV_API hv_status hv_coco_writer_save(const hv_coco_writer *w, const char *prefix);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,8 @@
 #ifndef HEMOVK_DEVICE_H
 #define HEMOVK_DEVICE_H
 
+#include "hemovk/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,34 +75,34 @@ typedef struct hv_device_info {
 
 /** Enumerate every Vulkan physical device. `*out` points to an internal array valid until the next
  *  call; `*count` receives its length. Needs no open device. */
-hv_status hv_device_list(const hv_device_info **out, uint32_t *count);
+HV_API hv_status hv_device_list(const hv_device_info **out, uint32_t *count);
 
 /** Index (into `infos`) of the device the choice rule picks for `selector` (NULL or "" = best).
  *  Pure function over the list, so it is unit-tested on fake lists. On no match returns
  *  HV_ERR_NOT_FOUND with a message listing every device. */
-hv_status hv_device_choose(const hv_device_info *infos, uint32_t count, const char *selector, uint32_t *chosen);
+HV_API hv_status hv_device_choose(const hv_device_info *infos, uint32_t count, const char *selector, uint32_t *chosen);
 
 /** Open a device. `selector` NULL means HEMOVK_DEVICE, else the best by the choice rule. */
-hv_status hv_device_open(const char *selector, hv_device **out);
+HV_API hv_status hv_device_open(const char *selector, hv_device **out);
 
 /** Close a device, saving its pipeline cache. NULL is a no-op. */
-void hv_device_close(hv_device *dev);
+HV_API void hv_device_close(hv_device *dev);
 
 /** Description of an open device. */
-const hv_device_info *hv_device_get_info(const hv_device *dev);
+HV_API const hv_device_info *hv_device_get_info(const hv_device *dev);
 
 /** Validation-layer messages counted since the process started (0 when validation is off). */
-uint32_t hv_validation_message_count(void);
+HV_API uint32_t hv_validation_message_count(void);
 
 /** Human-readable name of a device type ("discrete GPU", "CPU", ...). */
-const char *hv_device_type_name(hv_device_type type);
+HV_API const char *hv_device_type_name(hv_device_type type);
 
 /** Bytes of pipeline-cache data this device loaded from its cache file at open (0 when there was no
  *  usable file: missing, or ignored because its header, key, size or checksum did not match). */
-uint64_t hv_device_pipeline_cache_loaded(const hv_device *dev);
+HV_API uint64_t hv_device_pipeline_cache_loaded(const hv_device *dev);
 
 /** Path of this device's pipeline-cache file (written at hv_device_close), "" when caching is off. */
-const char *hv_device_pipeline_cache_path(const hv_device *dev);
+HV_API const char *hv_device_pipeline_cache_path(const hv_device *dev);
 
 #ifdef __cplusplus
 }

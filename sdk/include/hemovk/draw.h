@@ -5,6 +5,8 @@
 #ifndef HEMOVK_DRAW_H
 #define HEMOVK_DRAW_H
 
+#include "hemovk/export.h"
+
 #include <stdint.h>
 
 #include "hemovk/image.h"
@@ -14,22 +16,22 @@ extern "C" {
 #endif
 
 /** Outline the rectangle [x1,x2]×[y1,y2] (pixel coordinates, floats rounded) `thickness` px wide. */
-void hv_draw_rect(hv_image *img, float x1, float y1, float x2, float y2, uint32_t rgb, int thickness);
+HV_API void hv_draw_rect(hv_image *img, float x1, float y1, float x2, float y2, uint32_t rgb, int thickness);
 
 /** Fill a rectangle, blending `alpha` (0..1) of the colour over the image. */
-void hv_draw_fill(hv_image *img, int x1, int y1, int x2, int y2, uint32_t rgb, float alpha);
+HV_API void hv_draw_fill(hv_image *img, int x1, int y1, int x2, int y2, uint32_t rgb, float alpha);
 
 /** Draw `text` with its top-left corner at (x,y), each font pixel `scale`×`scale`, on a dark backing
  *  box so it reads on any frame. Returns the width drawn in pixels. */
-int hv_draw_text(hv_image *img, int x, int y, const char *text, uint32_t rgb, int scale);
+HV_API int hv_draw_text(hv_image *img, int x, int y, const char *text, uint32_t rgb, int scale);
 
 /** Paint the boundary of a binary mask (W×H bytes, non-zero = inside, same size as img): a pixel is on
  *  the outline when it is inside and a 4-neighbour is outside or off the image. */
-void hv_draw_mask_outline(hv_image *img, const uint8_t *mask, uint32_t rgb);
+HV_API void hv_draw_mask_outline(hv_image *img, const uint8_t *mask, uint32_t rgb);
 
 /** Blend an RGB8 heat map of the same size over the frame: out = uint8(a·img + (1−a)·heat),
  *  truncating like the authors' numpy code (MODEL_SPEC §8.2 uses a = 0.5). */
-void hv_draw_blend(hv_image *img, const hv_image *heat, float a);
+HV_API void hv_draw_blend(hv_image *img, const hv_image *heat, float a);
 
 #ifdef __cplusplus
 }

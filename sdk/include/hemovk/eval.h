@@ -17,6 +17,8 @@
 #ifndef HEMOVK_EVAL_H
 #define HEMOVK_EVAL_H
 
+#include "hemovk/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -122,17 +124,17 @@ typedef struct hv_eval_warnings {
 } hv_eval_warnings;
 
 /** Stable snake_case name of a kind ("component_without_box"), used in JSON; never NULL. */
-const char *hv_eval_warning_kind_name(hv_eval_warning_kind kind);
+HV_API const char *hv_eval_warning_kind_name(hv_eval_warning_kind kind);
 
 /** Number of warnings of one kind. */
-size_t hv_eval_warnings_count(const hv_eval_warnings *w, hv_eval_warning_kind kind);
+HV_API size_t hv_eval_warnings_count(const hv_eval_warnings *w, hv_eval_warning_kind kind);
 
 /** Release the list's contents and zero it (NULL-safe). */
-void hv_eval_warnings_free(hv_eval_warnings *w);
+HV_API void hv_eval_warnings_free(hv_eval_warnings *w);
 
 /** Keep the warnings of frames `gt` still has (after hv_eval_gt_apply_split): the others go with their
  *  frames. xml_txt_not_identical is a count over the whole read and stays as it is. NULL `w`: no-op. */
-hv_status hv_eval_warnings_restrict(hv_eval_warnings *w, const hv_eval_gt *gt);
+HV_API hv_status hv_eval_warnings_restrict(hv_eval_warnings *w, const hv_eval_gt *gt);
 
 /* ---- ground-truth readers and writer --------------------------------------------------------------- */
 
@@ -161,7 +163,7 @@ typedef struct hv_eval_layout_options {
  *  differs from its image, XML boxes disagreeing with TXT boxes and missing mask/TXT/XML files are appended
  *  to `warnings` (may be NULL to ignore them); the boxes never change the instances.
  *  Errors: `root` missing or not this layout, an image that does not decode (HV_ERR_DECODE naming it). */
-hv_status hv_eval_gt_read_wcebleedgen(const char *root, const hv_eval_layout_options *options, hv_eval_gt *out,
+HV_API hv_status hv_eval_gt_read_wcebleedgen(const char *root, const hv_eval_layout_options *options, hv_eval_gt *out,
                                       hv_eval_warnings *warnings);
 
 /** Read COCO instances JSON: "images" ({id, file_name, width, height}), "annotations" ({id, image_id,
@@ -175,20 +177,20 @@ hv_status hv_eval_gt_read_wcebleedgen(const char *root, const hv_eval_layout_opt
  *  class 1 when it has none. Images are kept in file order. Errors (HV_ERR_PARSE with file:line:column,
  *  HV_ERR_SCHEMA naming the entry): malformed JSON, missing or mistyped fields, duplicate ids, an
  *  annotation of an unknown image or category, a label not among the classes. */
-hv_status hv_eval_gt_read_coco(const char *path, hv_eval_gt *out);
+HV_API hv_status hv_eval_gt_read_coco(const char *path, hv_eval_gt *out);
 
 /** Read ground truth from `path`: a folder is the WCEBleedGen layout (default options), a file COCO JSON. */
-hv_status hv_eval_gt_read(const char *path, hv_eval_gt *out, hv_eval_warnings *warnings);
+HV_API hv_status hv_eval_gt_read(const char *path, hv_eval_gt *out, hv_eval_warnings *warnings);
 
 /** Write `gt` as COCO instances JSON that hv_eval_gt_read_coco and pycocotools read: masks as compressed
  *  RLE strings (hv_rle_to_string), plus "classes" and each image's "label" (class name), and, when
  *  `warnings` is given, a "disagreements" list [{kind, file_name, detail}] (pycocotools ignores both).
  *  Written to a temporary name and renamed. */
-hv_status hv_eval_gt_write_coco(const hv_eval_gt *gt, const hv_eval_warnings *warnings, const char *path);
+HV_API hv_status hv_eval_gt_write_coco(const hv_eval_gt *gt, const hv_eval_warnings *warnings, const char *path);
 
 /** Keep only the images whose keep[i] (i indexes gt->images) is non-zero, and their annotations; ids are
  *  kept as they are. */
-hv_status hv_eval_gt_filter(hv_eval_gt *gt, const uint8_t *keep);
+HV_API hv_status hv_eval_gt_filter(hv_eval_gt *gt, const uint8_t *keep);
 
 /* ---- matching frame paths to ground-truth file names ---------------------------------------------- */
 
@@ -197,16 +199,16 @@ typedef struct hv_eval_name_index hv_eval_name_index;
 
 /** Build the table over gt's file_names. `root` (may be NULL): a prefix results' paths carry, stripped
  *  before the look-up, which then must match a file_name exactly. */
-hv_status hv_eval_name_index_create(const hv_eval_gt *gt, const char *root, hv_eval_name_index **out);
+HV_API hv_status hv_eval_name_index_create(const hv_eval_gt *gt, const char *root, hv_eval_name_index **out);
 
 /** Index in gt->images of the frame `path` names, or −1. Without a root: the longest suffix of path
  *  components ("a/b/c.png" → "a/b/c.png", "b/c.png", "c.png"; empty and "." components skipped) equal to
  *  a file_name, so "../data/WCEBleedGen/bleeding/Images/img- (3).png" finds "bleeding/Images/img- (3).png"
  *  and never "non-bleeding/images/img- (3).png". */
-ptrdiff_t hv_eval_name_index_find(const hv_eval_name_index *idx, const char *path);
+HV_API ptrdiff_t hv_eval_name_index_find(const hv_eval_name_index *idx, const char *path);
 
 /** Free the table (NULL-safe). */
-void hv_eval_name_index_free(hv_eval_name_index *idx);
+HV_API void hv_eval_name_index_free(hv_eval_name_index *idx);
 
 /* ---- the split file ------------------------------------------------------------------------------- */
 
@@ -225,14 +227,14 @@ typedef struct hv_eval_split {
 /** The split file hemovk ships: splits/wcebleedgen.tsv in the source tree when this library runs from its
  *  build tree, else share/hemovk/splits beside the library, then the configured install folder. Writes the
  *  path into buf; HV_ERR_NOT_FOUND naming the folders tried. */
-hv_status hv_eval_split_default_path(char *buf, size_t size);
+HV_API hv_status hv_eval_split_default_path(char *buf, size_t size);
 
 /** Read a split file. Errors (HV_ERR_PARSE, file:line): a wrong header, a line without four fields, a
  *  path listed twice. */
-hv_status hv_eval_split_read(const char *path, hv_eval_split *out);
+HV_API hv_status hv_eval_split_read(const char *path, hv_eval_split *out);
 
 /** Release a split's contents and zero it (NULL-safe). */
-void hv_eval_split_free(hv_eval_split *split);
+HV_API void hv_eval_split_free(hv_eval_split *split);
 
 /** Keep the images of `gt` that `split` puts in split `name` ("val", "train"): each GT file_name is looked
  *  up among the split's paths by longest suffix of components (so GT names relative to a parent of the
@@ -240,17 +242,17 @@ void hv_eval_split_free(hv_eval_split *split);
  *  no entry has that split name; GT frames the split file does not list; frames of that split missing from
  *  the GT. With `verify_root` (may be NULL) the kept frames' sha256 are checked against the file's:
  *  verify_root/file_name is read; a mismatch is HV_ERR_SCHEMA naming the frames. */
-hv_status hv_eval_gt_apply_split(hv_eval_gt *gt, const hv_eval_split *split, const char *name,
+HV_API hv_status hv_eval_gt_apply_split(hv_eval_gt *gt, const hv_eval_split *split, const char *name,
                                  const char *verify_root);
 
 /** SHA-256 of a file as 64 lowercase hex characters + NUL in hex[65]. */
-hv_status hv_eval_sha256_file(const char *path, char hex[65]);
+HV_API hv_status hv_eval_sha256_file(const char *path, char hex[65]);
 
 /** Ground truth as the command line names it: hv_eval_gt_read(`path`), then, when `split` is given, only
  *  the frames of that split of `split_file` (NULL: hv_eval_split_default_path()), their sha256 checked
  *  when `verify` (which needs the release folder: a COCO file does not say where its frames are). The
  *  warnings of frames the split leaves out are dropped with them. */
-hv_status hv_eval_gt_load(const char *path, const char *split, const char *split_file, int verify,
+HV_API hv_status hv_eval_gt_load(const char *path, const char *split, const char *split_file, int verify,
                           const hv_eval_layout_options *options, hv_eval_gt *out, hv_eval_warnings *warnings);
 
 /* ---- result readers -------------------------------------------------------------------------------- */
@@ -283,7 +285,7 @@ typedef struct hv_eval_results_options {
  *  whose size differs from its GT image (naming the frame), a label index with no GT category, class
  *  labels the GT does not have. Frames of the GT without a result are NOT an error here (see
  *  hv_eval_results_check_coverage), since a caller may filter the GT to a split afterwards. */
-hv_status hv_eval_results_read_jsonl(const char *path, const hv_eval_gt *gt, const hv_eval_results_options *options,
+HV_API hv_status hv_eval_results_read_jsonl(const char *path, const hv_eval_gt *gt, const hv_eval_results_options *options,
                                      hv_eval_results *out);
 
 /** Read a COCO results JSON list [{image_id, category_id, bbox, score, segmentation?}] (writer.coco's
@@ -291,28 +293,28 @@ hv_status hv_eval_results_read_jsonl(const char *path, const hv_eval_gt *gt, con
  *  (writer.coco writes it when it had no ground truth): then ids are mapped through its file_names.
  *  `out->cls` stays empty (COCO results carry no classification, nor the frames without detections).
  *  Errors as for results.jsonl, plus unknown image ids and categories (named). */
-hv_status hv_eval_results_read_coco(const char *path, const hv_eval_gt *gt, const hv_eval_results_options *options,
+HV_API hv_status hv_eval_results_read_coco(const char *path, const hv_eval_gt *gt, const hv_eval_results_options *options,
                                     hv_eval_results *out);
 
 /** Read results from `path`: a folder (an output folder of `hemovk run`: its results.jsonl), a *.jsonl file,
  *  or a *.json COCO results file. */
-hv_status hv_eval_results_read(const char *path, const hv_eval_gt *gt, const hv_eval_results_options *options,
+HV_API hv_status hv_eval_results_read(const char *path, const hv_eval_gt *gt, const hv_eval_results_options *options,
                                hv_eval_results *out);
 
 /** Keep only the results of images that `gt` has (by image id): use it after filtering the GT to a split. */
-hv_status hv_eval_results_restrict(hv_eval_results *res, const hv_eval_gt *gt);
+HV_API hv_status hv_eval_results_restrict(hv_eval_results *res, const hv_eval_gt *gt);
 
 /** For results that list their frames (n_cls > 0): every GT image must have an entry. HV_ERR_NOT_FOUND
  *  naming the first few missing frames and the count otherwise. Results without frame entries (COCO
  *  results) pass. */
-hv_status hv_eval_results_check_coverage(const hv_eval_results *res, const hv_eval_gt *gt);
+HV_API hv_status hv_eval_results_check_coverage(const hv_eval_results *res, const hv_eval_gt *gt);
 
 /** Release what a ground-truth set owns and zero the struct (NULL-safe; the struct itself is the
  *  caller's, like hv_image_free / hv_rle_free: readers fill a caller-provided hv_eval_gt). */
-void hv_eval_gt_free(hv_eval_gt *gt);
+HV_API void hv_eval_gt_free(hv_eval_gt *gt);
 
 /** Release what a result set owns and zero the struct (NULL-safe; the struct itself is the caller's). */
-void hv_eval_results_free(hv_eval_results *res);
+HV_API void hv_eval_results_free(hv_eval_results *res);
 
 #ifdef __cplusplus
 }

@@ -41,6 +41,8 @@
 #ifndef HEMOVK_EVAL_METRICS_H
 #define HEMOVK_EVAL_METRICS_H
 
+#include "hemovk/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -99,7 +101,7 @@ typedef struct hv_coco_params {
 /** Fill `p` with COCOeval's detection defaults (Params.setDetParams) and the frame-summary defaults.
  *  The thresholds are computed as numpy.linspace does (start + i·step, the last one set to stop), so
  *  that IoU and recall comparisons tie exactly where pycocotools' do. NULL is ignored. */
-void hv_coco_params_default(hv_coco_params *p);
+HV_API void hv_coco_params_default(hv_coco_params *p);
 
 /** Number of entries of hv_coco_eval_result.stats (COCOeval.stats for bbox/segm). */
 #define HV_COCO_N_STATS 12
@@ -161,29 +163,29 @@ typedef struct hv_coco_eval_result {
  *  arguments, out-of-range params, duplicate image ids, a NaN score or non-finite box, a detection on an
  *  image that is not in the ground truth, and for HV_COCO_SEGM (or det_area MASK) a missing or
  *  inconsistent mask (runs not summing to h·w, zero size). *out is NULL on failure. */
-hv_status hv_coco_eval(const hv_eval_gt *gt, const hv_eval_results *res, hv_coco_iou_type iou_type,
+HV_API hv_status hv_coco_eval(const hv_eval_gt *gt, const hv_eval_results *res, hv_coco_iou_type iou_type,
                        const hv_coco_params *params, hv_coco_eval_result **out);
 
 /** Release a result (NULL-safe). */
-void hv_coco_eval_result_free(hv_coco_eval_result *r);
+HV_API void hv_coco_eval_result_free(hv_coco_eval_result *r);
 
 /** precision[t][r][k][a][m], or −2 when an index is out of range (−1 already means "undefined"). */
-double hv_coco_precision_at(const hv_coco_eval_result *r, size_t t, size_t ri, size_t k, size_t a, size_t m);
+HV_API double hv_coco_precision_at(const hv_coco_eval_result *r, size_t t, size_t ri, size_t k, size_t a, size_t m);
 
 /** recall[t][k][a][m], or −2 when an index is out of range. */
-double hv_coco_recall_at(const hv_coco_eval_result *r, size_t t, size_t k, size_t a, size_t m);
+HV_API double hv_coco_recall_at(const hv_coco_eval_result *r, size_t t, size_t k, size_t a, size_t m);
 
 /** precision_s[t][k][a][m], or −2 when an index is out of range. */
-double hv_coco_precision_s_at(const hv_coco_eval_result *r, size_t t, size_t k, size_t a, size_t m);
+HV_API double hv_coco_precision_s_at(const hv_coco_eval_result *r, size_t t, size_t k, size_t a, size_t m);
 
 /** Short stable name of stats[i] for reports: "AP", "AP50", "AP75", "APs", "APm", "APl", "AR1",
  *  "AR10", "AR100", "ARs", "ARm", "ARl"; NULL when i is out of range. */
-const char *hv_coco_stat_name(size_t i);
+HV_API const char *hv_coco_stat_name(size_t i);
 
 /** Short stable name of table2[i]: "mAP", "mAP50", "mAP75", "mAPs", "mAPm", "mAPl", "AR50@10", "AR@10",
  *  "AR@100", "ARs@100", "ARm@100", "ARl@100", "AP@1", "AP@10", "AP@100", "AP50@1", "AP50@10",
  *  "AP75@1", "AP75@10" (AP here is §9.2's final precision); NULL when out of range. */
-const char *hv_coco_table2_name(size_t i);
+HV_API const char *hv_coco_table2_name(size_t i);
 
 /* ==== frame-level localisation rate ================================================================== */
 
@@ -201,7 +203,7 @@ typedef struct hv_eval_loc_rate {
  *  `localised` may be NULL, else it receives gt->n_images flags in image order: 1 localised, 0 missed,
  *  −1 no instance (not counted). A detection on an image that is not in the ground truth is an error,
  *  as in hv_coco_eval(). */
-hv_status hv_eval_localisation_rate(const hv_eval_gt *gt, const hv_eval_results *res, double iou_thr,
+HV_API hv_status hv_eval_localisation_rate(const hv_eval_gt *gt, const hv_eval_results *res, double iou_thr,
                                     double score_thr, hv_eval_loc_rate *out, int8_t *localised);
 
 /* ==== classification ================================================================================= */
@@ -213,7 +215,7 @@ typedef struct hv_cls_params {
 } hv_cls_params;
 
 /** Fill `p` with the defaults (positive = −1, target_sensitivity = 0.99). NULL is ignored. */
-void hv_cls_params_default(hv_cls_params *p);
+HV_API void hv_cls_params_default(hv_cls_params *p);
 
 /** Classification metrics. Table 1's numbers (MODEL_SPEC §9.1: mmpretrain Accuracy and
  *  SingleLabelMetric, average='macro') are in percent, named *_pct. The positive-class numbers
@@ -254,18 +256,18 @@ typedef struct hv_cls_metrics {
  *  probs[positive]. Fails on NULL arguments, an unknown positive class, two results for one image, a
  *  result on an image that is not in the ground truth, labels or predictions outside [−1, n_classes),
  *  and non-finite probabilities. */
-hv_status hv_cls_eval(const hv_eval_gt *gt, const hv_eval_results *res, const hv_cls_params *params,
+HV_API hv_status hv_cls_eval(const hv_eval_gt *gt, const hv_eval_results *res, const hv_cls_params *params,
                       hv_cls_metrics **out);
 
 /** The same metrics from plain arrays of n samples: true labels and predicted labels in
  *  [0, n_classes), and optionally (`score` may be NULL: no curves) each sample's probability of class
  *  `positive`. n_missing, n_unlabelled and n_unclassified are 0. */
-hv_status hv_cls_eval_arrays(const int32_t *label, const int32_t *predicted, const double *score, size_t n,
+HV_API hv_status hv_cls_eval_arrays(const int32_t *label, const int32_t *predicted, const double *score, size_t n,
                              size_t n_classes, int32_t positive, double target_sensitivity,
                              hv_cls_metrics **out);
 
 /** Release classification metrics (NULL-safe). */
-void hv_cls_metrics_free(hv_cls_metrics *m);
+HV_API void hv_cls_metrics_free(hv_cls_metrics *m);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,8 @@
 #ifndef HEMOVK_EVAL_REPORT_H
 #define HEMOVK_EVAL_REPORT_H
 
+#include "hemovk/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,23 +50,23 @@ typedef struct hv_eval_report {
 
 /** Fill r->sweep at thresholds 0.05, 0.10, …, 0.95 from r->res's probs[positive] against r->gt's labels
  *  (through hv_cls_eval_arrays). No-op without classification probabilities. */
-hv_status hv_eval_report_sweep(hv_eval_report *r, int32_t positive);
+HV_API hv_status hv_eval_report_sweep(hv_eval_report *r, int32_t positive);
 
 /** metrics.json: every number, each under the name of its definition (COCO stats names, MODEL_SPEC §9.2
  *  Table 2 names, Table 1 names), with the inputs it came from. Written to a temporary name and renamed. */
-hv_status hv_eval_report_write_json(const hv_eval_report *r, const char *path);
+HV_API hv_status hv_eval_report_write_json(const hv_eval_report *r, const char *path);
 
 /** The Markdown tables (classification Table 1, sensitivity/specificity, confusion matrix, AUCs, sweep;
  *  detection and segmentation COCO numbers, Table 2's variant, localisation rate). *out malloc'ed. */
-hv_status hv_eval_report_markdown(const hv_eval_report *r, char **out);
+HV_API hv_status hv_eval_report_markdown(const hv_eval_report *r, char **out);
 
 /** frames.jsonl: one line per ground-truth frame: file_name, truth, predicted, prob (of the positive
  *  class), correct, instances, detections, matched, missed, false alarms and best IoU (bbox, and segm
  *  when evaluated), localised — sorted as the ground truth's images. */
-hv_status hv_eval_report_write_frames(const hv_eval_report *r, const char *path);
+HV_API hv_status hv_eval_report_write_frames(const hv_eval_report *r, const char *path);
 
 /** Write `text` to `path` through a temporary name and a rename. */
-hv_status hv_eval_write_text(const char *path, const char *text);
+HV_API hv_status hv_eval_write_text(const char *path, const char *text);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,8 @@
 #ifndef HEMOVK_FRAME_H
 #define HEMOVK_FRAME_H
 
+#include "hemovk/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -127,69 +129,69 @@ typedef struct hv_frame {
  *  sizeof(hv_frame) — a plugin that needs frames of its own (a TTA stage making transformed copies)
  *  must use this rather than a struct of its own compile-time size, which would be too small once
  *  hv_frame grows. Free with hv_frame_free(). */
-hv_status hv_frame_new(uint64_t id, const char *path, hv_frame **out);
+HV_API hv_status hv_frame_new(uint64_t id, const char *path, hv_frame **out);
 
 /** hv_frame_clear() then free a frame made by hv_frame_new(). NULL is a no-op. */
-void hv_frame_free(hv_frame *frame);
+HV_API void hv_frame_free(hv_frame *frame);
 
 /** Zero `frame`, set struct_size and id, and copy `path` (may be NULL). */
-hv_status hv_frame_init(hv_frame *frame, uint64_t id, const char *path);
+HV_API hv_status hv_frame_init(hv_frame *frame, uint64_t id, const char *path);
 
 /** Release everything the frame owns and zero it (struct_size is kept). NULL is a no-op. */
-void hv_frame_clear(hv_frame *frame);
+HV_API void hv_frame_clear(hv_frame *frame);
 
 /** Take ownership of decoded pixels (malloc'ed, width*height*3 bytes), freeing any previous ones. */
-void hv_frame_set_pixels(hv_frame *frame, int32_t width, int32_t height, uint8_t *rgb);
+HV_API void hv_frame_set_pixels(hv_frame *frame, int32_t width, int32_t height, uint8_t *rgb);
 
 /** The classifier decision rule: the `positive` class when p[positive] >= threshold, else the most
  *  probable OTHER class (lowest index on ties). With two classes and threshold 0.5 this is argmax, except
  *  that an exact 0.5/0.5 tie goes to the positive class. Returns `positive` for a single class and -1 for
  *  bad arguments (k < 1, positive out of range, NULL p). */
-int32_t hv_class_decide(const float *p, int32_t k, int32_t positive, float threshold);
+HV_API int32_t hv_class_decide(const float *p, int32_t k, int32_t positive, float threshold);
 
 /** Record the rule that chose the frame's classification (see hv_class_rule). Frames smaller than this
  *  version's hv_frame (an older plugin's own struct) are left alone. */
-void hv_frame_set_class_rule(hv_frame *frame, int32_t positive, float threshold);
+HV_API void hv_frame_set_class_rule(hv_frame *frame, int32_t positive, float threshold);
 
 /** The recorded rule: 1 and *out filled when a classifier recorded one, else 0. */
-int hv_frame_class_rule(const hv_frame *frame, hv_class_rule *out);
+HV_API int hv_frame_class_rule(const hv_frame *frame, hv_class_rule *out);
 
 /** Set the classification: label index, its score, its name (truncated to HV_FRAME_NAME_MAX-1), and
  *  optionally all class probabilities (copied; probs may be NULL when n_probs is 0). */
-hv_status hv_frame_set_class(hv_frame *frame, int32_t label, float score, const char *label_name,
+HV_API hv_status hv_frame_set_class(hv_frame *frame, int32_t label, float score, const char *label_name,
                              const float *probs, uint32_t n_probs);
 
 /** Append a detection (copied; its mask buffers are MOVED into the frame and `det`'s mask pointers
  *  are cleared). Returns a pointer to the stored detection through `out` when not NULL. */
-hv_status hv_frame_add_detection(hv_frame *frame, hv_detection *det, hv_detection **out);
+HV_API hv_status hv_frame_add_detection(hv_frame *frame, hv_detection *det, hv_detection **out);
 
 /** Release the detections' masks and empty the list (an ensemble stage replacing inputs with fused boxes). */
-void hv_frame_clear_detections(hv_frame *frame);
+HV_API void hv_frame_clear_detections(hv_frame *frame);
 
 /** Take ownership of a heat map (malloc'ed width*height floats in [0, 1]), freeing any previous one. */
-void hv_frame_set_heatmap(hv_frame *frame, uint32_t width, uint32_t height, float *data);
+HV_API void hv_frame_set_heatmap(hv_frame *frame, uint32_t width, uint32_t height, float *data);
 
 /** Attach a c×h×w float feature map under `name` (truncated to HV_FRAME_NAME_MAX-1), taking ownership
  *  of `data` (malloc'ed c*h*w floats; freed here on failure too); replaces a map of the same name. A
  *  segmenter asked for a CAM layer stores it so, and a later `cam` stage reads it. */
-hv_status hv_frame_set_feature(hv_frame *frame, const char *name, uint32_t c, uint32_t h, uint32_t w, float *data);
+HV_API hv_status hv_frame_set_feature(hv_frame *frame, const char *name, uint32_t c, uint32_t h, uint32_t w, float *data);
 
 /** The feature map named `name`, or NULL (also NULL for a frame created before the field existed). */
-const hv_feature_map *hv_frame_get_feature(const hv_frame *frame, const char *name);
+HV_API const hv_feature_map *hv_frame_get_feature(const hv_frame *frame, const char *name);
 
 /** Set (or replace) metadata `key` to a printf-formatted value. */
-hv_status hv_frame_set_meta(hv_frame *frame, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+HV_API hv_status hv_frame_set_meta(hv_frame *frame, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /** Value of metadata `key`, or NULL. */
-const char *hv_frame_get_meta(const hv_frame *frame, const char *key);
+HV_API const char *hv_frame_get_meta(const hv_frame *frame, const char *key);
 
 /** Mark the frame dropped by stage `stage` (may be NULL) with a printf-formatted reason. The first
  *  drop wins: dropping an already dropped frame keeps the first reason. */
-void hv_frame_drop(hv_frame *frame, const char *stage, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+HV_API void hv_frame_drop(hv_frame *frame, const char *stage, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /** Record a per-frame failure (copied) and mark the frame dropped. Keeps the first error. Returns HV_OK
  *  so a stage can `return hv_frame_fail(...)` for a bad frame without failing the whole batch. */
-hv_status hv_frame_fail(hv_frame *frame, const char *stage, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+HV_API hv_status hv_frame_fail(hv_frame *frame, const char *stage, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #ifdef __cplusplus
 }

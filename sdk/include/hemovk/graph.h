@@ -39,6 +39,8 @@
 #ifndef HEMOVK_GRAPH_H
 #define HEMOVK_GRAPH_H
 
+#include "hemovk/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,44 +59,44 @@ typedef struct hv_plan hv_plan;
 /* ---- building ----------------------------------------------------------------------------------- */
 
 /** Create an empty graph. */
-hv_status hv_graph_create(hv_graph **out);
+HV_API hv_status hv_graph_create(hv_graph **out);
 
 /** Free a graph and its weights' host copies. Plans made from it must be freed first. NULL: no-op. */
-void hv_graph_free(hv_graph *g);
+HV_API void hv_graph_free(hv_graph *g);
 
 /** A descriptor from parts: unused trailing dims are set to 1. */
-hv_tensor_desc hv_desc_make(hv_dtype dtype, hv_layout layout, uint32_t rank, const int64_t *dims);
+HV_API hv_tensor_desc hv_desc_make(hv_dtype dtype, hv_layout layout, uint32_t rank, const int64_t *dims);
 
 /** Declare an input fed at run time by name. `desc` gives its storage dtype (f32/f16), layout and dims;
  *  the batch N is part of the dims (a plan is built for one shape and batch). */
-hv_tensor *hv_graph_input(hv_graph *g, const char *name, const hv_tensor_desc *desc);
+HV_API hv_tensor *hv_graph_input(hv_graph *g, const char *name, const hv_tensor_desc *desc);
 
 /** Declare a constant (a weight). `data` holds numel(desc) values of `data_type` (f32 or f16) and is
  *  COPIED (the caller may free it right after the call). It is stored as desc->dtype: f32 data for an
  *  f16 weight is rounded to nearest even and saturated at ±65504 (NaN stays NaN). With desc->dtype f32
  *  and data_type HV_F32 this is how an f32 constant is made from host memory. `name` is used in
  *  messages. The host copy is kept (as f32) until the graph is freed: the CPU backend runs from it. */
-hv_tensor *hv_graph_weight(hv_graph *g, const char *name, const hv_tensor_desc *desc, const void *data,
+HV_API hv_tensor *hv_graph_weight(hv_graph *g, const char *name, const hv_tensor_desc *desc, const void *data,
                            hv_dtype data_type);
 
 /** Mark `t` as an output readable by `name` after each run. A tensor may carry one output name. */
-hv_status hv_graph_output(hv_graph *g, hv_tensor *t, const char *name);
+HV_API hv_status hv_graph_output(hv_graph *g, hv_tensor *t, const char *name);
 
 /** The first error recorded while building (HV_OK if none); also re-sets hv_last_error() to it. */
-hv_status hv_graph_status(const hv_graph *g);
+HV_API hv_status hv_graph_status(const hv_graph *g);
 
 /** Shape, dtype and layout of a node (NULL for a NULL tensor). */
-const hv_tensor_desc *hv_tensor_get_desc(const hv_tensor *t);
+HV_API const hv_tensor_desc *hv_tensor_get_desc(const hv_tensor *t);
 
 /** Name given when the node was made ("" if none). */
-const char *hv_tensor_name(const hv_tensor *t);
+HV_API const char *hv_tensor_name(const hv_tensor *t);
 
 /** Number of nodes (inputs, weights and ops) in the graph. */
-uint32_t hv_graph_node_count(const hv_graph *g);
+HV_API uint32_t hv_graph_node_count(const hv_graph *g);
 
 /** Record a builder error on the graph (first one wins) and return NULL: for op builders and models
  *  that detect a problem themselves, e.g. a missing weight. */
-hv_tensor *hv_graph_fail(hv_graph *g, hv_status status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+HV_API hv_tensor *hv_graph_fail(hv_graph *g, hv_status status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- planning and running ------------------------------------------------------------------------- */
 
@@ -108,49 +110,49 @@ typedef struct hv_plan_options {
  *  recorded error, at least one output, and must outlive the plan. Uploads the weights once and
  *  records the single command buffer. A device allocation failure is HV_ERR_DEVICE_OUT_OF_MEMORY
  *  naming the arena size. */
-hv_status hv_plan_create(hv_graph *g, hv_device *dev, const hv_plan_options *opts, hv_plan **out);
+HV_API hv_status hv_plan_create(hv_graph *g, hv_device *dev, const hv_plan_options *opts, hv_plan **out);
 
 /** Copy input `name` from host memory: `n` values of `data_type` (HV_F32 or HV_F16), `n` must equal the
  *  input's element count. Converted to the input's storage dtype now (f32→f16 saturates at ±65504).
  *  Unknown names are HV_ERR_NOT_FOUND listing the inputs. The data is used by every later run. */
-hv_status hv_plan_set_input(hv_plan *p, const char *name, const void *data, hv_dtype data_type, size_t n);
+HV_API hv_status hv_plan_set_input(hv_plan *p, const char *name, const void *data, hv_dtype data_type, size_t n);
 
 /** Run once: inputs copied in, the recorded command buffer replayed, outputs copied back, ONE fence
  *  wait. Every input must have been set. With profiling on, prints GPU time per op type to stderr. */
-hv_status hv_plan_run(hv_plan *p);
+HV_API hv_status hv_plan_run(hv_plan *p);
 
 /** Copy output `name` of the last run to `dst` as f32 (`n` must equal its element count). */
-hv_status hv_plan_get_output(hv_plan *p, const char *name, float *dst, size_t n);
+HV_API hv_status hv_plan_get_output(hv_plan *p, const char *name, float *dst, size_t n);
 
 /** Descriptor of output `name`, or NULL when there is none. */
-const hv_tensor_desc *hv_plan_output_desc(const hv_plan *p, const char *name);
+HV_API const hv_tensor_desc *hv_plan_output_desc(const hv_plan *p, const char *name);
 
 /** Peak bytes of the intermediate arena after aliasing (every op output, graph inputs' device copies,
  *  outputs and scratch; weights excluded). */
-uint64_t hv_plan_peak_bytes(const hv_plan *p);
+HV_API uint64_t hv_plan_peak_bytes(const hv_plan *p);
 
 /** What the same tensors would need without aliasing: the sum of their sizes. */
-uint64_t hv_plan_sum_intermediate_bytes(const hv_plan *p);
+HV_API uint64_t hv_plan_sum_intermediate_bytes(const hv_plan *p);
 
 /** Bytes of weights held by the plan (device memory, or host for the CPU backend). */
-uint64_t hv_plan_weight_bytes(const hv_plan *p);
+HV_API uint64_t hv_plan_weight_bytes(const hv_plan *p);
 
 /** Number of op nodes executed after fusion (one or more dispatches each). */
-uint32_t hv_plan_node_count(const hv_plan *p);
+HV_API uint32_t hv_plan_node_count(const hv_plan *p);
 
 /** Number of op nodes removed by fusion (activations and residual adds folded into their producer). */
-uint32_t hv_plan_fused_count(const hv_plan *p);
+HV_API uint32_t hv_plan_fused_count(const hv_plan *p);
 
 /** Number of dependency levels (= barriers between op levels) in the recording. */
-uint32_t hv_plan_level_count(const hv_plan *p);
+HV_API uint32_t hv_plan_level_count(const hv_plan *p);
 
 /** Barriers the Vulkan recording places between op steps (0 for the CPU backend). A barrier is
  *  placed only before a step that reads or overwrites memory written or read since the last one, so
  *  this is at most hv_plan_level_count() − 1 (the copy-in and copy-out barriers are not counted). */
-uint32_t hv_plan_barrier_count(const hv_plan *p);
+HV_API uint32_t hv_plan_barrier_count(const hv_plan *p);
 
 /** Name of the op at execution position i (< hv_plan_node_count), e.g. "linear"; NULL past the end. */
-const char *hv_plan_node_op(const hv_plan *p, uint32_t i);
+HV_API const char *hv_plan_node_op(const hv_plan *p, uint32_t i);
 
 /** GPU time per op type of the last profiled run; returns entries written (≤ cap), sorted by time. */
 typedef struct hv_op_time {
@@ -158,10 +160,10 @@ typedef struct hv_op_time {
     uint32_t count;     /**< dispatches of that op */
     double ns;          /**< total GPU time */
 } hv_op_time;
-uint32_t hv_plan_profile(const hv_plan *p, hv_op_time *out, uint32_t cap);
+HV_API uint32_t hv_plan_profile(const hv_plan *p, hv_op_time *out, uint32_t cap);
 
 /** Free a plan (its device memory and recording). NULL: no-op. */
-void hv_plan_free(hv_plan *p);
+HV_API void hv_plan_free(hv_plan *p);
 
 #ifdef __cplusplus
 }

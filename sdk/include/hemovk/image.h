@@ -9,6 +9,8 @@
 #ifndef HEMOVK_IMAGE_H
 #define HEMOVK_IMAGE_H
 
+#include "hemovk/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,43 +54,43 @@ typedef struct hv_image {
  *  PNG and JPEG is HV_ERR_DECODE naming what it is: "the file holds a GIF image, not PNG or JPEG"), the
  *  size checked against the limits ("PNG header claims 30000×30000 pixels, past the limit…"), and the
  *  memory decoding would take. Reads only the header; allocates nothing. `name` is used in messages. */
-hv_status hv_image_probe_memory(const void *data, size_t size, const char *name, hv_image_header *out);
+HV_API hv_status hv_image_probe_memory(const void *data, size_t size, const char *name, hv_image_header *out);
 
 /** Decode an in-memory encoded image (PNG or JPEG) into RGB8 after hv_image_probe_memory accepted it and
  *  its decode_bytes is at most `max_decode_bytes` (0: no cap beyond the size limits). */
-hv_status hv_image_decode_memory(const void *data, size_t size, const char *name, uint64_t max_decode_bytes,
+HV_API hv_status hv_image_decode_memory(const void *data, size_t size, const char *name, uint64_t max_decode_bytes,
                                  hv_image *out);
 
 /** Read a whole frame file into a malloc'ed buffer (free() it). Refuses what is not a regular file (a
  *  FIFO, a device, a folder) without blocking — it is opened O_NONBLOCK and checked with fstat before a
  *  byte is read — and files past HV_IMAGE_MAX_FILE_BYTES. HV_ERR_IO / HV_ERR_DECODE name the file. */
-hv_status hv_image_read_file(const char *path, void **data, size_t *size);
+HV_API hv_status hv_image_read_file(const char *path, void **data, size_t *size);
 
 /** Decode `path` into RGB8: hv_image_read_file, then hv_image_decode_memory with the default budget. */
-hv_status hv_image_load(const char *path, hv_image *out);
+HV_API hv_status hv_image_load(const char *path, hv_image *out);
 
 /** Decode an in-memory encoded image with the default budget; `name` is used in messages. */
-hv_status hv_image_load_memory(const void *data, size_t size, const char *name, hv_image *out);
+HV_API hv_status hv_image_load_memory(const void *data, size_t size, const char *name, hv_image *out);
 
 /** Allocate a zeroed image. */
-hv_status hv_image_alloc(int width, int height, hv_image *out);
+HV_API hv_status hv_image_alloc(int width, int height, hv_image *out);
 
 /** Write RGB8 as PNG (stb_image_write through a callback that checks every write); the file is written
  *  to a temporary name, closed (checked) and renamed, so a killed process or a full disk never leaves a
  *  half-written PNG under the final name. A failed write is HV_ERR_OUTPUT (hemovk/output.h). */
-hv_status hv_image_save_png(const char *path, const hv_image *img);
+HV_API hv_status hv_image_save_png(const char *path, const hv_image *img);
 
 /** Release pixels; the struct is zeroed. NULL or an empty image is a no-op. */
-void hv_image_free(hv_image *img);
+HV_API void hv_image_free(hv_image *img);
 
 /* ---- output folders ------------------------------------------------------------------------------ */
 
 /** Create folder `dir` and its missing parents (like `mkdir -p`); an existing folder is fine, an
  *  existing non-folder is an HV_ERR_IO naming it. Writers use it for their outputs. */
-hv_status hv_mkdirs(const char *dir);
+HV_API hv_status hv_mkdirs(const char *dir);
 
 /** Create the folder that will hold file `path` (everything before its last '/'). */
-hv_status hv_mkdirs_for(const char *path);
+HV_API hv_status hv_mkdirs_for(const char *path);
 
 /* ---- frame lists --------------------------------------------------------------------------------- */
 
@@ -106,14 +108,14 @@ typedef struct hv_frame_list hv_frame_list;
  *  Paths with spaces and parentheses ("img- (12).png") are fine. The order is "natural": digit runs
  *  compare as numbers, so "img- (2).png" comes before "img- (10).png" (list files keep their order).
  *  An empty result is an error naming the spec. */
-hv_status hv_frame_list_open(const char *spec, int recursive, hv_frame_list **out);
+HV_API hv_status hv_frame_list_open(const char *spec, int recursive, hv_frame_list **out);
 
 /** Number of frames. */
-size_t hv_frame_list_count(const hv_frame_list *list);
+HV_API size_t hv_frame_list_count(const hv_frame_list *list);
 
 /** Path of frame `i` (< count), as the source gave it (folder + name, the glob's match, the list file's
  *  line joined to its folder); valid until the list is freed. */
-const char *hv_frame_list_path(const hv_frame_list *list, size_t i);
+HV_API const char *hv_frame_list_path(const hv_frame_list *list, size_t i);
 
 /** Key of frame `i`: its path relative to the input root, normalised (no "./", no duplicate or trailing
  *  slashes, ".." resolved where it can be), so it identifies the frame whatever way the input was spelt
@@ -122,7 +124,7 @@ const char *hv_frame_list_path(const hv_frame_list *list, size_t i);
  *  wildcard (a glob), the deepest folder holding every entry of a list file (absolute entries into a
  *  dataset get keys such as "bleeding/Images/img- (1).png"), or the image's folder (one image). Unlike the base name, two
  *  frames of one input never share a key. Valid until the list is freed. */
-const char *hv_frame_list_key(const hv_frame_list *list, size_t i);
+HV_API const char *hv_frame_list_key(const hv_frame_list *list, size_t i);
 
 /** The frame metadata entry holding the frame's key (hv_frame_list_key): the scheduler sets it on every
  *  frame it creates, and writers name files and records by it (hv_frame_get_meta(f, HV_FRAME_KEY_META)). */
@@ -130,13 +132,13 @@ const char *hv_frame_list_key(const hv_frame_list *list, size_t i);
 
 /** Normalise a relative or absolute path in place as keys are: collapse "//", drop "." segments and a
  *  trailing '/', resolve "a/.." (a leading ".." of a relative path is kept). Returns `path`. */
-char *hv_path_normalize(char *path);
+HV_API char *hv_path_normalize(char *path);
 
 /** Free the list. NULL is a no-op. */
-void hv_frame_list_free(hv_frame_list *list);
+HV_API void hv_frame_list_free(hv_frame_list *list);
 
 /** Natural-order comparison used by the list (strcmp-like). */
-int hv_natural_compare(const char *a, const char *b);
+HV_API int hv_natural_compare(const char *a, const char *b);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,8 @@
 #ifndef HEMOVK_LOG_H
 #define HEMOVK_LOG_H
 
+#include "hemovk/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -20,20 +22,20 @@ typedef enum hv_log_level {
 typedef void (*hv_log_sink)(hv_log_level level, const char *msg, void *user);
 
 /** Log a printf-style message at `level`. Thread-safe. */
-void hv_log(hv_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+HV_API void hv_log(hv_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /** Set the most verbose level that is emitted. */
-void hv_log_set_level(hv_log_level level);
+HV_API void hv_log_set_level(hv_log_level level);
 
 /** The current level (after reading HEMOVK_LOG on first use). */
-hv_log_level hv_log_get_level(void);
+HV_API hv_log_level hv_log_get_level(void);
 
 /** Route messages to `sink` (NULL restores stderr). Tests use this to count warnings. */
-void hv_log_set_sink(hv_log_sink sink, void *user);
+HV_API void hv_log_set_sink(hv_log_sink sink, void *user);
 
 /** Number of HV_LOG_WARN messages logged since start (whatever the level): lets tests assert that a
  *  condition was warned about. */
-unsigned hv_log_warning_count(void);
+HV_API unsigned hv_log_warning_count(void);
 
 #define hv_log_error(...) hv_log(HV_LOG_ERROR, __VA_ARGS__)
 #define hv_log_warn(...) hv_log(HV_LOG_WARN, __VA_ARGS__)

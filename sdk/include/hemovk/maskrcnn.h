@@ -28,6 +28,8 @@
 #ifndef HEMOVK_MASKRCNN_H
 #define HEMOVK_MASKRCNN_H
 
+#include "hemovk/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -95,25 +97,25 @@ typedef struct hv_maskrcnn_params {
 
 /** The paper's settings: ConvNeXt backbone (tiny unless set), f32, target 224×224, mmdet mean/std, pad 32,
  *  test_cfg of §5.0 (nms_pre 1000, rpn IoU 0.01, 1000 proposals, score 0.05, IoU 0.2, 100 dets, mask 0.2). */
-void hv_maskrcnn_params_default(hv_maskrcnn_params *p);
+HV_API void hv_maskrcnn_params_default(hv_maskrcnn_params *p);
 
 /** Check params and weights (the head tensors must exist with consistent shapes), and keep what the
  *  plans need. `w` must outlive the model. `dev` NULL runs on the CPU reference backend. No plan is built
  *  yet (the first detect of each size builds them). */
-hv_status hv_maskrcnn_create(const hv_maskrcnn_params *p, const hv_weights *w, hv_device *dev, hv_maskrcnn **out);
+HV_API hv_status hv_maskrcnn_create(const hv_maskrcnn_params *p, const hv_weights *w, hv_device *dev, hv_maskrcnn **out);
 
 /** Free the model and all its plans (NULL-safe). */
-void hv_maskrcnn_free(hv_maskrcnn *m);
+HV_API void hv_maskrcnn_free(hv_maskrcnn *m);
 
 /** Number of classes (fc_cls rows − 1), the FPN width and the FC width read from the weights. */
-int32_t hv_maskrcnn_num_classes(const hv_maskrcnn *m);
+HV_API int32_t hv_maskrcnn_num_classes(const hv_maskrcnn *m);
 
 /** Check the weights against the model before anything runs: build each network of the model (features,
  *  box head, mask head) once for a small input, without a device or a plan, so that a missing tensor, a
  *  wrong shape or dtype, or (f16 models) a weight outside the f16 range fails now; then refuse tensors the
  *  model never read (hv_weights_check_used with the `ignore` glob patterns, e.g. a checkpoint of another
  *  variant). Resets the set's used marks first. Errors name the tensor and the weights' source. */
-hv_status hv_maskrcnn_check_weights(const hv_maskrcnn *m, const char *const *ignore, size_t n_ignore);
+HV_API hv_status hv_maskrcnn_check_weights(const hv_maskrcnn *m, const char *const *ignore, size_t n_ignore);
 
 /* ---- whole-frame inference ----------------------------------------------------------------------- */
 
@@ -152,7 +154,7 @@ typedef struct hv_maskrcnn_result {
 /** Detect in one HWC uint8 frame of w×h×3 (RGB unless params.bgr): keep-ratio resize (cv2 bilinear on
  *  uint8), normalise, pad, run the three stages, rescale boxes to the frame, paste masks at w×h.
  *  `tta` may be NULL (single pass). Free the result with hv_maskrcnn_result_free(). */
-hv_status hv_maskrcnn_detect(hv_maskrcnn *m, const uint8_t *pixels, int32_t w, int32_t h, const hv_maskrcnn_tta *tta,
+HV_API hv_status hv_maskrcnn_detect(hv_maskrcnn *m, const uint8_t *pixels, int32_t w, int32_t h, const hv_maskrcnn_tta *tta,
                              hv_maskrcnn_result *out);
 
 /** NULL when the networks' outputs of the last hv_maskrcnn_detect() (FPN maps, RPN, box and mask heads)
@@ -160,10 +162,10 @@ hv_status hv_maskrcnn_detect(hv_maskrcnn *m, const uint8_t *pixels, int32_t w, i
  *  was wrong, naming the output ("rpn_cls.2: 14 values saturated at the f16 limit ±65504 ..."). A frame
  *  with a problem has meaningless detections (NaN scores fall below any threshold and vanish): report it
  *  as failed rather than as "no bleeding". The text lives until the next detect on `m`. */
-const char *hv_maskrcnn_output_problem(const hv_maskrcnn *m);
+HV_API const char *hv_maskrcnn_output_problem(const hv_maskrcnn *m);
 
 /** Free a result's arrays and zero it (NULL-safe). */
-void hv_maskrcnn_result_free(hv_maskrcnn_result *r);
+HV_API void hv_maskrcnn_result_free(hv_maskrcnn_result *r);
 
 /* ---- stage by stage (parity tests, custom glue) ------------------------------------------------- */
 
@@ -182,36 +184,36 @@ typedef struct hv_maskrcnn_features {
 
 /** Features of an already normalised and padded float image {1, 3, pad_h, pad_w} (NCHW, f32) whose
  *  valid part is img_h × img_w. */
-hv_status hv_maskrcnn_features_from_image(hv_maskrcnn *m, const float *image, int32_t pad_h, int32_t pad_w,
+HV_API hv_status hv_maskrcnn_features_from_image(hv_maskrcnn *m, const float *image, int32_t pad_h, int32_t pad_w,
                                           int32_t img_h, int32_t img_w, hv_maskrcnn_features *f);
 
 /** Features of an HWC uint8 image that is ALREADY resized (img_h × img_w; normalised and padded on the device). */
-hv_status hv_maskrcnn_features_from_pixels(hv_maskrcnn *m, const uint8_t *pixels, int32_t img_h, int32_t img_w,
+HV_API hv_status hv_maskrcnn_features_from_pixels(hv_maskrcnn *m, const uint8_t *pixels, int32_t img_h, int32_t img_w,
                                            hv_maskrcnn_features *f);
 
 /** Free a features struct's arrays (NULL-safe). */
-void hv_maskrcnn_features_free(hv_maskrcnn_features *f);
+HV_API void hv_maskrcnn_features_free(hv_maskrcnn_features *f);
 
 /** RPN proposals (§5.5) from features: `out` capacity test.rpn_max_per_img; box + score, label = level. */
-hv_status hv_maskrcnn_proposals(const hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_det *out, size_t *n_out);
+HV_API hv_status hv_maskrcnn_proposals(const hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_det *out, size_t *n_out);
 
 /** Box head on n RoIs (input-image pixels): cls_score n × (classes + 1) logits, bbox_pred n × 4·classes. */
-hv_status hv_maskrcnn_box_head(hv_maskrcnn *m, const hv_maskrcnn_features *f, const hv_box *rois, size_t n,
+HV_API hv_status hv_maskrcnn_box_head(hv_maskrcnn *m, const hv_maskrcnn_features *f, const hv_box *rois, size_t n,
                                float *cls_score, float *bbox_pred);
 
 /** Box head outputs → detections (§5.8–5.9): softmax, class-wise delta decoding clamped to img_shape,
  *  boxes divided by scale (x, y) = (sx, sy) (1 when not resized), multiclass NMS. `out` capacity
  *  test.max_per_img; src = RoI row. */
-hv_status hv_maskrcnn_decode(const hv_maskrcnn *m, const hv_maskrcnn_features *f, const hv_box *rois, size_t n,
+HV_API hv_status hv_maskrcnn_decode(const hv_maskrcnn *m, const hv_maskrcnn_features *f, const hv_box *rois, size_t n,
                              const float *cls_score, const float *bbox_pred, float sx, float sy, hv_det *out,
                              size_t *n_out);
 
 /** Mask head on n boxes (input-image pixels): logits n × classes × 28 × 28. */
-hv_status hv_maskrcnn_mask_head(hv_maskrcnn *m, const hv_maskrcnn_features *f, const hv_box *boxes, size_t n,
+HV_API hv_status hv_maskrcnn_mask_head(hv_maskrcnn *m, const hv_maskrcnn_features *f, const hv_box *boxes, size_t n,
                                 float *logits);
 
 /** Plans built so far (features plans of each size + box and mask buckets), for tests and logs. */
-uint32_t hv_maskrcnn_plan_count(const hv_maskrcnn *m);
+HV_API uint32_t hv_maskrcnn_plan_count(const hv_maskrcnn *m);
 
 #ifdef __cplusplus
 }

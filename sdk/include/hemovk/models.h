@@ -21,6 +21,8 @@
 #ifndef HEMOVK_MODELS_H
 #define HEMOVK_MODELS_H
 
+#include "hemovk/export.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -73,12 +75,12 @@ typedef struct hv_model_input_params {
 /** Add the input and the preprocessing op: `*packed` is a graph input {N, ceil(h·w·3/4)} of packed bytes
  *  (fill with hv_preprocess_pack(), set with hv_plan_set_input(..., HV_F32, ...) on the packed words),
  *  `*image` the normalised NCHW float image {N, 3, H_pad, W_pad} to give a backbone builder. */
-hv_status hv_model_input(hv_graph *g, const hv_model_input_params *p, hv_tensor **packed, hv_tensor **image);
+HV_API hv_status hv_model_input(hv_graph *g, const hv_model_input_params *p, hv_tensor **packed, hv_tensor **image);
 
 /** The same normalisation on the host, for steps that feed a network CPU-side floats (SWA BatchNorm
  *  recalibration): one frame of interleaved RGB bytes {h, w, 3} → planar floats {3, h, w}, raw 0–255
  *  or (x − mean)·(1/std) with hv_model_input's constants and rounding. No padding, no BGR swap. */
-hv_status hv_model_input_host(const uint8_t *rgb, int32_t height, int32_t width, hv_input_norm norm, float *dst);
+HV_API hv_status hv_model_input_host(const uint8_t *rgb, int32_t height, int32_t width, hv_input_norm norm, float *dst);
 
 /* ---- EfficientNet (mmpretrain, MODEL_SPEC §2) ---------------------------------------------------- */
 
@@ -103,7 +105,7 @@ typedef struct hv_efficientnet_params {
  *  (w·γ/√(var+eps), β − mean·γ/√(var+eps)) while building: the graph holds no BN op. Squeeze-excitation
  *  and Swish as in mmpretrain. Reads `prefix`layers.*; refuses a set that still needs BN
  *  recalibration (hv_weights_needs_bn_recalibration) — run hv_efficientnet_recalibrate_bn() first. */
-hv_status hv_efficientnet_build(hv_graph *g, hv_tensor *x, const hv_weights *w, const hv_efficientnet_params *p,
+HV_API hv_status hv_efficientnet_build(hv_graph *g, hv_tensor *x, const hv_weights *w, const hv_efficientnet_params *p,
                                 hv_backbone_outputs *out);
 
 /** SWA BatchNorm recalibration (MODEL_SPEC §6.3 option (c), weights.h HV_SWA_BN_RECALIBRATE): run the
@@ -116,7 +118,7 @@ hv_status hv_efficientnet_build(hv_graph *g, hv_tensor *x, const hv_weights *w, 
  *  (raw 0–255 RGB for the paper's classifier); they are taken in batches of `batch_size` (the last batch
  *  may be smaller, as a DataLoader's). Runs on the CPU reference backend (an offline step). Every BN
  *  needs > 1 value per channel in each batch (PyTorch's rule), else HV_ERR_INVALID_ARGUMENT. */
-hv_status hv_efficientnet_recalibrate_bn(hv_weights *w, const hv_efficientnet_params *p, const float *images,
+HV_API hv_status hv_efficientnet_recalibrate_bn(hv_weights *w, const hv_efficientnet_params *p, const float *images,
                                          int32_t n_images, int32_t batch_size, int32_t height, int32_t width);
 
 /* ---- ConvNeXt (mmcls 0.x / mmpretrain, MODEL_SPEC §3) --------------------------------------------- */
@@ -147,7 +149,7 @@ typedef struct hv_convnext_params {
 /** Add a ConvNeXt on NCHW `x`. Runs NCHW throughout: the channels-last Linear pair of each block is a
  *  pair of 1×1 convs, the layer scale γ is folded into the second one (exact up to rounding) and the
  *  residual add is fused into it. Layer scale is used when `prefix`stages.0.0.gamma exists. */
-hv_status hv_convnext_build(hv_graph *g, hv_tensor *x, const hv_weights *w, const hv_convnext_params *p,
+HV_API hv_status hv_convnext_build(hv_graph *g, hv_tensor *x, const hv_weights *w, const hv_convnext_params *p,
                             hv_backbone_outputs *out);
 
 /* ---- InternImage (MODEL_SPEC §4) ----------------------------------------------------------------- */
@@ -176,7 +178,7 @@ typedef struct hv_internimage_params {
  *  axis, the DCNv3 module composed of input_proj, depthwise 3×3 + LN + GELU, offset/mask Linears,
  *  grouped softmax over K = 9, the DCNv3 core op and output_proj), NCHW feature maps out. Layer scale
  *  γ is folded into output_proj / fc2 (pre-norm) or into the post LN's affine (post-norm). */
-hv_status hv_internimage_build(hv_graph *g, hv_tensor *x, const hv_weights *w, const hv_internimage_params *p,
+HV_API hv_status hv_internimage_build(hv_graph *g, hv_tensor *x, const hv_weights *w, const hv_internimage_params *p,
                                hv_backbone_outputs *out);
 
 /* ---- classification head ----------------------------------------------------------------------- */
@@ -193,7 +195,7 @@ typedef struct hv_cls_head_params {
 /** Add the head on NCHW `feat` {N, C, H, W}. `*logits` and `*probs` (softmax over the classes) are
  *  {N, K, 1, 1} NCHW — read back as N×K values, class-major per image (either pointer may be NULL);
  *  `*num_classes` receives K, read from the fc weight's shape. `p` may be NULL. */
-hv_status hv_cls_head_build(hv_graph *g, hv_tensor *feat, const hv_weights *w, const hv_cls_head_params *p,
+HV_API hv_status hv_cls_head_build(hv_graph *g, hv_tensor *feat, const hv_weights *w, const hv_cls_head_params *p,
                             hv_tensor **logits, hv_tensor **probs, int32_t *num_classes);
 
 #ifdef __cplusplus

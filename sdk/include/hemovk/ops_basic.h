@@ -13,6 +13,8 @@
 #ifndef HEMOVK_OPS_BASIC_H
 #define HEMOVK_OPS_BASIC_H
 
+#include "hemovk/export.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -36,7 +38,7 @@ typedef enum hv_activation {
 } hv_activation;
 
 /** "none", "relu", "silu", "gelu", "sigmoid" ("?" for other values). */
-const char *hv_activation_name(hv_activation act);
+HV_API const char *hv_activation_name(hv_activation act);
 
 /* ---- linear / matmul ---------------------------------------------------------------------------- */
 
@@ -52,7 +54,7 @@ typedef struct hv_linear_params {
 } hv_linear_params;
 
 /** Build y = act(x·Wᵀ + b). `b` may be NULL. */
-hv_tensor *hv_linear(hv_graph *g, hv_tensor *x, hv_tensor *w, hv_tensor *b, hv_activation act, const char *name);
+HV_API hv_tensor *hv_linear(hv_graph *g, hv_tensor *x, hv_tensor *w, hv_tensor *b, hv_activation act, const char *name);
 
 /** Batched matmul: a [..., M, K] × b [..., K, N] → [..., M, N] (b [..., N, K] when trans_b). Rank 2..4;
  *  the batch dims (all but the last two) must be equal, or b's batch dims all 1 (one b shared by
@@ -62,7 +64,7 @@ typedef struct hv_matmul_params {
 } hv_matmul_params;
 
 /** Build a·b (or a·bᵀ when trans_b). */
-hv_tensor *hv_matmul(hv_graph *g, hv_tensor *a, hv_tensor *b, bool trans_b, const char *name);
+HV_API hv_tensor *hv_matmul(hv_graph *g, hv_tensor *a, hv_tensor *b, bool trans_b, const char *name);
 
 /* ---- element-wise -------------------------------------------------------------------------------- */
 
@@ -77,12 +79,12 @@ typedef struct hv_binary_params {
 } hv_binary_params;
 
 /** a + b, a − b, a · b (broadcasting as above). */
-hv_tensor *hv_add(hv_graph *g, hv_tensor *a, hv_tensor *b, const char *name);
-hv_tensor *hv_sub(hv_graph *g, hv_tensor *a, hv_tensor *b, const char *name);
-hv_tensor *hv_mul(hv_graph *g, hv_tensor *a, hv_tensor *b, const char *name);
+HV_API hv_tensor *hv_add(hv_graph *g, hv_tensor *a, hv_tensor *b, const char *name);
+HV_API hv_tensor *hv_sub(hv_graph *g, hv_tensor *a, hv_tensor *b, const char *name);
+HV_API hv_tensor *hv_mul(hv_graph *g, hv_tensor *a, hv_tensor *b, const char *name);
 
 /** General form: act(a ∘ b). */
-hv_tensor *hv_binary(hv_graph *g, hv_tensor *a, hv_tensor *b, hv_binary_kind kind, hv_activation act,
+HV_API hv_tensor *hv_binary(hv_graph *g, hv_tensor *a, hv_tensor *b, hv_binary_kind kind, hv_activation act,
                      const char *name);
 
 /** y = act(x), same shape. The planner folds it into a single-use conv2d/linear producer (not when it
@@ -96,18 +98,18 @@ typedef struct hv_unary_params {
 } hv_unary_params;
 
 /** act(x); HV_ACT_NONE is a copy. */
-hv_tensor *hv_activate(hv_graph *g, hv_tensor *x, hv_activation act, const char *name);
+HV_API hv_tensor *hv_activate(hv_graph *g, hv_tensor *x, hv_activation act, const char *name);
 
 /** x stored as `dtype` (f32 ↔ f16; a plain copy when x already is). For mixed-precision graphs,
  *  e.g. an f16 backbone feeding an f32 head. */
-hv_tensor *hv_cast(hv_graph *g, hv_tensor *x, hv_dtype dtype, const char *name);
+HV_API hv_tensor *hv_cast(hv_graph *g, hv_tensor *x, hv_dtype dtype, const char *name);
 
 /* ---- pooling ------------------------------------------------------------------------------------- */
 
 /** Global average pool over H and W of a rank-4 tensor: NCHW [N,C,H,W] → [N,C,1,1]; NHWC [N,H,W,C]
  *  → [N,1,1,C] (the layout says which; HV_LAYOUT_ANY is an HV_ERR_SHAPE). Mean in f32 (double in
  *  the reference). No parameters (param_size 0). */
-hv_tensor *hv_global_avg_pool(hv_graph *g, hv_tensor *x, const char *name);
+HV_API hv_tensor *hv_global_avg_pool(hv_graph *g, hv_tensor *x, const char *name);
 
 #ifdef __cplusplus
 }

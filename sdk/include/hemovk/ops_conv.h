@@ -12,6 +12,8 @@
 #ifndef HEMOVK_OPS_CONV_H
 #define HEMOVK_OPS_CONV_H
 
+#include "hemovk/export.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -61,7 +63,7 @@ typedef struct hv_conv2d_geom {
 } hv_conv2d_geom;
 
 /** Check a conv2d's shapes and resolve its geometry. HV_ERR_SHAPE names the shapes on mismatch. */
-hv_status hv_conv2d_resolve(const hv_conv2d_params *p, const hv_tensor_desc *x, const hv_tensor_desc *w,
+HV_API hv_status hv_conv2d_resolve(const hv_conv2d_params *p, const hv_tensor_desc *x, const hv_tensor_desc *w,
                             hv_conv2d_geom *out);
 
 /* ---- transposed conv (Mask R-CNN mask head upsampler) ------------------------------------------ */
@@ -82,7 +84,7 @@ typedef struct hv_deconv_params {
  *      b_out[o] = (b[o] − mean[o]) · scale[o] + beta[o]   (b = 0 when b_or_null is NULL)
  *  Computed in double. w_out may alias w and b_out may alias b_or_null. Returns HV_ERR_INVALID_ARGUMENT
  *  for NULL arrays, C_out/per_out_elems ≤ 0, eps < 0, or var + eps ≤ 0 (naming the channel). */
-hv_status hv_fold_batchnorm(const float *w, const float *b_or_null, const float *gamma, const float *beta,
+HV_API hv_status hv_fold_batchnorm(const float *w, const float *b_or_null, const float *gamma, const float *beta,
                             const float *mean, const float *var, float eps, int64_t c_out, int64_t per_out_elems,
                             float *w_out, float *b_out);
 
@@ -160,33 +162,33 @@ typedef struct hv_tensor hv_tensor;
 
 /** y = act(conv(x, w) + b) + residual. w is {C_out, C_in/groups, kh, kw}; b {C_out} or NULL; residual
  *  the output's shape or NULL. `p->has_bias`/`has_residual` are set from the arguments. */
-hv_tensor *hv_conv2d(hv_graph *g, hv_tensor *x, hv_tensor *w, hv_tensor *b, hv_tensor *residual,
+HV_API hv_tensor *hv_conv2d(hv_graph *g, hv_tensor *x, hv_tensor *w, hv_tensor *b, hv_tensor *residual,
                      const hv_conv2d_params *p, const char *name);
 
 /** Transposed conv with kernel == stride (Mask R-CNN's 2×2 s2): w is {C_in, C_out, k, k}. */
-hv_tensor *hv_deconv2d(hv_graph *g, hv_tensor *x, hv_tensor *w, hv_tensor *b, hv_activation act, const char *name);
+HV_API hv_tensor *hv_deconv2d(hv_graph *g, hv_tensor *x, hv_tensor *w, hv_tensor *b, hv_activation act, const char *name);
 
 /** Layer norm over `axis` (1 for NCHW channels, -1 for NHWC) with optional affine weight and bias. */
-hv_tensor *hv_layer_norm(hv_graph *g, hv_tensor *x, hv_tensor *weight, hv_tensor *bias, int32_t axis, float eps,
+HV_API hv_tensor *hv_layer_norm(hv_graph *g, hv_tensor *x, hv_tensor *weight, hv_tensor *bias, int32_t axis, float eps,
                          const char *name);
 
 /** Softmax along `axis`, separately over each run of `group_size` values (0: the whole axis). */
-hv_tensor *hv_softmax(hv_graph *g, hv_tensor *x, int32_t axis, int32_t group_size, const char *name);
+HV_API hv_tensor *hv_softmax(hv_graph *g, hv_tensor *x, int32_t axis, int32_t group_size, const char *name);
 
 /** 2-D max pool on NCHW. */
-hv_tensor *hv_maxpool2d(hv_graph *g, hv_tensor *x, const hv_maxpool_params *p, const char *name);
+HV_API hv_tensor *hv_maxpool2d(hv_graph *g, hv_tensor *x, const hv_maxpool_params *p, const char *name);
 
 /** Resize NCHW to out_h × out_w, nearest (PyTorch rule) or bilinear (align_corners=False). */
-hv_tensor *hv_resize(hv_graph *g, hv_tensor *x, int32_t out_h, int32_t out_w, hv_resize_mode mode, const char *name);
+HV_API hv_tensor *hv_resize(hv_graph *g, hv_tensor *x, int32_t out_h, int32_t out_w, hv_resize_mode mode, const char *name);
 
 /** y.dims[i] = x.dims[perm[i]]. */
-hv_tensor *hv_permute(hv_graph *g, hv_tensor *x, const int32_t perm[HV_MAX_DIMS], const char *name);
+HV_API hv_tensor *hv_permute(hv_graph *g, hv_tensor *x, const int32_t perm[HV_MAX_DIMS], const char *name);
 
 /** Concatenate n (2..6) tensors along `axis`. */
-hv_tensor *hv_concat(hv_graph *g, hv_tensor *const *xs, uint32_t n, int32_t axis, const char *name);
+HV_API hv_tensor *hv_concat(hv_graph *g, hv_tensor *const *xs, uint32_t n, int32_t axis, const char *name);
 
 /** x[.., start:end:step, ..] along `axis`. */
-hv_tensor *hv_slice(hv_graph *g, hv_tensor *x, int32_t axis, int64_t start, int64_t end, int32_t step,
+HV_API hv_tensor *hv_slice(hv_graph *g, hv_tensor *x, int32_t axis, int64_t start, int64_t end, int32_t step,
                     const char *name);
 
 #ifdef __cplusplus

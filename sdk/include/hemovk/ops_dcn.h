@@ -12,6 +12,8 @@
 #ifndef HEMOVK_OPS_DCN_H
 #define HEMOVK_OPS_DCN_H
 
+#include "hemovk/export.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -75,7 +77,7 @@ typedef struct hv_roi_align_params {
 
 /** mmdet's map_roi_levels for one box, in f32 like mmdet: floor(log2(sqrt(w·h)/finest_scale + 1e-6))
  *  clamped to [0, num_levels−1] (finest_scale 0 means 56). */
-int32_t hv_roi_level(float x1, float y1, float x2, float y2, float finest_scale, int32_t num_levels);
+HV_API int32_t hv_roi_level(float x1, float y1, float x2, float y2, float finest_scale, int32_t num_levels);
 
 /* ---- image preprocessing (MODEL_SPEC §1) ----------------------------------------------------------- */
 
@@ -99,26 +101,26 @@ typedef struct hv_preprocess_params {
 } hv_preprocess_params;
 
 /** Words per packed image: ceil(h·w·3/4). */
-int64_t hv_preprocess_packed_words(int32_t h, int32_t w);
+HV_API int64_t hv_preprocess_packed_words(int32_t h, int32_t w);
 
 /** Pack `n` HWC uint8 images of h×w×3 (contiguous) into `dst` ({n, words} words, tail bytes zero). */
-void hv_preprocess_pack(const uint8_t *src, int32_t n, int32_t h, int32_t w, uint32_t *dst);
+HV_API void hv_preprocess_pack(const uint8_t *src, int32_t n, int32_t h, int32_t w, uint32_t *dst);
 
 /** mmcv's keep-ratio rescale (Resize keep_ratio=True, img_scale (target_w, target_h)):
  *    s = min(max(tw, th)/max(w, h), min(tw, th)/min(w, h)), new size (int(w·s + 0.5), int(h·s + 0.5)).
  *  Writes the new size and the scale; HV_ERR_INVALID_ARGUMENT for non-positive sizes. */
-hv_status hv_preprocess_keep_ratio_size(int32_t w, int32_t h, int32_t target_w, int32_t target_h, int32_t *new_w,
+HV_API hv_status hv_preprocess_keep_ratio_size(int32_t w, int32_t h, int32_t target_w, int32_t target_h, int32_t *new_w,
                                         int32_t *new_h, double *scale);
 
 /** Smallest multiples of `divisor` (≥ 1) that hold h and w (mmdet Pad size_divisor). */
-void hv_preprocess_padded_size(int32_t h, int32_t w, int32_t divisor, int32_t *out_h, int32_t *out_w);
+HV_API void hv_preprocess_padded_size(int32_t h, int32_t w, int32_t divisor, int32_t *out_h, int32_t *out_w);
 
 /** Resize a uint8 HWC image with OpenCV's cv2.resize(INTER_LINEAR) semantics on uint8 (CPU):
  *  half-pixel centres, edge clamping, 11-bit fixed-point coefficients, the result rounded to uint8
  *  ((Σ + 2^21) >> 22, the scalar path); an exact 2× downscale is INTER_AREA (2×2 mean, rounded) and the
  *  same size is a copy, as in OpenCV. OpenCV's SIMD vertical pass rounds differently (± 1 on a few
  *  pixels); see core/ops/preprocess_resize.c. channels 1..4. */
-hv_status hv_preprocess_resize_u8(const uint8_t *src, int32_t w, int32_t h, int32_t channels, uint8_t *dst,
+HV_API hv_status hv_preprocess_resize_u8(const uint8_t *src, int32_t w, int32_t h, int32_t channels, uint8_t *dst,
                                   int32_t new_w, int32_t new_h);
 
 /* ---- graph builders (see ops_conv.h for the conventions) ------------------------------------------ */
@@ -127,16 +129,16 @@ typedef struct hv_graph hv_graph;
 typedef struct hv_tensor hv_tensor;
 
 /** DCNv3 core: value [N,H,W,C], offsets [N,Ho,Wo,G·K·2], softmaxed mask [N,Ho,Wo,G·K] → [N,Ho,Wo,C]. */
-hv_tensor *hv_dcnv3(hv_graph *g, hv_tensor *value, hv_tensor *offset, hv_tensor *mask, const hv_dcnv3_params *p,
+HV_API hv_tensor *hv_dcnv3(hv_graph *g, hv_tensor *value, hv_tensor *offset, hv_tensor *mask, const hv_dcnv3_params *p,
                     const char *name);
 
 /** Multi-level RoIAlign: `levels` holds p->num_levels NCHW maps, rois is f32 [R,5] (batch, x1,y1,x2,y2),
  *  `roi_levels` f32 [R] or NULL (then the level rule picks; p->has_levels is set accordingly). */
-hv_tensor *hv_roi_align(hv_graph *g, hv_tensor *const *levels, hv_tensor *rois, hv_tensor *roi_levels,
+HV_API hv_tensor *hv_roi_align(hv_graph *g, hv_tensor *const *levels, hv_tensor *rois, hv_tensor *roi_levels,
                         const hv_roi_align_params *p, const char *name);
 
 /** Image preprocessing: packed uint8 RGB words [N, hv_preprocess_packed_words(h,w)] → [N,3,out_h,out_w]. */
-hv_tensor *hv_preprocess(hv_graph *g, hv_tensor *packed, const hv_preprocess_params *p, const char *name);
+HV_API hv_tensor *hv_preprocess(hv_graph *g, hv_tensor *packed, const hv_preprocess_params *p, const char *name);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,8 @@
 #ifndef HEMOVK_OUTPUT_H
 #define HEMOVK_OUTPUT_H
 
+#include "hemovk/export.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -20,23 +22,23 @@ extern "C" {
 
 /** Write `size` bytes to `path` atomically (temporary file, checked writes, optional fsync, checked
  *  close, rename). The folder must exist. HV_ERR_OUTPUT on any failure, the temporary file removed. */
-hv_status hv_output_write_file(const char *path, const void *data, size_t size, int sync);
+HV_API hv_status hv_output_write_file(const char *path, const void *data, size_t size, int sync);
 
 /** For files written as a log (JSONL, CSV, a partial COCO file): flush `f`, check its error flag (a
  *  write that failed since the last check) and optionally fsync. HV_ERR_OUTPUT naming `path`. */
-hv_status hv_output_flush(FILE *f, const char *path, int sync);
+HV_API hv_status hv_output_flush(FILE *f, const char *path, int sync);
 
 /** fclose `f` (NULL is fine) and report a failed close (the last buffered bytes could not be written)
  *  as HV_ERR_OUTPUT naming `path`. */
-hv_status hv_output_close(FILE *f, const char *path);
+HV_API hv_status hv_output_close(FILE *f, const char *path);
 
 /** An HV_ERR_OUTPUT error for a failed write of `path` with errno `err`: the message says what the
  *  error means for the user (disk full, quota, file too large, read-only, I/O error). */
-hv_status hv_output_error(const char *path, int err);
+HV_API hv_status hv_output_error(const char *path, int err);
 
 /** The key that names frame `f` in outputs: its HV_FRAME_KEY_META metadata (the path relative to the
  *  input root, set by the scheduler), or, for a frame made outside a run, its path's base name. */
-const char *hv_output_frame_key(const hv_frame *f);
+HV_API const char *hv_output_frame_key(const hv_frame *f);
 
 /** The file a per-frame writer (overlays, CAM maps) writes for `f` inside folder `dir`: the frame's key
  *  with its folders kept — "bleeding/Images/img- (1).png" becomes DIR/bleeding/Images/img- (1).png — and
@@ -44,7 +46,7 @@ const char *hv_output_frame_key(const hv_frame *f);
  *  input never share a file. A ".." segment of a key outside the input root becomes "%2e%2e", so nothing
  *  lands outside `dir`. `prefix_id` puts the zero-padded frame id and '_' before the file's name. Creates
  *  the subfolders. *out is malloc'ed (free()). */
-hv_status hv_output_frame_file(const char *dir, const hv_frame *f, int prefix_id, char **out);
+HV_API hv_status hv_output_frame_file(const char *dir, const hv_frame *f, int prefix_id, char **out);
 
 #ifdef __cplusplus
 }

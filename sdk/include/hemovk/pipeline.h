@@ -60,6 +60,8 @@
 #ifndef HEMOVK_PIPELINE_H
 #define HEMOVK_PIPELINE_H
 
+#include "hemovk/export.h"
+
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -95,17 +97,17 @@ typedef struct hv_pipeline_load_options {
  *  path was rejected, as the component may be in it), the stage's own error from create, device errors
  *  (HV_ERR_UNSUPPORTED when the selector names no device: the message says whether it came from
  *  options.device, HEMOVK_DEVICE or the YAML's `device:`). */
-hv_status hv_pipeline_load(const char *path, const hv_pipeline_load_options *options, hv_pipeline **out);
+HV_API hv_status hv_pipeline_load(const char *path, const hv_pipeline_load_options *options, hv_pipeline **out);
 
 /** Release the stages (destroy in reverse order), the device, the plugins. NULL is a no-op. */
-void hv_pipeline_free(hv_pipeline *pipeline);
+HV_API void hv_pipeline_free(hv_pipeline *pipeline);
 
 /** The pipeline's `name` (or the file's base name), its effective batch size, its stage count and
  *  stage `i`'s id (NULL when out of range). */
-const char *hv_pipeline_name(const hv_pipeline *pipeline);
-int hv_pipeline_batch(const hv_pipeline *pipeline);
-size_t hv_pipeline_stage_count(const hv_pipeline *pipeline);
-const char *hv_pipeline_stage_id(const hv_pipeline *pipeline, size_t i);
+HV_API const char *hv_pipeline_name(const hv_pipeline *pipeline);
+HV_API int hv_pipeline_batch(const hv_pipeline *pipeline);
+HV_API size_t hv_pipeline_stage_count(const hv_pipeline *pipeline);
+HV_API const char *hv_pipeline_stage_id(const hv_pipeline *pipeline, size_t i);
 
 /** Where progress goes. */
 typedef enum hv_progress_mode {
@@ -134,7 +136,7 @@ typedef struct hv_pipeline_run_options {
 } hv_pipeline_run_options;
 
 /** Fill `options` with the defaults (AUTO progress, 5 s lines, 2 batches ahead, everything else 0). */
-void hv_pipeline_run_options_init(hv_pipeline_run_options *options);
+HV_API void hv_pipeline_run_options_init(hv_pipeline_run_options *options);
 
 /** What one stage or output did in a run. */
 typedef struct hv_pipeline_stage_stats {
@@ -181,13 +183,13 @@ typedef struct hv_pipeline_summary {
  *  stops), HV_ERR_CANCELLED (options.stop), HV_ERR_NOT_FOUND (empty source), or the error of a stage or
  *  writer that stopped the run. Once the run has started, summary.json is written whatever happened; when
  *  even that fails the returned error's message says so. A pipeline can be run once. */
-hv_status hv_pipeline_run(hv_pipeline *pipeline, const hv_pipeline_run_options *options, hv_pipeline_summary *summary);
+HV_API hv_status hv_pipeline_run(hv_pipeline *pipeline, const hv_pipeline_run_options *options, hv_pipeline_summary *summary);
 
 /** Write the summary as JSON (the summary.json format) to `path`, atomically (temporary file + rename). */
-hv_status hv_pipeline_summary_write_json(const hv_pipeline_summary *summary, const char *path);
+HV_API hv_status hv_pipeline_summary_write_json(const hv_pipeline_summary *summary, const char *path);
 
 /** Release what the summary owns and zero it. */
-void hv_pipeline_summary_free(hv_pipeline_summary *summary);
+HV_API void hv_pipeline_summary_free(hv_pipeline_summary *summary);
 
 #ifdef __cplusplus
 }

@@ -44,6 +44,8 @@
 #ifndef HEMOVK_PLUGIN_H
 #define HEMOVK_PLUGIN_H
 
+#include "hemovk/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -296,7 +298,7 @@ typedef struct hv_weight_loader_vtable {
     uint32_t struct_size;           /**< sizeof(hv_weight_loader_vtable) the plugin was built with */
     uint32_t reserved0;             /**< zero */
     /** Produce the weight set described by info->params (files, globs, averaging options). The caller
-     *  releases *out with hv_weights_close(). Errors name the file (and tensor) and what to do. */
+     *  releases *out with hv_weights_free(). Errors name the file (and tensor) and what to do. */
     hv_status (*load)(const hv_component_info *info, struct hv_weights **out);
 } hv_weight_loader_vtable;
 
@@ -307,7 +309,7 @@ typedef struct hv_weight_loader_vtable {
  *  gave one (already resolved by the host), else `default_name` inside the run's output folder. *out is
  *  malloc'ed (free it). HV_ERR_INVALID_ARGUMENT, naming `component` and the instance, when the writer
  *  was created outside a run (no output folder). */
-hv_status hv_writer_output_path(const hv_create_info *info, const char *component, const char *default_name,
+HV_API hv_status hv_writer_output_path(const hv_create_info *info, const char *component, const char *default_name,
                                 char **out);
 
 /** For stages that use other components (a classifier's backbone and weight loader): find the
@@ -315,7 +317,7 @@ hv_status hv_writer_output_path(const hv_create_info *info, const char *componen
  *  `min_vtable` bytes (HV_ERR_ABI otherwise), and return in *params a validated copy of `spec.params`
  *  (defaults filled; `{}` when absent) that the caller frees with hv_config_free. Errors carry the
  *  pipeline's file:line:col and the instance id. */
-hv_status hv_component_resolve(const hv_create_info *info, hv_component_kind kind, const struct hv_config_node *spec,
+HV_API hv_status hv_component_resolve(const hv_create_info *info, hv_component_kind kind, const struct hv_config_node *spec,
                                const char *key, uint32_t min_vtable, hv_component_ref *ref,
                                struct hv_config_node **params);
 

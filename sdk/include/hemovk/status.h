@@ -6,6 +6,8 @@
 #ifndef HEMOVK_STATUS_H
 #define HEMOVK_STATUS_H
 
+#include "hemovk/export.h"
+
 #include <stdarg.h>
 
 #ifdef __cplusplus
@@ -35,24 +37,24 @@ typedef enum hv_status {
 } hv_status;
 
 /** Short stable name of a status code ("HV_ERR_PARSE"); never NULL. */
-const char *hv_status_name(hv_status status);
+HV_API const char *hv_status_name(hv_status status);
 
 /** Record an error message for this thread (printf-style) and return `status` unchanged, so code can
  *  write `return hv_error(HV_ERR_IO, "%s: %s", path, strerror(errno));`. */
-hv_status hv_error(hv_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+HV_API hv_status hv_error(hv_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /** Same as hv_error() with a va_list. */
-hv_status hv_verror(hv_status status, const char *fmt, va_list ap);
+HV_API hv_status hv_verror(hv_status status, const char *fmt, va_list ap);
 
 /** Prepend context to this thread's current message ("while loading weights.safetensors: <old>") and
  *  return `status`. Use it when passing an error up through a layer that knows more about where. */
-hv_status hv_error_context(hv_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+HV_API hv_status hv_error_context(hv_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /** The last message recorded on this thread, or "" if none. Valid until the next hv_error*() call. */
-const char *hv_last_error(void);
+HV_API const char *hv_last_error(void);
 
 /** Forget this thread's message. */
-void hv_clear_error(void);
+HV_API void hv_clear_error(void);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,8 @@
 #ifndef HEMOVK_TENSOR_H
 #define HEMOVK_TENSOR_H
 
+#include "hemovk/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,31 +31,31 @@ typedef struct hv_tensor_desc {
 } hv_tensor_desc;
 
 /** Number of elements (product of the first `rank` dims). */
-int64_t hv_desc_numel(const hv_tensor_desc *d);
+HV_API int64_t hv_desc_numel(const hv_tensor_desc *d);
 
 /** Bytes of storage: numel × element size. */
-int64_t hv_desc_bytes(const hv_tensor_desc *d);
+HV_API int64_t hv_desc_bytes(const hv_tensor_desc *d);
 
 /** Bytes per element of a dtype (4 or 2). */
-size_t hv_dtype_size(hv_dtype t);
+HV_API size_t hv_dtype_size(hv_dtype t);
 
 /** "f32" / "f16". */
-const char *hv_dtype_name(hv_dtype t);
+HV_API const char *hv_dtype_name(hv_dtype t);
 
 /** Format dims as "[2, 3, 224, 224]" into buf (always NUL-terminated); returns buf. For messages. */
-const char *hv_desc_str(const hv_tensor_desc *d, char *buf, size_t cap);
+HV_API const char *hv_desc_str(const hv_tensor_desc *d, char *buf, size_t cap);
 
 /** IEEE half conversion (round to nearest even; values past ±65504 become ±Inf, NaN stays NaN). */
-uint16_t hv_f32_to_f16(float f);
-float hv_f16_to_f32(uint16_t h);
+HV_API uint16_t hv_f32_to_f16(float f);
+HV_API float hv_f16_to_f32(uint16_t h);
 
 /** f32 → f16 as hemovk STORES it: round to nearest even, but finite values past ±65504 (and ±Inf)
  *  SATURATE to ±65504 instead of becoming Inf; NaN stays NaN. The rule every f16 tensor store follows
  *  (shaders, weights, inputs, the CPU backend), so an overflow shows as a large finite value. */
-uint16_t hv_f32_to_f16_sat(float f);
+HV_API uint16_t hv_f32_to_f16_sat(float f);
 
 /** Round an f32 value through f16 storage (hv_f16_to_f32(hv_f32_to_f16_sat(f))). */
-float hv_f16_round(float f);
+HV_API float hv_f16_round(float f);
 
 #ifdef __cplusplus
 }

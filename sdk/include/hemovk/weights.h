@@ -22,6 +22,8 @@
 #ifndef HEMOVK_WEIGHTS_H
 #define HEMOVK_WEIGHTS_H
 
+#include "hemovk/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,64 +63,64 @@ typedef struct hv_weight_info {
 } hv_weight_info;
 
 /** The safetensors name of a dtype ("F32", "BF16", ...); "?" for an invalid value. */
-const char *hv_weight_dtype_name(hv_weight_dtype t);
+HV_API const char *hv_weight_dtype_name(hv_weight_dtype t);
 
 /** Bytes per element (8, 4, 2 or 1); 0 for an invalid value. */
-size_t hv_weight_dtype_size(hv_weight_dtype t);
+HV_API size_t hv_weight_dtype_size(hv_weight_dtype t);
 
 /** 1 for F32/F16/BF16/F64 (averaged by SWA, converted by read_f32 without loss of meaning), else 0. */
-int hv_weight_dtype_is_float(hv_weight_dtype t);
+HV_API int hv_weight_dtype_is_float(hv_weight_dtype t);
 
 /* ---- opening, creating, closing -------------------------------------------------------------- */
 
 /** Memory-map and validate the safetensors file at `path` (see the file comment for the checks).
  *  Errors: HV_ERR_IO (cannot open/map; names the path and the OS reason), HV_ERR_PARSE (malformed;
  *  names the path, the tensor and the problem), HV_ERR_OUT_OF_MEMORY. Never crashes on bad input.
- *  On success *out must be released with hv_weights_close(). */
-hv_status hv_weights_open(const char *path, hv_weights **out);
+ *  On success *out must be released with hv_weights_free(). */
+HV_API hv_status hv_weights_open(const char *path, hv_weights **out);
 
 /** A new empty in-memory set. `source` names it in messages ("swa(3 files)"); NULL → "(memory)". */
-hv_status hv_weights_create(const char *source, hv_weights **out);
+HV_API hv_status hv_weights_create(const char *source, hv_weights **out);
 
 /** Release a set (unmaps the file, frees owned data). NULL is ignored. */
-void hv_weights_close(hv_weights *w);
+HV_API void hv_weights_free(hv_weights *w);
 
 /** The file path or the name given to hv_weights_create(); for messages. */
-const char *hv_weights_source(const hv_weights *w);
+HV_API const char *hv_weights_source(const hv_weights *w);
 
 /* ---- reading --------------------------------------------------------------------------------- */
 
 /** Number of tensors. */
-size_t hv_weights_count(const hv_weights *w);
+HV_API size_t hv_weights_count(const hv_weights *w);
 
 /** Describe the tensor at `index` (0 ≤ index < count). Iteration order is byte-wise name order
  *  (strcmp), for files and in-memory sets alike. HV_ERR_INVALID_ARGUMENT if out of range. */
-hv_status hv_weights_info_at(const hv_weights *w, size_t index, hv_weight_info *info);
+HV_API hv_status hv_weights_info_at(const hv_weights *w, size_t index, hv_weight_info *info);
 
 /** 1 if a tensor called `name` exists, else 0. Does not touch the error message. */
-int hv_weights_has(const hv_weights *w, const char *name);
+HV_API int hv_weights_has(const hv_weights *w, const char *name);
 
 /** Describe the tensor `name`. HV_ERR_NOT_FOUND names the missing tensor and the source and, when
  *  there are close names (same suffix, a prefix added/missing, small edit distance), suggests them:
  *  "weights.safetensors: no tensor 'backbone.layers.0.conv.weigth' (did you mean
  *  'backbone.layers.0.conv.weight'?)". `info` may be NULL to test for presence with a message. */
-hv_status hv_weights_find(const hv_weights *w, const char *name, hv_weight_info *info);
+HV_API hv_status hv_weights_find(const hv_weights *w, const char *name, hv_weight_info *info);
 
 /** Raw stored bytes of `name` (dtype/shape as in *info if non-NULL), little-endian, valid while the
  *  set is open and until that tensor is replaced. Always aligned to the element size (a misaligned
  *  tensor in a file is copied once at open). Errors as hv_weights_find(). */
-hv_status hv_weights_data(const hv_weights *w, const char *name, const void **data, hv_weight_info *info);
+HV_API hv_status hv_weights_data(const hv_weights *w, const char *name, const void **data, hv_weight_info *info);
 
 /** Copy tensor `name` into `dst` as f32, converting F16/BF16/F64/I64/I32/U8/BOOL. `dst_count` must
  *  equal the tensor's numel (HV_ERR_SHAPE otherwise, naming tensor, its shape and dst_count), which
  *  catches a model reading the wrong tensor. F64 values beyond f32 range become ±Inf. */
-hv_status hv_weights_read_f32(const hv_weights *w, const char *name, float *dst, size_t dst_count);
+HV_API hv_status hv_weights_read_f32(const hv_weights *w, const char *name, float *dst, size_t dst_count);
 
 /** Like hv_weights_read_f32() but for a model's parameters: the shape must match exactly, else
  *  HV_ERR_SHAPE "tensor 'x': expected [64, 3, 3, 3], file has [32, 3, 3, 3]", and the stored dtype must
  *  be a float type (F32/F16/BF16/F64), else HV_ERR_SCHEMA naming the tensor and its dtype (an F32
  *  tensor relabelled I32 is a broken file, not integers to convert). */
-hv_status hv_weights_read_f32_shape(const hv_weights *w, const char *name, uint32_t rank,
+HV_API hv_status hv_weights_read_f32_shape(const hv_weights *w, const char *name, uint32_t rank,
                                     const int64_t *dims, float *dst);
 
 /* ---- which tensors a model used ---------------------------------------------------------------------
@@ -129,39 +131,39 @@ hv_status hv_weights_read_f32_shape(const hv_weights *w, const char *name, uint3
  * parts silently ignored and give wrong outputs. */
 
 /** Forget which tensors were read (before building a model whose use is then checked). */
-void hv_weights_reset_used(hv_weights *w);
+HV_API void hv_weights_reset_used(hv_weights *w);
 
 /** 1 when tensor `name` was read since the set was opened or last reset, else 0. */
-int hv_weights_was_used(const hv_weights *w, const char *name);
+HV_API int hv_weights_was_used(const hv_weights *w, const char *name);
 
 /** HV_OK when every tensor was read, except those matching one of the `ignore` glob patterns (fnmatch(3),
  *  e.g. "aux_head.*") and integer "*.num_batches_tracked" (BatchNorm's step counter, never read at
  *  inference). Otherwise HV_ERR_SCHEMA "<who>: 3 tensors of <source> are not used by the model: 'a', ..."
  *  listing the first eight and telling how to ignore them. `who` names the component for the message. */
-hv_status hv_weights_check_used(const hv_weights *w, const char *const *ignore, size_t n_ignore, const char *who);
+HV_API hv_status hv_weights_check_used(const hv_weights *w, const char *const *ignore, size_t n_ignore, const char *who);
 
 /** Value of metadata `key` ("__metadata__" in the file) or NULL. */
-const char *hv_weights_metadata(const hv_weights *w, const char *key);
+HV_API const char *hv_weights_metadata(const hv_weights *w, const char *key);
 
 /* ---- changing (any set: a mapped file's tensor becomes an owned copy when replaced) ------------- */
 
 /** Add a tensor, copying `data` (numel × element size bytes; may be NULL for zeros). Names must be
  *  unique (HV_ERR_INVALID_ARGUMENT names the duplicate) and non-empty; rank ≤ HV_WEIGHTS_MAX_DIMS. */
-hv_status hv_weights_add(hv_weights *w, const char *name, hv_weight_dtype dtype, uint32_t rank,
+HV_API hv_status hv_weights_add(hv_weights *w, const char *name, hv_weight_dtype dtype, uint32_t rank,
                          const int64_t *dims, const void *data);
 
 /** Overwrite the values of existing tensor `name` from f32 (converted to its stored dtype, F16 rounded
  *  to nearest even; integer dtypes are refused). `count` must equal its numel. This is how the model
  *  layer writes recalibrated BatchNorm statistics into an SWA set (HV_SWA_BN_RECALIBRATE). */
-hv_status hv_weights_set_tensor_f32(hv_weights *w, const char *name, const float *src, size_t count);
+HV_API hv_status hv_weights_set_tensor_f32(hv_weights *w, const char *name, const float *src, size_t count);
 
 /** Set (or replace) metadata `key` = `value` (both copied). */
-hv_status hv_weights_set_metadata(hv_weights *w, const char *key, const char *value);
+HV_API hv_status hv_weights_set_metadata(hv_weights *w, const char *key, const char *value);
 
 /** Write the set to `path` as safetensors (written to "<path>.tmp" then renamed, so a crash never
  *  leaves a half file under the real name). Header padded with spaces to 8 bytes; tensors laid out
  *  largest element size first so every tensor stays aligned to its element size when mapped. */
-hv_status hv_weights_save(const hv_weights *w, const char *path);
+HV_API hv_status hv_weights_save(const hv_weights *w, const char *path);
 
 /* ---- synthetic tensors (plumbing demos with random weights) ------------------------------------ */
 
@@ -176,10 +178,10 @@ typedef hv_status (*hv_weights_synth_fn)(void *user, const char *name, uint32_t 
  *  still report absent tensors as absent (so optional parts of a model stay off). Nothing is stored:
  *  `fn` must be deterministic in (name, shape) when the same tensor may be read twice. fn NULL turns it
  *  off. `user` must outlive the set's use. */
-hv_status hv_weights_set_synthesizer(hv_weights *w, hv_weights_synth_fn fn, void *user);
+HV_API hv_status hv_weights_set_synthesizer(hv_weights *w, hv_weights_synth_fn fn, void *user);
 
 /** 1 when a synthesizer is set on `w` (its values are made up, not trained). */
-int hv_weights_is_synthetic(const hv_weights *w);
+HV_API int hv_weights_is_synthetic(const hv_weights *w);
 
 /** A synthesizer (hv_weights_synth_fn) of made-up, NOT trained weights for plumbing demos and tests —
  *  the stages' `weights: {random: {seed}}`. `user` points to a uint64_t seed. Values depend only on
@@ -188,7 +190,7 @@ int hv_weights_is_synthetic(const hv_weights *w);
  *  [0.5, 1.5]; other rank-1 ".weight" or "gamma" tensors (norm and layer scales) in [0.9, 1.1]; the rest
  *  (biases, running_mean) in [−0.01, 0.01]. Use: hv_weights_set_synthesizer(w, hv_weights_random_init,
  *  &seed). */
-hv_status hv_weights_random_init(void *user, const char *name, uint32_t rank, const int64_t *dims, float *dst);
+HV_API hv_status hv_weights_random_init(void *user, const char *name, uint32_t rank, const int64_t *dims, float *dst);
 
 /* ---- SWA: stochastic weight averaging at load time (MODEL_SPEC §6.3) ---------------------------- */
 
@@ -229,25 +231,25 @@ typedef struct hv_swa_options {
  *  marked for recalibration). `options` may be NULL (defaults). "Last" is the last path given.
  *  The result is an in-memory set (source "swa(N files: first, ..., last)"), metadata
  *  "hemovk.swa.count" and "hemovk.swa.bn_policy" are set on it. */
-hv_status hv_weights_swa(const char *const *paths, size_t n, const hv_swa_options *options, hv_weights **out);
+HV_API hv_status hv_weights_swa(const char *const *paths, size_t n, const hv_swa_options *options, hv_weights **out);
 
 /** hv_weights_swa() over the files matching a glob(3) pattern ("ckpt/epoch_*.safetensors"), in
  *  natural order (digit runs compare as numbers, so epoch_9 comes before epoch_10 and "last" means the
  *  latest epoch). No match is HV_ERR_NOT_FOUND naming the pattern. */
-hv_status hv_weights_swa_glob(const char *pattern, const hv_swa_options *options, hv_weights **out);
+HV_API hv_status hv_weights_swa_glob(const char *pattern, const hv_swa_options *options, hv_weights **out);
 
 /** 1 if the set came from hv_weights_swa*() with HV_SWA_BN_RECALIBRATE and N > 1 and
  *  hv_weights_mark_bn_recalibrated() has not been called since; else 0. */
-int hv_weights_needs_bn_recalibration(const hv_weights *w);
+HV_API int hv_weights_needs_bn_recalibration(const hv_weights *w);
 
 /** Number of BN statistics tensors (*.running_mean, *.running_var) listed for recalibration. */
-size_t hv_weights_bn_stat_count(const hv_weights *w);
+HV_API size_t hv_weights_bn_stat_count(const hv_weights *w);
 
 /** Name of the index-th BN statistics tensor for recalibration (name order), or NULL if out of range. */
-const char *hv_weights_bn_stat_name(const hv_weights *w, size_t index);
+HV_API const char *hv_weights_bn_stat_name(const hv_weights *w, size_t index);
 
 /** Clear the needs-recalibration flag once the model layer has written the new statistics. */
-void hv_weights_mark_bn_recalibrated(hv_weights *w);
+HV_API void hv_weights_mark_bn_recalibrated(hv_weights *w);
 
 #ifdef __cplusplus
 }
