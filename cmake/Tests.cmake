@@ -88,3 +88,10 @@ include(cmake/TestPlugins.cmake)
 add_test(NAME tools.abi COMMAND ${HEMOVK_PYTHON} ${CMAKE_SOURCE_DIR}/scripts/check_abi.py $<TARGET_FILE:hemovk>
          ${CMAKE_SOURCE_DIR}/sdk/include/hemovk)
 set_tests_properties(tools.abi PROPERTIES LABELS tools TIMEOUT 60 WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+
+# The README's commands work as written: each command line of README.md is run in a sandbox that looks
+# like the repository, or skipped with a stated reason (tests/tools/readme_commands.py); an unknown one fails.
+add_test(NAME tools.readme_commands COMMAND ${HEMOVK_PYTHON} ${CMAKE_SOURCE_DIR}/tests/tools/readme_commands.py
+         ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
+set_tests_properties(tools.readme_commands PROPERTIES LABELS tools TIMEOUT 900
+  ENVIRONMENT "HEMOVK_VALIDATE=1;XDG_CACHE_HOME=${HEMOVK_TEST_CACHE_DIR}")
