@@ -15,6 +15,7 @@ struct pl_decoder {
     size_t n_todo;
     size_t batch;
     uint64_t budget;  /* decode memory of one batch, bytes */
+    double fps;       /* > 0: frame time = index / fps (HV_FRAME_TIME_META) */
     pthread_t thread;
     int started;
     pthread_mutex_t mu;
@@ -76,7 +77,8 @@ static pl_batch *make_batch(pl_decoder *d, size_t first, size_t n, hv_status *st
     for (size_t i = 0; i < n; i++) {
         size_t idx = d->todo[first + i];
         if ((*st = hv_frame_init(&b->frames[i], idx, hv_frame_list_path(d->list, idx))) ||
-            (*st = hv_frame_set_meta(&b->frames[i], HV_FRAME_KEY_META, "%s", hv_frame_list_key(d->list, idx)))) {
+            (*st = hv_frame_set_meta(&b->frames[i], HV_FRAME_KEY_META, "%s", hv_frame_list_key(d->list, idx))) ||
+            (d->fps > 0 && (*st = hv_frame_set_meta(&b->frames[i], HV_FRAME_TIME_META, "%.3f", (double)idx / d->fps)))) {
             b->n = i + 1;
             pl_batch_free(b);
             return NULL;
@@ -121,7 +123,7 @@ static void *producer(void *arg) {
 }
 
 hv_status pl_decoder_start(const hv_frame_list *list, const size_t *todo, size_t n_todo, int batch, int ahead,
-                           uint64_t budget, pl_decoder **out) {
+                           uint64_t budget, double fps, pl_decoder **out) {
     *out = NULL;
     pl_decoder *d = calloc(1, sizeof *d);
     if (!d) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory starting the decoder");
@@ -131,6 +133,7 @@ hv_status pl_decoder_start(const hv_frame_list *list, const size_t *todo, size_t
     d->batch = batch > 0 ? (size_t)batch : 1;
     d->cap = ahead > 0 ? (size_t)ahead : 2;
     d->budget = budget ? budget : HV_IMAGE_DEFAULT_DECODE_BUDGET;
+    d->fps = fps;
     d->ring = calloc(d->cap, sizeof *d->ring);
     if (!d->ring) {
         free(d);

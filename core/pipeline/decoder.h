@@ -22,9 +22,10 @@ typedef struct pl_decoder pl_decoder;
  * (0: HV_IMAGE_DEFAULT_DECODE_BUDGET) on decoding: the pixels it holds plus the frame being decoded,
  * estimated from the header before decoding. A frame that cannot be decoded (or does not fit the
  * budget) is still queued, marked failed (stage "decode") with the reason, and a warning naming the
- * file is logged. */
+ * file is logged. With `fps` > 0 each frame also carries its time, list index / fps seconds, in
+ * metadata HV_FRAME_TIME_META (image folders have no clock of their own: source.fps gives one). */
 hv_status pl_decoder_start(const hv_frame_list *list, const size_t *todo, size_t n_todo, int batch, int ahead,
-                           uint64_t budget, pl_decoder **out);
+                           uint64_t budget, double fps, pl_decoder **out);
 
 /* Next batch in list order (the caller frees it with pl_batch_free), or NULL when all were handed out
  * (or the decoder failed: pl_decoder_status tells). Blocks until one is ready. */

@@ -52,6 +52,7 @@ struct hv_pipeline {
     char *source;                   /* YAML source path, or NULL */
     int recursive;
     int64_t limit;
+    double fps;                     /* YAML source.fps: frame time = index / fps (0: unknown) */
     hv_registry *reg;
     int own_reg;                    /* free reg with the pipeline */
     struct hv_device *device;

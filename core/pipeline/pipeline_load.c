@@ -173,6 +173,7 @@ static hv_status read_top(hv_pipeline *p, const hv_pipeline_load_options *o) {
         if ((st = string_of(src, "path", &p->source))) return st;
         if ((st = hv_config_get_bool(src, "recursive", 0, &p->recursive))) return st;
         if ((st = hv_config_get_int(src, "limit", 0, &p->limit))) return st;
+        if ((st = hv_config_get_double(src, "fps", 0.0, &p->fps))) return st;
     }
     const hv_config_node *stages = hv_config_get(p->doc, "stages");
     const hv_config_node *outputs = hv_config_get(p->doc, "outputs");

@@ -276,7 +276,7 @@ static hv_status flush_all(hv_pipeline *p) {
 static hv_status run_frames(run_state *r, const hv_pipeline_run_options *o, const hv_frame_list *list,
                             const size_t *todo, size_t n_todo, double *t_start) {
     pl_decoder *dec = NULL;
-    hv_status st = pl_decoder_start(list, todo, n_todo, r->p->batch, o->queue_batches, o->decode_budget_bytes, &dec);
+    hv_status st = pl_decoder_start(list, todo, n_todo, r->p->batch, o->queue_batches, o->decode_budget_bytes, r->p->fps, &dec);
     if (st) return st;
     pl_progress prog;
     pl_progress_init(&prog, o->progress, stderr, n_todo, o->progress_interval_s);

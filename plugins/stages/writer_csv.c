@@ -1,9 +1,10 @@
 /* writer.csv — one row per frame, for a spreadsheet:
  *
- *   id,path,key,label,score,n_detections,max_detection_score,dropped,drop_reason,error
+ *   id,path,key,label,score,n_detections,max_detection_score,dropped,drop_reason,error,time
  *
- * `path` is the frame's path as the source listed it, `key` its path relative to the input root (see
- * writer.jsonl). Fields are quoted when they hold a comma, a quote or a line break (RFC 4180), so paths
+ * `id` is the frame's index in the exam, `path` its path as the source listed it, `key` its path relative
+ * to the input root, `time` its time in seconds (empty when unknown; see writer.jsonl). `time` is last so
+ * that the columns before it keep their places. Fields are quoted when they hold a comma, a quote or a line break (RFC 4180), so paths
  * such as "img- (12).png" or "a,b.png" survive. Rows are flushed (and fsync'ed) every batch, every write
  * checked (a full disk stops the run with HV_ERR_OUTPUT). With --resume the writer appends: it cuts a
  * torn last row and skips frames whose key is already in the file, so a frame finished before a kill is
@@ -32,7 +33,7 @@ const char st_csv_schema[] =
     "    default: true\n"
     "    description: fsync after every batch\n";
 
-#define CSV_HEADER "id,path,key,label,score,n_detections,max_detection_score,dropped,drop_reason,error\n"
+#define CSV_HEADER "id,path,key,label,score,n_detections,max_detection_score,dropped,drop_reason,error,time\n"
 
 typedef struct csv_writer {
     FILE *f;
@@ -127,9 +128,9 @@ static hv_status csv_resume(csv_writer *w, int *has_content) {
 static hv_status csv_create(const hv_create_info *info, void **instance) {
     csv_writer *w = calloc(1, sizeof *w);
     if (!w) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.csv: out of memory");
-    int header = 1, has_content = 0;
-    hv_status st = hv_config_get_bool(info->params, "header", 1, &header);
-    if (!st) st = hv_config_get_bool(info->params, "fsync", 1, &w->sync);
+    int header = 0, has_content = 0;
+    hv_status st = hv_config_need_bool(info->params, "header", &header);
+    if (!st) st = hv_config_need_bool(info->params, "fsync", &w->sync);
     if (!st) st = hv_writer_output_path(info, "writer.csv", "results.csv", &w->path);
     if (!st) st = hv_mkdirs_for(w->path);
     int resume = HV_CREATE_INFO_HAS(info, resume) && info->resume;
@@ -188,7 +189,9 @@ static hv_status csv_process(void *instance, hv_frame *const *frames, size_t n) 
         put_field(w->f, f->dropped ? f->drop_reason : NULL);
         fputc(',', w->f);
         put_field(w->f, f->error);
-        fputc('\n', w->f);
+        double t = 0;
+        if (hv_frame_time(f, &t)) fprintf(w->f, ",%.3f\n", t);
+        else fputs(",\n", w->f);
     }
     return st_flush(w->f, w->path, w->sync);
 }

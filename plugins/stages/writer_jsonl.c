@@ -2,7 +2,8 @@
  * fsync'ed) after every batch: a killed run keeps every line it finished, and `hemovk run --resume`
  * reads the file back to skip those frames. The record:
  *
- *   {"id": 12, "path": "exam/img- (12).png", "key": "img- (12).png", "width": 224, "height": 224,
+ *   {"id": 12, "path": "exam/img- (12).png", "key": "img- (12).png", "time": 6.0 | null,
+ *    "width": 224, "height": 224,
  *    "classification": {"label": "bleeding", "index": 1, "score": 0.93, "probs": [0.07, 0.93]} | null,
  *    "detections": [{"box": [x1, y1, x2, y2], "score": 0.8, "label": 0, "model": "maskrcnn-convnext",
  *                    "mask": {"size": [height, width], "counts": [...]}}],   // COCO uncompressed RLE
@@ -11,8 +12,10 @@
  *
  * Numbers are rounded to 6 significant digits. `path` is the frame's path as the source listed it; `key`
  * its path relative to the input root, normalised (hemovk/image.h, hv_frame_list_key): what --resume
- * and evaluation match frames by (two folders' "img- (1).png" have distinct keys). The key is not
- * repeated in "meta". Every write is checked and a failure (disk full) stops the run (HV_ERR_OUTPUT). */
+ * and evaluation match frames by (two folders' "img- (1).png" have distinct keys). `id` is the frame's
+ * index in the exam (natural order of a folder, a list file's order) and `time` its time in seconds from
+ * the first frame (HV_FRAME_TIME_META: source.fps, or a video's timestamps; null when unknown). Key and
+ * time are not repeated in "meta". Every write is checked and a failure (disk full) stops the run (HV_ERR_OUTPUT). */
 #include "stages_plugin.h"
 
 #include "hemovk/config.h"
@@ -64,10 +67,10 @@ static hv_status jsonl_create(const hv_create_info *info, void **instance) {
     jsonl_writer *w = calloc(1, sizeof *w);
     if (!w) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.jsonl: out of memory");
     w->id = info->instance_id;
-    hv_status st = hv_config_get_bool(info->params, "probs", 1, &w->probs);
-    if (!st) st = hv_config_get_bool(info->params, "masks", 1, &w->masks);
-    if (!st) st = hv_config_get_bool(info->params, "meta", 1, &w->meta);
-    if (!st) st = hv_config_get_bool(info->params, "fsync", 1, &w->sync);
+    hv_status st = hv_config_need_bool(info->params, "probs", &w->probs);
+    if (!st) st = hv_config_need_bool(info->params, "masks", &w->masks);
+    if (!st) st = hv_config_need_bool(info->params, "meta", &w->meta);
+    if (!st) st = hv_config_need_bool(info->params, "fsync", &w->sync);
     if (!st) st = hv_writer_output_path(info, "writer.jsonl", "results.jsonl", &w->path);
     if (!st) st = hv_mkdirs_for(w->path);
     int resume = HV_CREATE_INFO_HAS(info, resume) && info->resume;
@@ -118,6 +121,9 @@ static cJSON *frame_json(const jsonl_writer *w, const hv_frame *f) {
     cJSON_AddNumberToObject(o, "id", (double)f->id);
     cJSON_AddItemToObject(o, "path", string_or_null(f->path));
     cJSON_AddItemToObject(o, "key", string_or_null(hv_output_frame_key(f)));
+    double t = 0;
+    if (hv_frame_time(f, &t)) cJSON_AddNumberToObject(o, "time", t); /* "%.3f" already: keep every digit */
+    else cJSON_AddNullToObject(o, "time");
     cJSON_AddNumberToObject(o, "width", f->width);
     cJSON_AddNumberToObject(o, "height", f->height);
     if (f->cls.valid) {
@@ -155,7 +161,8 @@ static cJSON *frame_json(const jsonl_writer *w, const hv_frame *f) {
     if (w->meta) {
         cJSON *m = cJSON_AddObjectToObject(o, "meta");
         for (size_t i = 0; m && i < f->n_meta; i++)
-            if (strcmp(f->meta[i].key, HV_FRAME_KEY_META)) cJSON_AddStringToObject(m, f->meta[i].key, f->meta[i].value);
+            if (strcmp(f->meta[i].key, HV_FRAME_KEY_META) && strcmp(f->meta[i].key, HV_FRAME_TIME_META))
+                cJSON_AddStringToObject(m, f->meta[i].key, f->meta[i].value);
     }
     return o;
 }

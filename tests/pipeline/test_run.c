@@ -34,7 +34,7 @@ static size_t csv_rows(const char *path, const char *must_contain_each) {
     char *text = ptest_read(path);
     ck_assert_msg(text != NULL, "no %s", path);
     size_t rows = ptest_count(text, "\n") - 1;
-    ck_assert_msg(!strncmp(text, "id,path,key,label,score,n_detections,max_detection_score,dropped,drop_reason,error\n", 83),
+    ck_assert_msg(!strncmp(text, "id,path,key,label,score,n_detections,max_detection_score,dropped,drop_reason,error,time\n", 88),
                   "%s", text);
     if (must_contain_each) ck_assert_uint_eq(ptest_count(text, must_contain_each), rows);
     free(text);

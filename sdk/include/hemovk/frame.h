@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "hemovk/status.h"
 
@@ -184,6 +185,24 @@ HV_API hv_status hv_frame_set_meta(hv_frame *frame, const char *key, const char 
 
 /** Value of metadata `key`, or NULL. */
 HV_API const char *hv_frame_get_meta(const hv_frame *frame, const char *key);
+
+/* ---- where a frame sits in the exam ---------------------------------------------------------------
+ * Its index is `id`: the frame's position in the exam (the source's natural order for a folder or glob,
+ * the file's order for a list file, the stream's order for a video), stable across --resume.
+ * Its time, when known, is metadata HV_FRAME_TIME_META: seconds from the exam's first frame, written
+ * "%.3f". The scheduler sets it to id / fps when the pipeline's `source.fps` is given (image folders
+ * carry no clock); a source that knows real timestamps (a video) sets it itself. No entry: unknown. */
+#define HV_FRAME_TIME_META "frame.time"
+
+/** The frame's time in seconds (HV_FRAME_TIME_META): 1 and *seconds set when known, else 0. */
+static inline int hv_frame_time(const hv_frame *frame, double *seconds) {
+    const char *v = frame ? hv_frame_get_meta(frame, HV_FRAME_TIME_META) : NULL;
+    char *end = NULL;
+    double t = v ? strtod(v, &end) : 0.0;
+    if (!v || end == v) return 0;
+    if (seconds) *seconds = t;
+    return 1;
+}
 
 /** Mark the frame dropped by stage `stage` (may be NULL) with a printf-formatted reason. The first
  *  drop wins: dropping an already dropped frame keeps the first reason. */
