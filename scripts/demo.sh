@@ -22,4 +22,4 @@ if [ ! -e "$frames" ]; then
 fi
 ./build/hemovk devices
 ./build/hemovk run pipelines/two-stage-demo.yaml --input "$frames" --output "$out"
-echo "demo: results in $out (results.jsonl, results.csv, overlays/, coco/, cam/, summary.json)"
+echo "demo: results in $out (results.jsonl, results.csv, overlays/, coco/, cam/, events.json, events.csv, summary.json)"
