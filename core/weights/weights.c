@@ -305,6 +305,7 @@ hv_status hv_weights_find(const hv_weights *w, const char *name, hv_weight_info 
  * is always heap-allocated, so writing through the cast is defined; the store is atomic because several
  * threads may read one set. */
 static void mark_used(const hv_wtensor *t) {
+    if (!t) return; /* never on a successful lookup; tells GCC -O3 (-Wstringop-overflow) the same */
     __atomic_store_n(&((hv_wtensor *)t)->used, (uint8_t)1, __ATOMIC_RELAXED);
 }
 
