@@ -1,6 +1,7 @@
 /* The decode thread and its bounded queue (see decoder.h). One producer, one consumer: a mutex and
  * two condition variables are all it needs. */
 #include "pipeline/decoder.h"
+#include "pipeline/source.h"
 
 #include "hemovk/log.h"
 
@@ -16,6 +17,7 @@ struct pl_decoder {
     size_t batch;
     uint64_t budget;  /* decode memory of one batch, bytes */
     double fps;       /* > 0: frame time = index / fps (HV_FRAME_TIME_META) */
+    pl_source *src;   /* non-NULL: batches come from this source component, not the list */
     pthread_t thread;
     int started;
     pthread_mutex_t mu;
@@ -93,14 +95,18 @@ static pl_batch *make_batch(pl_decoder *d, size_t first, size_t n, hv_status *st
 static void *producer(void *arg) {
     pl_decoder *d = arg;
     hv_status st = HV_OK;
-    for (size_t first = 0; first < d->n_todo; first += d->batch) {
+    for (size_t first = 0; d->src || first < d->n_todo; first += d->batch) {
         pthread_mutex_lock(&d->mu);
         int stop = d->stop;
         pthread_mutex_unlock(&d->mu);
         if (stop) break;
-        size_t n = d->n_todo - first < d->batch ? d->n_todo - first : d->batch;
-        pl_batch *b = make_batch(d, first, n, &st);
-        if (!b) break;
+        pl_batch *b = NULL;
+        if (d->src) {
+            if ((st = pl_source_next(d->src, d->batch, &b)) || !b) break;
+        } else {
+            size_t n = d->n_todo - first < d->batch ? d->n_todo - first : d->batch;
+            if (!(b = make_batch(d, first, n, &st))) break;
+        }
         pthread_mutex_lock(&d->mu);
         while (d->count == d->cap && !d->stop) pthread_cond_wait(&d->can_put, &d->mu);
         if (d->stop) {
@@ -122,8 +128,8 @@ static void *producer(void *arg) {
     return NULL;
 }
 
-hv_status pl_decoder_start(const hv_frame_list *list, const size_t *todo, size_t n_todo, int batch, int ahead,
-                           uint64_t budget, double fps, pl_decoder **out) {
+static hv_status start(const hv_frame_list *list, const size_t *todo, size_t n_todo, int batch, int ahead,
+                       uint64_t budget, double fps, pl_source *src, pl_decoder **out) {
     *out = NULL;
     pl_decoder *d = calloc(1, sizeof *d);
     if (!d) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory starting the decoder");
@@ -134,6 +140,7 @@ hv_status pl_decoder_start(const hv_frame_list *list, const size_t *todo, size_t
     d->cap = ahead > 0 ? (size_t)ahead : 2;
     d->budget = budget ? budget : HV_IMAGE_DEFAULT_DECODE_BUDGET;
     d->fps = fps;
+    d->src = src;
     d->ring = calloc(d->cap, sizeof *d->ring);
     if (!d->ring) {
         free(d);
@@ -150,6 +157,15 @@ hv_status pl_decoder_start(const hv_frame_list *list, const size_t *todo, size_t
     d->started = 1;
     *out = d;
     return HV_OK;
+}
+
+hv_status pl_decoder_start(const hv_frame_list *list, const size_t *todo, size_t n_todo, int batch, int ahead,
+                           uint64_t budget, double fps, pl_decoder **out) {
+    return start(list, todo, n_todo, batch, ahead, budget, fps, NULL, out);
+}
+
+hv_status pl_decoder_start_source(pl_source *src, int batch, int ahead, pl_decoder **out) {
+    return start(NULL, NULL, 0, batch, ahead, 0, 0, src, out);
 }
 
 pl_batch *pl_decoder_next(pl_decoder *d) {

@@ -13,6 +13,7 @@ typedef struct pl_batch {
     hv_frame *frames;
     hv_frame **ptrs;
     size_t n;
+    uint64_t total;   /* > 0: the source's estimate of the frames the run will do (a video's count) */
 } pl_batch;
 
 typedef struct pl_decoder pl_decoder;
@@ -26,6 +27,12 @@ typedef struct pl_decoder pl_decoder;
  * metadata HV_FRAME_TIME_META (image folders have no clock of their own: source.fps gives one). */
 hv_status pl_decoder_start(const hv_frame_list *list, const size_t *todo, size_t n_todo, int batch, int ahead,
                            uint64_t budget, double fps, pl_decoder **out);
+
+struct pl_source;
+
+/* Decode from a SOURCE component instead (source.h): its batches, in its order, `ahead` queued. The
+ * source is used by the decode thread only until pl_decoder_free; the caller frees it after. */
+hv_status pl_decoder_start_source(struct pl_source *src, int batch, int ahead, pl_decoder **out);
 
 /* Next batch in list order (the caller frees it with pl_batch_free), or NULL when all were handed out
  * (or the decoder failed: pl_decoder_status tells). Blocks until one is ready. */

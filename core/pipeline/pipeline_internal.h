@@ -53,6 +53,8 @@ struct hv_pipeline {
     int recursive;
     int64_t limit;
     double fps;                     /* YAML source.fps: frame time = index / fps (0: unknown) */
+    char *source_component;         /* YAML source.component (a SOURCE such as "video"), or NULL: a frame list */
+    int64_t every;                  /* YAML source.every: keep frames 0, N, 2N, ... (1: all) */
     hv_registry *reg;
     int own_reg;                    /* free reg with the pipeline */
     struct hv_device *device;

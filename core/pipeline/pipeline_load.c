@@ -174,7 +174,10 @@ static hv_status read_top(hv_pipeline *p, const hv_pipeline_load_options *o) {
         if ((st = hv_config_get_bool(src, "recursive", 0, &p->recursive))) return st;
         if ((st = hv_config_get_int(src, "limit", 0, &p->limit))) return st;
         if ((st = hv_config_get_double(src, "fps", 0.0, &p->fps))) return st;
+        if ((st = string_of(src, "component", &p->source_component))) return st;
+        if ((st = hv_config_get_int(src, "every", 1, &p->every))) return st;
     }
+    if (p->every < 1) p->every = 1;
     const hv_config_node *stages = hv_config_get(p->doc, "stages");
     const hv_config_node *outputs = hv_config_get(p->doc, "outputs");
     p->n_stages = hv_config_size(stages);
@@ -208,8 +211,19 @@ static void note(err_list *e, hv_status st) {
     }
 }
 
+/* A named source component must exist (its params are made at run time: {path: the input}). */
+static hv_status check_source(hv_pipeline *p) {
+    if (!p->source_component) return HV_OK;
+    const hv_component *c = NULL;
+    hv_status st = hv_registry_lookup(p->reg, HV_COMPONENT_SOURCE, p->source_component, &c);
+    if (!st) return HV_OK;
+    const hv_config_node *cnode = hv_config_get(hv_config_get(p->doc, "source"), "component");
+    return hv_error_context(st, "%s:%d:%d: source", hv_config_file(cnode), hv_config_line(cnode), hv_config_column(cnode));
+}
+
 static hv_status check_all(hv_pipeline *p, int allow_outside) {
     err_list e = {.len = 0};
+    note(&e, check_source(p));
     note(&e, pl_graph_build(p));
     for (size_t i = 0; i < p->n_stages; i++)
         if (p->stages[i].enabled) note(&e, check_component(p, &p->stages[i]));
@@ -293,6 +307,7 @@ void hv_pipeline_free(hv_pipeline *p) {
     free(p->name);
     free(p->precision);
     free(p->source);
+    free(p->source_component);
     free(p);
 }
 

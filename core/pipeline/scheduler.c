@@ -7,6 +7,7 @@
 #include "pipeline/pipeline_internal.h"
 #include "pipeline/progress.h"
 #include "pipeline/resume.h"
+#include "pipeline/source.h"
 
 #include "hemovk/image.h"
 #include "hemovk/log.h"
@@ -204,11 +205,11 @@ static hv_status create_outputs(hv_pipeline *p, const hv_pipeline_run_options *o
     return HV_OK;
 }
 
-/* Which list entries to run: all of the first `n`, minus those a resumed run finds in the JSONL. */
-static hv_status plan_frames(hv_pipeline *p, const hv_pipeline_run_options *o, const hv_frame_list *list, size_t n,
-                             size_t **todo, size_t *n_todo) {
+/* The keys a resumed run finds in the JSONL (empty without --resume). */
+static hv_status load_done(hv_pipeline *p, const hv_pipeline_run_options *o, pl_path_set *out) {
     pl_path_set done;
     memset(&done, 0, sizeof done);
+    memset(out, 0, sizeof *out);
     if (o->resume) {
         pl_node *j = resume_output(p);
         if (!j)
@@ -226,6 +227,16 @@ static hv_status plan_frames(hv_pipeline *p, const hv_pipeline_run_options *o, c
             return st;
         }
     }
+    *out = done;
+    return HV_OK;
+}
+
+/* Which list entries to run: every `every`-th of the first `n`, minus those a resumed run finds in the JSONL. */
+static hv_status plan_frames(hv_pipeline *p, const hv_pipeline_run_options *o, const hv_frame_list *list, size_t n,
+                             size_t **todo, size_t *n_todo, size_t *n_wanted) {
+    pl_path_set done;
+    hv_status st = load_done(p, o, &done);
+    if (st) return st;
     *todo = malloc((n ? n : 1) * sizeof **todo);
     if (!*todo) {
         pl_path_set_free(&done);
@@ -233,7 +244,9 @@ static hv_status plan_frames(hv_pipeline *p, const hv_pipeline_run_options *o, c
     }
     *n_todo = 0;
     /* Matched by key (an older JSONL without keys recorded paths: those match too). */
-    for (size_t i = 0; i < n; i++)
+    size_t every = (size_t)p->every;
+    *n_wanted = 0;
+    for (size_t i = 0; i < n; i += every, ++*n_wanted)
         if (!pl_path_set_has(&done, hv_frame_list_key(list, i)) && !pl_path_set_has(&done, hv_frame_list_path(list, i)))
             (*todo)[(*n_todo)++] = i;
     pl_path_set_free(&done);
@@ -273,16 +286,20 @@ static hv_status flush_all(hv_pipeline *p) {
     return first ? hv_error(first, "%s", msg) : HV_OK;
 }
 
+/* Frames from `list` (entries todo[0..n_todo)) or, when `src` is not NULL, from that source component. */
 static hv_status run_frames(run_state *r, const hv_pipeline_run_options *o, const hv_frame_list *list,
-                            const size_t *todo, size_t n_todo, double *t_start) {
+                            const size_t *todo, size_t n_todo, pl_source *src, double *t_start) {
     pl_decoder *dec = NULL;
-    hv_status st = pl_decoder_start(list, todo, n_todo, r->p->batch, o->queue_batches, o->decode_budget_bytes, r->p->fps, &dec);
+    hv_status st = src ? pl_decoder_start_source(src, r->p->batch, o->queue_batches, &dec)
+                       : pl_decoder_start(list, todo, n_todo, r->p->batch, o->queue_batches, o->decode_budget_bytes,
+                                          r->p->fps, &dec);
     if (st) return st;
     pl_progress prog;
     pl_progress_init(&prog, o->progress, stderr, n_todo, o->progress_interval_s);
     *t_start = prog.start;
     pl_batch *b;
     while ((b = pl_decoder_next(dec))) {
+        if (b->total) prog.total = b->total; /* a video's count is known once it is open */
         st = run_batch(r, b);
         pl_batch_free(b);
         if (st) break;
@@ -346,28 +363,54 @@ hv_status hv_pipeline_run(hv_pipeline *p, const hv_pipeline_run_options *options
     if (st) return st;
     int lock = -1;
     if ((st = pl_lock_acquire(options->output_dir, &lock))) return st;
+    /* A video is not a list of image files: its frames come from a SOURCE component (source.h), the
+     * one the pipeline names, or `video` when the input is a video file (recognised by its first bytes). */
+    const char *component = p->source_component;
+    if (!component && pl_is_video_file(input)) component = "video";
+    int64_t limit = options->limit > 0 ? options->limit : p->limit;
     hv_frame_list *list = NULL;
+    pl_source *src = NULL;
+    pl_path_set done;
+    memset(&done, 0, sizeof done);
     if ((st = pl_fingerprint_apply(p, options->output_dir, options->resume)) ||
-        (st = hv_frame_list_open(input, p->recursive, &list))) {
+        (!component && (st = hv_frame_list_open(input, p->recursive, &list)))) {
         pl_lock_release(lock);
         return st;
     }
-    size_t n = hv_frame_list_count(list);
-    int64_t limit = options->limit > 0 ? options->limit : p->limit;
-    if (limit > 0 && (uint64_t)limit < n) n = (size_t)limit;
-    size_t *todo = NULL, n_todo = 0;
+    size_t n = list ? hv_frame_list_count(list) : 0;
+    if (list && limit > 0 && (uint64_t)limit * (uint64_t)p->every < n) n = (size_t)limit * (size_t)p->every;
+    size_t *todo = NULL, n_todo = 0, n_wanted = 0;
     run_state r = {.p = p, .sum = sum};
     double t0 = pl_now();
     int prepared = 0;
-    if (!(st = plan_frames(p, options, list, n, &todo, &n_todo)) && !(st = create_outputs(p, options))) {
+    hv_stage_context sctx = {.output_dir = options->output_dir, .resume = options->resume != 0, .batch = p->batch};
+    if (component) {
+        st = load_done(p, options, &done);
+        if (!st) st = pl_source_open(p, component, input, (uint64_t)p->every, limit, p->fps, &done, &sctx, &src);
+    } else {
+        st = plan_frames(p, options, list, n, &todo, &n_todo, &n_wanted);
+    }
+    if (!st && !(st = create_outputs(p, options))) {
         prepared = 1;
-        sum->frames_in = n;
-        sum->skipped_resume = n - n_todo;
-        hv_log_info("%s: %zu frame%s from %s", p->name, n, n == 1 ? "" : "s", input);
-        if (sum->skipped_resume)
-            hv_log_info("resume: skipping %llu finished frame%s, %zu to go", (unsigned long long)sum->skipped_resume,
-                        sum->skipped_resume == 1 ? "" : "s", n_todo);
-        st = run_frames(&r, options, list, todo, n_todo, &t0);
+        sum->frames_in = n_wanted;
+        sum->skipped_resume = n_wanted - n_todo;
+        if (src) {
+            hv_log_info("%s: frames of %s (source component %s, every %lld)", p->name, input, component,
+                        (long long)p->every);
+        } else {
+            hv_log_info("%s: %zu frame%s from %s", p->name, n_wanted, n_wanted == 1 ? "" : "s", input);
+            if (sum->skipped_resume)
+                hv_log_info("resume: skipping %llu finished frame%s, %zu to go", (unsigned long long)sum->skipped_resume,
+                            sum->skipped_resume == 1 ? "" : "s", n_todo);
+        }
+        st = run_frames(&r, options, list, todo, n_todo, src, &t0);
+        if (src) {
+            sum->frames_in = pl_source_wanted(src);
+            sum->skipped_resume = pl_source_skipped(src);
+            if (sum->skipped_resume)
+                hv_log_info("resume: skipped %llu finished frame%s without decoding them",
+                            (unsigned long long)sum->skipped_resume, sum->skipped_resume == 1 ? "" : "s");
+        }
     }
     /* Flush (finalise) the stages and writers only when every frame went through: after an error or a
      * stop request their per-batch output is already durable, and finalising would end what --resume
@@ -379,6 +422,8 @@ hv_status hv_pipeline_run(hv_pipeline *p, const hv_pipeline_run_options *options
     if (!st) st = cst;
     if (prepared) st = write_summary(sum, options->output_dir, st);
     free(todo);
+    pl_source_free(src);
+    pl_path_set_free(&done);
     free(r.sub);
     free(r.owner);
     hv_frame_list_free(list);

@@ -119,7 +119,8 @@ typedef enum hv_progress_mode {
 
 /** Options of one run. Initialise with hv_pipeline_run_options_init. */
 typedef struct hv_pipeline_run_options {
-    const char *input;      /**< source override: folder, glob, list file or image (NULL: YAML `source`) */
+    const char *input;      /**< source override: folder, glob, list file, image, or a video file (read by
+                                 the `video` SOURCE component, see plugin.h) (NULL: YAML `source`) */
     const char *output_dir; /**< folder for outputs and summary.json, created if missing (required) */
     int resume;             /**< non-zero: skip frames already in the JSONL output (see the top) */
     int64_t limit;          /**< > 0: only the first N frames of the source (overrides YAML source.limit) */

@@ -237,6 +237,28 @@ typedef struct hv_stage_vtable {
 /** The smallest stage vtable the v1.0 host accepts (create, process, flush, destroy). */
 #define HV_STAGE_VTABLE_MIN_SIZE ((uint32_t)(offsetof(hv_stage_vtable, destroy) + sizeof(void (*)(void *))))
 
+/* ---- sources (HV_COMPONENT_SOURCE) -----------------------------------------------------------------
+ *
+ * A pipeline names a source component in `source: {component: NAME, path: ...}`; a run whose input is
+ * a video file gets the `video` source without naming it. Sources use hv_stage_vtable as follows:
+ *   create()  params are {path: <the pipeline's source.path or --input>} (validated against the
+ *             component's schema): open it. A file the source cannot read is an error naming it.
+ *   process() the host hands frames it made, in increasing `id`: each frame's id is the stream frame
+ *             number it wants (the host itself skips for `source.every` and for frames a resumed run
+ *             already wrote, so numbers can jump: seek when that is cheaper than decoding on), with
+ *             `path` and HV_FRAME_KEY_META ("<file name>#<number, 6 digits or more>") already set. Fill
+ *             each with its pixels (hv_frame_set_pixels) and, when the stream has timestamps, its time
+ *             (HV_FRAME_TIME_META); optionally the frame count the container declares
+ *             (HV_SOURCE_FRAMES_META: the host's progress total). A frame past the end gets metadata
+ *             HV_SOURCE_END_META and nothing else; when the stream broke off (a cut-short or damaged
+ *             file) that frame is also failed (hv_frame_fail) with a message naming the file and the
+ *             last good frame and time. The host stops at the first such frame: a failed one is handed to
+ *             the stages and writers as a failed frame (the run ends partly failed), a plain end is
+ *             discarded. Return an error only for what stops the run (out of memory).
+ *   flush(), destroy() as for stages. One thread calls the instance (the host's decode thread). */
+#define HV_SOURCE_END_META "source.end"       /**< "end" (the stream ended) or "broken" (it broke off) */
+#define HV_SOURCE_FRAMES_META "source.frames" /**< frames the container declares (a progress estimate) */
+
 /* ---- backbones and weight loaders (HV_COMPONENT_BACKBONE, HV_COMPONENT_WEIGHT_LOADER) ---------------
  *
  * A model stage (the classifier) does not know any network: it reads `backbone: {component: NAME,
