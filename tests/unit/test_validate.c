@@ -67,7 +67,7 @@ START_TEST(bad_pipeline_reports_every_error) {
     static const char *const expected[] = {
         "bad.yaml:2:8: 'batch': expected an integer from 1 to 4096, got 0",
         "bad.yaml:3:12: 'precision': expected one of f32, f16, got 'f64' (did you mean 'f32'?)",
-        "bad.yaml:4:25: source: unknown key 'recursiv', did you mean 'recursive'? (allowed: path, fps, recursive, limit)",
+        "bad.yaml:4:25: source: unknown key 'recursiv', did you mean 'recursive'? (allowed: path, fps, component, every, recursive, limit)",
         "bad.yaml:8:5: stages[0]: unknown key 'threshhold' (allowed: id, component, params, when, inputs, precision, enabled)",
         "bad.yaml:9:9: 'stages[1].id': '2tta' does not match the pattern ^[A-Za-z_][A-Za-z0-9_-]*$ — A name made of "
         "letters, digits, '_' and '-', starting with a letter or '_'",
