@@ -255,26 +255,43 @@ static hv_status resume_journal(ev_writer *w) {
     return HV_OK;
 }
 
+typedef enum { NEED_INT, NEED_DOUBLE, NEED_BOOL, NEED_STRING } need_kind;
+
+/* Read `key`, which the schema gives a default (so it is always there after validation); a missing key is
+ * reported, never replaced by a second copy of the default. */
+static hv_status need(const hv_config_node *map, const char *key, need_kind kind, void *out) {
+    const hv_config_node *n = hv_config_get(map, key);
+    if (!n)
+        return hv_error(HV_ERR_SCHEMA, "%s:%d:%d: writer.events: key '%s' is missing (its schema has a default: were the params validated?)",
+                        hv_config_file(map), hv_config_line(map), hv_config_column(map), key);
+    switch (kind) {
+    case NEED_INT: return hv_config_as_int(n, out);
+    case NEED_DOUBLE: return hv_config_as_double(n, out);
+    case NEED_BOOL: return hv_config_as_bool(n, out);
+    default: return hv_config_as_string(n, out);
+    }
+}
+
 static hv_status ev_create(const hv_create_info *info, void **instance) {
     ev_writer *w = calloc(1, sizeof *w);
     if (!w) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.events: out of memory");
     w->id = info->instance_id;
     const hv_config_node *P = info->params;
-    int64_t smooth = 1, gap = 2, min_len = 2;
-    w->exam = NULL;
-    hv_status st = hv_config_get_string(P, "probability", "classification", &w->source_name);
-    if (!st) st = hv_config_get_string(P, "positive", "bleeding", &w->positive);
-    if (!st) st = hv_config_get_int(P, "label", 0, &w->label);
-    if (!st) st = hv_config_get_int(P, "smooth", 1, &smooth);
-    if (!st) st = hv_config_get_double(P, "t_high", 0.5, &w->params.t_high);
-    if (!st) st = hv_config_get_double(P, "t_low", 0.3, &w->params.t_low);
-    if (!st) st = hv_config_get_int(P, "max_gap", 2, &gap);
-    if (!st) st = hv_config_get_int(P, "min_length", 2, &min_len);
-    if (!st) st = hv_config_get_double(P, "mm_per_pixel", 0.0, &w->mm_per_pixel);
-    if (!st) st = hv_config_get_string(P, "exam", NULL, &w->exam);
-    if (!st) st = hv_config_get_bool(P, "frames", 1, &w->frames);
-    if (!st) st = hv_config_get_bool(P, "csv", 1, &w->csv);
-    if (!st) st = hv_config_get_bool(P, "fsync", 1, &w->sync);
+    int64_t smooth = 0, gap = 0, min_len = 0;
+    /* every default lives in the schema (hv_schema_validate filled it in): a missing key is a bug */
+    hv_status st = need(P, "probability", NEED_STRING, &w->source_name);
+    if (!st) st = need(P, "positive", NEED_STRING, &w->positive);
+    if (!st) st = need(P, "label", NEED_INT, &w->label);
+    if (!st) st = need(P, "smooth", NEED_INT, &smooth);
+    if (!st) st = need(P, "t_high", NEED_DOUBLE, &w->params.t_high);
+    if (!st) st = need(P, "t_low", NEED_DOUBLE, &w->params.t_low);
+    if (!st) st = need(P, "max_gap", NEED_INT, &gap);
+    if (!st) st = need(P, "min_length", NEED_INT, &min_len);
+    if (!st) st = need(P, "frames", NEED_BOOL, &w->frames);
+    if (!st) st = need(P, "csv", NEED_BOOL, &w->csv);
+    if (!st) st = need(P, "fsync", NEED_BOOL, &w->sync);
+    if (!st) st = hv_config_get_double(P, "mm_per_pixel", 0.0, &w->mm_per_pixel); /* no schema default: absent = no scale, areas in pixels only */
+    if (!st) st = hv_config_get_string(P, "exam", NULL, &w->exam); /* no schema default: absent = the input folder's name */
     if (st) goto fail;
     w->source = !strcmp(w->source_name, "detection") ? EV_PROB_DET : !strcmp(w->source_name, "max") ? EV_PROB_MAX
                                                                                                      : EV_PROB_CLASS;
