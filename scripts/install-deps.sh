@@ -12,9 +12,10 @@ build_pkgs=(build-essential cmake pkg-config libvulkan-dev mesa-vulkan-drivers v
 # Tests also need Check, clang (the second compiler the build must be warning-free with) and
 # Debian's PyTorch, which generates the parity references at test time.
 # scipy, scikit-learn and PIL feed the evaluation and example references; make builds the out-of-tree
-# example. A test whose dependency is missing is skipped, and CI fails on a skip.
+# example; chromium (headless) opens writer.report's page as a reader would (pipeline.report). A test whose
+# dependency is missing is skipped, and CI fails on a skip.
 test_pkgs=(check clang make python3 python3-torch python3-torchvision python3-numpy python3-pil python3-scipy
-  python3-sklearn python3-yaml)
+  python3-sklearn python3-yaml chromium)
 
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = "--build" ] || pkgs+=("${test_pkgs[@]}")
