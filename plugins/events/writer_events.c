@@ -22,8 +22,8 @@
  *                without a mask counts its box), and mm² = pixels × mm_per_pixel² when a scale is given.
  *   index, time  the frame's id (its index in the exam) and HV_FRAME_TIME_META (source.fps or a video's
  *                timestamps; null when unknown).
- * Frames the writer did not see (a `when` on the output, --limit) count as probability 0 between the
- * ones it saw; give this output no `when`.
+ * Events are grouped over the frames the writer saw, in index order: with `source.every: N` gaps and
+ * lengths count kept frames. Give this output no `when` (frames it does not see would close the gaps).
  *
  * Durability and --resume: every batch's per-frame values are appended to "<path>.frames.jsonl" and
  * flushed (fsync'ed with `fsync: true`), so a resumed run reads them back (a torn last line is cut, a frame
@@ -575,8 +575,10 @@ static hv_status save(const ev_writer *w, const char *suffix, const char *text) 
     return st ? hv_error_context(st, "writer.events '%s'", w->id) : HV_OK;
 }
 
-static hv_status write_outputs(ev_writer *w, ev_rec *const *dense, const float *p, const float *s, size_t span,
-                               uint64_t base, const ev_event *ev, size_t n_ev, size_t n_frames) {
+/* dense[0..n_frames): the frames in index order (position j = the grouping's position). */
+static hv_status write_outputs(ev_writer *w, ev_rec *const *dense, const float *p, const float *s, size_t n_frames,
+                               const ev_event *ev, size_t n_ev) {
+    size_t span = n_frames;
     double mm2 = w->mm_per_pixel > 0 ? w->mm_per_pixel * w->mm_per_pixel : NAN;
     cJSON *root = cJSON_CreateObject();
     if (!root) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.events: out of memory");
@@ -599,14 +601,13 @@ static hv_status write_outputs(ev_writer *w, ev_rec *const *dense, const float *
         }
     cJSON_AddNumberToObject(exam, "frames_with_time", (double)timed);
     if (n_frames) {
-        cJSON_AddNumberToObject(exam, "first_index", (double)base);
-        cJSON_AddNumberToObject(exam, "last_index", (double)(base + span - 1));
+        cJSON_AddNumberToObject(exam, "first_index", (double)dense[0]->index);
+        cJSON_AddNumberToObject(exam, "last_index", (double)dense[n_frames - 1]->index);
     } else {
         cJSON_AddNullToObject(exam, "first_index");
         cJSON_AddNullToObject(exam, "last_index");
     }
     cJSON_AddItemToObject(exam, "duration_s", num_or_null(timed ? round6(t_last - t_first) : NAN));
-    cJSON_AddNumberToObject(exam, "frames_missing", (double)(span - n_frames));
     /* the parameters */
     cJSON *par = cJSON_AddObjectToObject(root, "params");
     cJSON_AddStringToObject(par, "probability", w->source_name);
@@ -638,8 +639,8 @@ static hv_status write_outputs(ev_writer *w, ev_rec *const *dense, const float *
         double t0 = rf ? rf->time : NAN, t1 = rl ? rl->time : NAN;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "id", (double)(e + 1));
-        cJSON_AddItemToObject(o, "first", frame_ref(rf, base + x->first));
-        cJSON_AddItemToObject(o, "last", frame_ref(rl, base + x->last));
+        cJSON_AddItemToObject(o, "first", frame_ref(rf, rf->index));
+        cJSON_AddItemToObject(o, "last", frame_ref(rl, rl->index));
         cJSON_AddItemToObject(o, "start_time", num_or_null(t0));
         cJSON_AddItemToObject(o, "end_time", num_or_null(t1));
         cJSON_AddItemToObject(o, "duration_s", num_or_null(round6(t1 - t0)));
@@ -647,17 +648,17 @@ static hv_status write_outputs(ev_writer *w, ev_rec *const *dense, const float *
         cJSON_AddNumberToObject(o, "active_frames", (double)x->active);
         cJSON_AddNumberToObject(o, "peak_probability", round6(x->peak_prob));
         cJSON_AddNumberToObject(o, "mean_probability", round6(x->mean_prob));
-        cJSON *rep = frame_ref(rp, base + x->peak);
+        cJSON *rep = frame_ref(rp, rp->index);
         cJSON_AddNumberToObject(rep, "probability", round6(x->peak_prob));
         cJSON_AddItemToObject(o, "representative", rep);
         cJSON_AddNumberToObject(o, "max_area_px", (double)sm.max_area);
         cJSON_AddItemToObject(o, "max_area_mm2", num_or_null(round6((double)sm.max_area * mm2)));
-        cJSON_AddItemToObject(o, "max_area_frame", sm.n_det_frames ? frame_ref(ra, base + sm.max_area_pos) : cJSON_CreateNull());
+        cJSON_AddItemToObject(o, "max_area_frame", sm.n_det_frames ? frame_ref(ra, ra->index) : cJSON_CreateNull());
         cJSON *df = cJSON_AddArrayToObject(o, "detection_frames");
         for (size_t j = x->first; j <= x->last; j++) {
             const ev_rec *r = dense[j];
             if (!r || !r->n_det) continue;
-            cJSON *d = frame_ref(r, base + j);
+            cJSON *d = frame_ref(r, r->index);
             cJSON_AddNumberToObject(d, "detections", r->n_det);
             cJSON_AddNumberToObject(d, "area_px", (double)r->area_px);
             cJSON_AddItemToObject(d, "area_mm2", num_or_null(round6((double)r->area_px * mm2)));
@@ -665,7 +666,7 @@ static hv_status write_outputs(ev_writer *w, ev_rec *const *dense, const float *
         }
         cJSON_AddItemToArray(events, o);
         if (csv) {
-            fprintf(csv, "%zu,%llu,%llu,", e + 1, (unsigned long long)(base + x->first), (unsigned long long)(base + x->last));
+            fprintf(csv, "%zu,%llu,%llu,", e + 1, (unsigned long long)rf->index, (unsigned long long)rl->index);
             csv_put(csv, rf ? rf->key : NULL);
             fputc(',', csv);
             csv_put(csv, rl ? rl->key : NULL);
@@ -675,17 +676,17 @@ static hv_status write_outputs(ev_writer *w, ev_rec *const *dense, const float *
             csv_num(csv, t1);
             fputc(',', csv);
             csv_num(csv, round6(t1 - t0));
-            fprintf(csv, ",%zu,%zu,%llu,", x->last - x->first + 1, x->active, (unsigned long long)(base + x->peak));
+            fprintf(csv, ",%zu,%zu,%llu,", x->last - x->first + 1, x->active, (unsigned long long)rp->index);
             csv_put(csv, rp ? rp->key : NULL);
             fprintf(csv, ",%.6g,%.6g,%llu,", round6(x->peak_prob), round6(x->mean_prob), (unsigned long long)sm.max_area);
             csv_num(csv, round6((double)sm.max_area * mm2));
             fputc(',', csv);
-            if (sm.n_det_frames) fprintf(csv, "%llu", (unsigned long long)(base + sm.max_area_pos));
+            if (sm.n_det_frames) fprintf(csv, "%llu", (unsigned long long)ra->index);
             fputc(',', csv);
             const char *sep = "";
             for (size_t j = x->first; j <= x->last; j++)
                 if (dense[j] && dense[j]->n_det) {
-                    fprintf(csv, "%s%llu", sep, (unsigned long long)(base + j));
+                    fprintf(csv, "%s%llu", sep, (unsigned long long)dense[j]->index);
                     sep = " ";
                 }
             fputc('\n', csv);
@@ -738,21 +739,14 @@ static hv_status ev_flush(void *instance) {
         }
     }
     w->n = k;
-    uint64_t base = w->n ? w->recs[0].index : 0;
-    uint64_t span64 = w->n ? w->recs[w->n - 1].index - base + 1 : 0;
-    if (span64 > (uint64_t)w->n * 16 + 1000000)
-        return hv_error(HV_ERR_INVALID_ARGUMENT,
-                        "writer.events '%s': frame indices %llu..%llu for only %zu frames: the output must see the exam's "
-                        "frames in one run (no `when` on it)",
-                        w->id, (unsigned long long)base, (unsigned long long)(base + span64 - 1), w->n);
-    size_t span = (size_t)span64;
+    size_t span = w->n;
     ev_rec **dense = calloc(span ? span : 1, sizeof *dense);
     float *p = calloc(span ? span : 1, sizeof *p), *s = calloc(span ? span : 1, sizeof *s);
     ev_event *ev = NULL;
     size_t n_ev = 0;
     if (!dense || !p || !s) st = hv_error(HV_ERR_OUT_OF_MEMORY, "writer.events: out of memory for %zu frames", span);
     for (size_t i = 0; !st && i < w->n; i++) {
-        size_t j = (size_t)(w->recs[i].index - base);
+        size_t j = i;
         dense[j] = &w->recs[i];
         p[j] = w->recs[i].prob;
     }
@@ -761,7 +755,7 @@ static hv_status ev_flush(void *instance) {
         if (rc) st = hv_error(rc == -2 ? HV_ERR_OUT_OF_MEMORY : HV_ERR_INVALID_ARGUMENT, "writer.events '%s': grouping failed (%s)",
                               w->id, rc == -2 ? "out of memory" : ev_params_problem(&w->params));
     }
-    if (!st) st = write_outputs(w, dense, p, s, span, base, ev, n_ev, w->n);
+    if (!st) st = write_outputs(w, dense, p, s, span, ev, n_ev);
     if (!st)
         hv_log_info("writer.events '%s': %zu bleeding event%s in %zu frame%s written to %s.json%s", w->id, n_ev,
                     n_ev == 1 ? "" : "s", w->n, w->n == 1 ? "" : "s", w->prefix, w->csv ? " and .csv" : "");
