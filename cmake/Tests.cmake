@@ -52,7 +52,25 @@ foreach(src ${HEMOVK_TEST_SOURCES})
   target_link_libraries(${target} PRIVATE hvtest Vulkan::Vulkan PkgConfig::YAML PkgConfig::CJSON ${CMAKE_DL_LIBS})
   set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests ENABLE_EXPORTS ON)
   add_dependencies(${target} hemovk-cli)
-  add_test(NAME ${group}.${short} COMMAND ${HEMOVK_TEST_LAUNCHER} $<TARGET_FILE:${target}>)
+  # A long test file may split into one CTest test per Check tcase, declared in a line of its own:
+  #   /* CTEST_SPLIT_BY_TCASE cpu vulkan_a vulkan_b */
+  # registers <group>.<name>.cpu, ... each running only that tcase (Check's CK_RUN_CASE), so no single
+  # test runs long and -j spreads them; hvtest fails a run that ran no case, so a misspelt name cannot pass.
+  file(STRINGS ${src} split_line REGEX "^/\\* CTEST_SPLIT_BY_TCASE .* \\*/$" LIMIT_COUNT 1)
+  set(file_tests)
+  set(file_cases)
+  if(split_line)
+    string(REGEX REPLACE "^/\\* CTEST_SPLIT_BY_TCASE (.*) \\*/$" "\\1" file_cases "${split_line}")
+    separate_arguments(file_cases)
+    foreach(c ${file_cases})
+      add_test(NAME ${group}.${short}.${c} COMMAND ${HEMOVK_TEST_LAUNCHER} $<TARGET_FILE:${target}>)
+      list(APPEND file_tests ${group}.${short}.${c})
+    endforeach()
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${src})
+  else()
+    add_test(NAME ${group}.${short} COMMAND ${HEMOVK_TEST_LAUNCHER} $<TARGET_FILE:${target}>)
+    list(APPEND file_tests ${group}.${short})
+  endif()
   set(labels ${group})
   set(timeout 600)
   if(short MATCHES "_slow$")
@@ -63,12 +81,19 @@ foreach(src ${HEMOVK_TEST_SOURCES})
   math(EXPR ck_timeout "3000 * ${HEMOVK_TEST_TIMEOUT_SCALE}")
   # SKIP_RETURN_CODE 77: a test that cannot run (a missing optional module, dataset or device feature)
   # exits 77 and CTest reports it as skipped, never as passed; .ci/run fails on any skip.
-  set_tests_properties(${group}.${short} PROPERTIES
-    LABELS "${labels}"
-    SKIP_RETURN_CODE 77
-    TIMEOUT ${timeout}
-    WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
-    ENVIRONMENT "HEMOVK_VALIDATE=1;HEMOVK_PLUGIN_PATH=${HEMOVK_PLUGIN_BUILD_DIR};XDG_CACHE_HOME=${HEMOVK_TEST_CACHE_DIR};CK_DEFAULT_TIMEOUT=${ck_timeout};CK_FORK=${HEMOVK_TEST_FORK}")
+  foreach(t ${file_tests})
+    set(case_env "")
+    if(file_cases)
+      string(REGEX REPLACE "^.*\\." "" c ${t})
+      set(case_env ";CK_RUN_CASE=${c}")
+    endif()
+    set_tests_properties(${t} PROPERTIES
+      LABELS "${labels}"
+      SKIP_RETURN_CODE 77
+      TIMEOUT ${timeout}
+      WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+      ENVIRONMENT "HEMOVK_VALIDATE=1;HEMOVK_PLUGIN_PATH=${HEMOVK_PLUGIN_BUILD_DIR};XDG_CACHE_HOME=${HEMOVK_TEST_CACHE_DIR};CK_DEFAULT_TIMEOUT=${ck_timeout};CK_FORK=${HEMOVK_TEST_FORK}${case_env}")
+  endforeach()
   # Per-test CTest properties, declared by the test itself in a line of its own:
   #   /* CTEST_PROPERTIES RUN_SERIAL ON */
   # (every test already has SKIP_RETURN_CODE 77, above). A file that carries the line is a configure
@@ -77,7 +102,7 @@ foreach(src ${HEMOVK_TEST_SOURCES})
   if(props_line)
     string(REGEX REPLACE "^/\\* CTEST_PROPERTIES (.*) \\*/$" "\\1" props "${props_line}")
     separate_arguments(props)
-    set_tests_properties(${group}.${short} PROPERTIES ${props})
+    set_tests_properties(${file_tests} PROPERTIES ${props})
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${src})
   endif()
 endforeach()
@@ -95,3 +120,4 @@ add_test(NAME tools.readme_commands COMMAND ${HEMOVK_PYTHON} ${CMAKE_SOURCE_DIR}
          ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
 set_tests_properties(tools.readme_commands PROPERTIES LABELS tools TIMEOUT 900
   ENVIRONMENT "HEMOVK_VALIDATE=1;XDG_CACHE_HOME=${HEMOVK_TEST_CACHE_DIR}")
+

@@ -85,6 +85,14 @@ int hvtest_run(Suite *s) {
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
+    /* CK_RUN_CASE/CK_RUN_SUITE naming nothing (a CTest split whose tcase was renamed) runs zero cases:
+     * that is a broken test, never a pass. */
+    if (srunner_ntests_run(sr) == 0) {
+        const char *rc = getenv("CK_RUN_CASE"), *rs = getenv("CK_RUN_SUITE");
+        fprintf(stderr, "hvtest: no test case ran (CK_RUN_CASE=%s CK_RUN_SUITE=%s): the name matches no tcase\n",
+                rc ? rc : "", rs ? rs : "");
+        failed = 1;
+    }
     srunner_free(sr);
     int skipped = g_skipped || access(marker, F_OK) == 0;
     unlink(marker);

@@ -2,6 +2,7 @@
  * the 64×64×16 tile edges, N > 1 leading dims, bias, every fused activation, a residual, f32/f16.
  * Every Vulkan test is a loop test over the two kernel families (_i: 0 gemm.comp, 1 gemm_cpu.comp,
  * whose 16×16 register tiles put 128-row / 128-column workgroup edges at other places). */
+/* CTEST_SPLIT_BY_TCASE family0_linear family0_fused family1_linear family1_fused */
 #include <check.h>
 
 #include "hvtest.h"
@@ -126,14 +127,24 @@ END_TEST
 
 int main(void) {
     Suite *s = suite_create("gemm");
-    TCase *tc = tcase_create("gemm");
-    tcase_set_timeout(tc, 600);
-    tcase_add_loop_test(tc, linear_shapes, 0, OPTEST_KERNEL_FAMILIES);
-    tcase_add_loop_test(tc, linear_leading_dims_nhwc, 0, OPTEST_KERNEL_FAMILIES);
-    tcase_add_loop_test(tc, linear_fused_act_residual, 0, OPTEST_KERNEL_FAMILIES);
-    tcase_add_loop_test(tc, matmul_batched, 0, OPTEST_KERNEL_FAMILIES);
-    tcase_add_test(tc, shape_errors);
-    tcase_add_loop_test(tc, f16_overflow_saturates, 0, OPTEST_KERNEL_FAMILIES);
-    suite_add_tcase(s, tc);
+    /* Two tcases per kernel family, each its own CTest test (CTEST_SPLIT_BY_TCASE at the top): one test of
+     * everything ran past 10 min on a loaded box (each shape compiles its own pipelines on lavapipe). */
+    static const char *const k_case[][2] = {{"family0_linear", "family0_fused"}, {"family1_linear", "family1_fused"}};
+    _Static_assert(sizeof k_case / sizeof k_case[0] == OPTEST_KERNEL_FAMILIES,
+                   "two tcases per kernel family; update CTEST_SPLIT_BY_TCASE too");
+    for (int f = 0; f < OPTEST_KERNEL_FAMILIES; f++) {
+        TCase *lin = tcase_create(k_case[f][0]);
+        tcase_set_timeout(lin, 600);
+        tcase_add_loop_test(lin, linear_shapes, f, f + 1);
+        tcase_add_loop_test(lin, linear_leading_dims_nhwc, f, f + 1);
+        suite_add_tcase(s, lin);
+        TCase *fused = tcase_create(k_case[f][1]);
+        tcase_set_timeout(fused, 600);
+        tcase_add_loop_test(fused, linear_fused_act_residual, f, f + 1);
+        tcase_add_loop_test(fused, matmul_batched, f, f + 1);
+        if (f == 0) tcase_add_test(fused, shape_errors);
+        tcase_add_loop_test(fused, f16_overflow_saturates, f, f + 1);
+        suite_add_tcase(s, fused);
+    }
     return hvtest_run(s);
 }
