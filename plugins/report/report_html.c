@@ -45,8 +45,8 @@ static void event_rows(FILE *f, const rp_exam *x) {
             fprintf(f, "<img loading=\"lazy\" decoding=\"async\" width=\"56\" height=\"56\" alt=\"\" src=\"frames/%0*llu.jpg\">", idx_digits(),
                     (unsigned long long)face->index);
         fputs("</td><td class=\"where\"><div>", f);
-        fprintf(f, "<b>#%llu</b>", (unsigned long long)(x->base + e->first));
-        if (e->last != e->first) fprintf(f, "–<b>#%llu</b>", (unsigned long long)(x->base + e->last));
+        fprintf(f, "<b>#%llu</b>", (unsigned long long)x->recs[e->first].index);
+        if (e->last != e->first) fprintf(f, "–<b>#%llu</b>", (unsigned long long)x->recs[e->last].index);
         if (rf && !isnan(rf->time)) {
             fputs(" <span class=\"t\">", f);
             fmt_time(f, rf->time);
@@ -73,6 +73,16 @@ static void json_data(FILE *f, const rp_header *h, const rp_exam *x) {
     fputs(",\"q\":[", f);
     for (size_t j = 0; j < x->span; j++) fprintf(f, j ? ",%d" : "%d", (int)lround(fmin(fmax(x->p[j], 0), 1) * 1000));
     fputs("]", f);
+    /* exam indices of the positions: base + position, or a list when the output saw sparse indices */
+    int contiguous = 1;
+    for (size_t i = 0; contiguous && i < x->n; i++) contiguous = x->recs[i].index == x->base + i;
+    if (contiguous) {
+        fputs(",\"idx\":null", f);
+    } else {
+        fputs(",\"idx\":[", f);
+        for (size_t i = 0; i < x->n; i++) fprintf(f, i ? ",%llu" : "%llu", (unsigned long long)x->recs[i].index);
+        fputs("]", f);
+    }
     /* times: a regular clock as t0 + i*dt, else one per frame (null when unknown), else none */
     size_t timed = 0;
     for (size_t i = 0; i < x->n; i++) timed += !isnan(x->recs[i].time);
@@ -100,10 +110,10 @@ static void json_data(FILE *f, const rp_header *h, const rp_exam *x) {
     fputs(",\"events\":[", f);
     for (size_t k = 0; k < x->n_events; k++) {
         const ev_event *e = &x->events[k];
-        fprintf(f, "%s[%llu,%llu,%llu,%.3f,%.3f,%zu]", k ? "," : "", (unsigned long long)(x->base + e->first),
-                (unsigned long long)(x->base + e->last), (unsigned long long)(x->base + e->peak), e->peak_prob, e->mean_prob, e->active);
+        fprintf(f, "%s[%zu,%zu,%zu,%.3f,%.3f,%zu]", k ? "," : "", e->first, e->last, e->peak, e->peak_prob, e->mean_prob, e->active);
     }
-    /* flagged frames: [index, key, width, height, images (1 frame, 2 mask, 4 cam), probability, [[x1,y1,x2,y2,score]...]] */
+    /* events: [first, last, peak (positions), peak p, mean p, active]; flagged frames: [index, key, width,
+     * height, images (1 frame, 2 mask, 4 cam), probability, [[x1,y1,x2,y2,score]...], position] */
     fputs("],\"flagged\":[", f);
     int first = 1;
     for (size_t i = 0; i < x->n; i++) {
@@ -116,7 +126,7 @@ static void json_data(FILE *f, const rp_header *h, const rp_exam *x) {
         for (uint32_t b = 0; b < r->n_box; b++)
             fprintf(f, "%s[%.1f,%.1f,%.1f,%.1f,%.3f]", b ? "," : "", r->boxes[b].x1, r->boxes[b].y1, r->boxes[b].x2, r->boxes[b].y2,
                     r->boxes[b].score);
-        fputs("]]", f);
+        fprintf(f, "],%zu]", i);
     }
     fputs("]}", f);
 }

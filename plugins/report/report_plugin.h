@@ -46,7 +46,8 @@ typedef struct rp_header {
 } rp_header;
 
 /* The exam, in exam order, as report_html.c writes it. recs[0..n) are sorted by index without
- * duplicates; dense[0..span) maps position (index - base) to its record or NULL; p[] the probabilities. */
+ * duplicates; a position is a place in that order (events are grouped over the frames seen, as
+ * writer.events does); dense[0..span) maps position to its record (span == n); p[] the probabilities. */
 typedef struct rp_exam {
     const rp_rec *recs;
     size_t n;

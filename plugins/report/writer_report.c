@@ -741,22 +741,17 @@ static hv_status rp_flush(void *instance) {
         }
     }
     w->n = k;
+    /* as writer.events: the frames the output saw, in index order (source.every: N keeps sparse indices) */
     uint64_t base = w->n ? w->recs[0].index : 0;
-    uint64_t span64 = w->n ? w->recs[w->n - 1].index - base + 1 : 0;
-    if (span64 > (uint64_t)w->n * 16 + 1000000)
-        return hv_error(HV_ERR_INVALID_ARGUMENT,
-                        "writer.report '%s': frame indices %llu..%llu for only %zu frames: the output must see the exam's "
-                        "frames in one run (no `when` on it)",
-                        w->id, (unsigned long long)base, (unsigned long long)(base + span64 - 1), w->n);
-    size_t span = (size_t)span64;
+    size_t span = w->n;
     const rp_rec **dense = calloc(span ? span : 1, sizeof *dense);
     float *p = calloc(span ? span : 1, sizeof *p);
     ev_event *ev = NULL;
     size_t n_ev = 0;
     if (!dense || !p) st = hv_error(HV_ERR_OUT_OF_MEMORY, "writer.report: out of memory for %zu frames", span);
     for (size_t i = 0; !st && i < w->n; i++) {
-        dense[w->recs[i].index - base] = &w->recs[i];
-        p[w->recs[i].index - base] = w->recs[i].prob;
+        dense[i] = &w->recs[i];
+        p[i] = w->recs[i].prob;
     }
     if (!st) {
         int rc = ev_group(p, span, &w->ev, NULL, &ev, &n_ev);
