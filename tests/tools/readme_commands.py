@@ -46,6 +46,8 @@ RULES = [
     (r"^\./build/hemovk validate my-pipeline\.yaml$", "run"),
     (r"^\./build/hemovk run pipelines/two-stage-demo\.yaml --input \"exam/\" --output out/$", "run"),
     (r"^python3 -m json\.tool out/events\.json", "run"),
+    (r"^chromium ", ("skip", "a browser (a test package, not in every sandbox); pipeline.report opens the report in "
+                             "headless Chromium with these flags and checks its screenshot, DOM and console")),
     (r"^\./build/hemovk run pipelines/quality-check\.yaml --input exam\.mp4 --output out/$",
      ("skip", "needs a capsule video (none in the sandbox, and no ffmpeg program to make one); pipeline.video "
               "encodes AVI/MKV/MP4 files with libavcodec and runs the same --input form")),
