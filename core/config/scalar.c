@@ -223,3 +223,51 @@ hv_status hv_config_get_string(const hv_config_node *map, const char *key, const
     if (!v) return *out = def, HV_OK;
     return hv_config_as_string(v, out);
 }
+
+/* Shared shape of the need_* lookups: the key must be there (explicit null included — the as_* call then
+ * names it as the wrong type). Absent means the schema that should have filled it has no default for it,
+ * or these params never met their schema: say so instead of inventing a value. */
+static hv_status need(const hv_config_node *map, const char *key, const char *fn, const hv_config_node **v) {
+    if (!key) return hv_error(HV_ERR_INVALID_ARGUMENT, "%s: key is NULL", fn);
+    if ((*v = hv_config_get(map, key))) return HV_OK;
+    if (!map) return hv_error(HV_ERR_SCHEMA, "key '%s' is missing: no params mapping (were the params validated "
+                                             "against their schema?)", key);
+    char path[512];
+    hv_config_path(map, path, sizeof path);
+    return hv_error(HV_ERR_SCHEMA, "%s:%d:%d: key '%s%s%s' is missing: its schema should have filled a default "
+                                   "(a parameter without a schema default, or params not validated)",
+                    hv_config_file(map), hv_config_line(map), hv_config_column(map), path, path[0] ? "." : "", key);
+}
+
+hv_status hv_config_need(const hv_config_node *map, const char *key, const hv_config_node **out) {
+    if (!out) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_config_need: out is NULL");
+    return need(map, key, "hv_config_need", out);
+}
+
+hv_status hv_config_need_int(const hv_config_node *map, const char *key, int64_t *out) {
+    const hv_config_node *v = NULL;
+    if (!out) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_config_need_int: out is NULL");
+    hv_status st = need(map, key, "hv_config_need_int", &v);
+    return st ? st : hv_config_as_int(v, out);
+}
+
+hv_status hv_config_need_double(const hv_config_node *map, const char *key, double *out) {
+    const hv_config_node *v = NULL;
+    if (!out) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_config_need_double: out is NULL");
+    hv_status st = need(map, key, "hv_config_need_double", &v);
+    return st ? st : hv_config_as_double(v, out);
+}
+
+hv_status hv_config_need_bool(const hv_config_node *map, const char *key, int *out) {
+    const hv_config_node *v = NULL;
+    if (!out) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_config_need_bool: out is NULL");
+    hv_status st = need(map, key, "hv_config_need_bool", &v);
+    return st ? st : hv_config_as_bool(v, out);
+}
+
+hv_status hv_config_need_string(const hv_config_node *map, const char *key, const char **out) {
+    const hv_config_node *v = NULL;
+    if (!out) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_config_need_string: out is NULL");
+    hv_status st = need(map, key, "hv_config_need_string", &v);
+    return st ? st : hv_config_as_string(v, out);
+}

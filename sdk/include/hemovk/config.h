@@ -146,6 +146,22 @@ HV_API hv_status hv_config_get_double(const hv_config_node *map, const char *key
 HV_API hv_status hv_config_get_bool(const hv_config_node *map, const char *key, int def, int *out);
 HV_API hv_status hv_config_get_string(const hv_config_node *map, const char *key, const char *def, const char **out);
 
+/** Typed lookups of a key the schema guarantees: a parameter whose schema declares a `default` (which
+ *  hv_schema_validate fills in), or a `required` one. Use these in plugins, so a parameter's default is
+ *  written once, in the schema, and never again in code that could drift from it. When `key` is absent
+ *  (or `map` is NULL) they fail with HV_ERR_SCHEMA and "file:line:col: key 'PATH' is missing: ..." (the
+ *  mapping's location; a missing key means the schema lacks its default or the params were not validated
+ *  — a bug to fix, not a value to guess). When present with the wrong type, including an explicit null,
+ *  the hv_config_as_* error. For strings, *out points into the tree. */
+HV_API hv_status hv_config_need_int(const hv_config_node *map, const char *key, int64_t *out);
+HV_API hv_status hv_config_need_double(const hv_config_node *map, const char *key, double *out);
+HV_API hv_status hv_config_need_bool(const hv_config_node *map, const char *key, int *out);
+HV_API hv_status hv_config_need_string(const hv_config_node *map, const char *key, const char **out);
+
+/** The node of `key` in `map`, of any kind (a list or mapping whose schema has a `default`); absent fails
+ *  as the need_* getters do. An explicit null is returned as is (check its kind). */
+HV_API hv_status hv_config_need(const hv_config_node *map, const char *key, const hv_config_node **out);
+
 /** Render `node` as compact JSON (a string scalar quoted, other scalars as their JSON value; YAML
  *  .inf/.nan become null). *out is malloc'ed; free() it. Lets a caller hand a subtree to code that
  *  speaks JSON (cJSON), or print the effective configuration after defaults were filled in. */
