@@ -60,16 +60,17 @@ const char bb_convnext_schema[] =
 static hv_status convnext_params(const hv_component_info *info, hv_convnext_params *p) {
     memset(p, 0, sizeof *p);
     const hv_config_node *c = info->params;
-    const char *norms = "auto";
+    const char *norms = NULL;
     uint32_t nd = 0, nc = 0;
-    hv_status st = hv_config_get_string(c, "arch", "tiny", &p->arch);
-    if (!st) st = bb_get_int_list(c, "depths", p->depths, 4, &nd);
-    if (!st) st = bb_get_int_list(c, "dims", p->dims, 4, &nc);
-    if (!st) st = bb_get_float(c, "ln_eps", 1e-6f, &p->ln_eps);
-    if (!st) st = bb_get_float(c, "downsample_eps", 1e-5f, &p->downsample_eps);
-    if (!st) st = hv_config_get_string(c, "out_norms", "auto", &norms);
-    if (!st) st = bb_get_int_list(c, "out_indices", p->out_indices, HV_BACKBONE_MAX_OUTS, &p->num_out);
-    if (!st) st = hv_config_get_string(c, "prefix", "backbone.", &p->prefix);
+    hv_status st = hv_config_need_string(c, "arch", &p->arch);
+    if (!st) st = bb_get_int_list(c, "depths", p->depths, 4, &nd); /* absent: the arch's */
+    if (!st) st = bb_get_int_list(c, "dims", p->dims, 4, &nc);     /* absent: the arch's */
+    if (!st) st = bb_need_float(c, "ln_eps", &p->ln_eps);
+    if (!st) st = bb_need_float(c, "downsample_eps", &p->downsample_eps);
+    if (!st) st = hv_config_need_string(c, "out_norms", &norms);
+    if (!st) st = bb_need_int_list(c, "out_indices", p->out_indices, HV_BACKBONE_MAX_OUTS, &p->num_out);
+    if (!st) st = hv_config_need_string(c, "prefix", &p->prefix);
+    if (st) return st;
     p->out_norms = !strcmp(norms, "on") ? HV_CONVNEXT_OUT_NORMS_ON
                    : !strcmp(norms, "off") ? HV_CONVNEXT_OUT_NORMS_OFF
                                            : HV_CONVNEXT_OUT_NORMS_AUTO;

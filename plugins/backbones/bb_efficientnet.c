@@ -50,18 +50,19 @@ const char bb_efficientnet_schema[] =
 static hv_status effnet_params(const hv_component_info *info, hv_efficientnet_params *p) {
     memset(p, 0, sizeof *p);
     const hv_config_node *c = info->params;
-    const char *padding = "tf_same";
+    const char *padding = NULL;
     double width = 0, depth = 0;
-    hv_status st = hv_config_get_string(c, "arch", "b0", &p->arch);
+    hv_status st = hv_config_need_string(c, "arch", &p->arch);
+    /* no schema default: absent (0, which the schema's exclusiveMinimum rules out) means the arch's */
     if (!st) st = hv_config_get_double(c, "width", 0, &width);
-    if (!st) st = hv_config_get_double(c, "depth", 0, &depth);
-    if (!st) st = hv_config_get_string(c, "padding", "tf_same", &padding);
-    if (!st) st = bb_get_float(c, "bn_eps", 1e-3f, &p->bn_eps);
-    if (!st) st = bb_get_int_list(c, "out_indices", p->out_indices, HV_BACKBONE_MAX_OUTS, &p->num_out);
-    if (!st) st = hv_config_get_string(c, "prefix", "backbone.", &p->prefix);
+    if (!st) st = hv_config_get_double(c, "depth", 0, &depth); /* no schema default: as width */
+    if (!st) st = hv_config_need_string(c, "padding", &padding);
+    if (!st) st = bb_need_float(c, "bn_eps", &p->bn_eps);
+    if (!st) st = bb_need_int_list(c, "out_indices", p->out_indices, HV_BACKBONE_MAX_OUTS, &p->num_out);
+    if (!st) st = hv_config_need_string(c, "prefix", &p->prefix);
     p->width = width;
     p->depth = depth;
-    p->padding = strcmp(padding, "symmetric") ? HV_EFFNET_PAD_TF_SAME : HV_EFFNET_PAD_SYMMETRIC;
+    p->padding = padding && !strcmp(padding, "symmetric") ? HV_EFFNET_PAD_SYMMETRIC : HV_EFFNET_PAD_TF_SAME;
     return st;
 }
 

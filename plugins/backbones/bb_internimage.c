@@ -67,17 +67,18 @@ static hv_status internimage_params(const hv_component_info *info, hv_internimag
     const hv_config_node *c = info->params;
     int64_t channels = 0;
     uint32_t nd = 0, ng = 0;
-    hv_status st = hv_config_get_string(c, "arch", "t", &p->arch);
+    hv_status st = hv_config_need_string(c, "arch", &p->arch);
+    /* no schema default: absent (0, below the schema's minimum 1) means the arch's channels */
     if (!st) st = hv_config_get_int(c, "channels", 0, &channels);
-    if (!st) st = bb_get_int_list(c, "depths", p->depths, 4, &nd);
-    if (!st) st = bb_get_int_list(c, "groups", p->groups, 4, &ng);
-    if (!st) st = bb_get_float(c, "mlp_ratio", 0, &p->mlp_ratio);
-    if (!st) st = bb_get_float(c, "offset_scale", 0, &p->offset_scale);
-    if (!st) st = bb_get_tristate(c, "post_norm", &p->post_norm);
-    if (!st) st = bb_get_tristate(c, "layer_scale", &p->layer_scale);
-    if (!st) st = bb_get_float(c, "ln_eps", 1e-6f, &p->ln_eps);
-    if (!st) st = bb_get_int_list(c, "out_indices", p->out_indices, HV_BACKBONE_MAX_OUTS, &p->num_out);
-    if (!st) st = hv_config_get_string(c, "prefix", "backbone.", &p->prefix);
+    if (!st) st = bb_get_int_list(c, "depths", p->depths, 4, &nd); /* absent: the arch's */
+    if (!st) st = bb_get_int_list(c, "groups", p->groups, 4, &ng); /* absent: the arch's */
+    if (!st) st = bb_get_float_or_arch(c, "mlp_ratio", &p->mlp_ratio);
+    if (!st) st = bb_get_float_or_arch(c, "offset_scale", &p->offset_scale);
+    if (!st) st = bb_get_tristate(c, "post_norm", &p->post_norm);     /* absent: the arch's */
+    if (!st) st = bb_get_tristate(c, "layer_scale", &p->layer_scale); /* absent: from the weights */
+    if (!st) st = bb_need_float(c, "ln_eps", &p->ln_eps);
+    if (!st) st = bb_need_int_list(c, "out_indices", p->out_indices, HV_BACKBONE_MAX_OUTS, &p->num_out);
+    if (!st) st = hv_config_need_string(c, "prefix", &p->prefix);
     p->channels = (int32_t)channels;
     return st;
 }

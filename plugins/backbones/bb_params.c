@@ -25,9 +25,23 @@ hv_status bb_get_int_list(const hv_config_node *params, const char *key, int32_t
     return HV_OK;
 }
 
-hv_status bb_get_float(const hv_config_node *params, const char *key, float def, float *out) {
-    double v = def;
-    hv_status st = hv_config_get_double(params, key, def, &v);
+hv_status bb_need_int_list(const hv_config_node *params, const char *key, int32_t *out, uint32_t cap, uint32_t *n) {
+    const hv_config_node *list = NULL;
+    *n = 0;
+    hv_status st = hv_config_need(params, key, &list);
+    return st ? st : bb_get_int_list(params, key, out, cap, n);
+}
+
+hv_status bb_need_float(const hv_config_node *params, const char *key, float *out) {
+    double v = 0;
+    hv_status st = hv_config_need_double(params, key, &v);
+    *out = (float)v;
+    return st;
+}
+
+hv_status bb_get_float_or_arch(const hv_config_node *params, const char *key, float *out) {
+    double v = 0;
+    hv_status st = hv_config_get_double(params, key, 0, &v); /* no schema default: 0 = the arch's */
     *out = (float)v;
     return st;
 }

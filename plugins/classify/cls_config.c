@@ -131,10 +131,10 @@ hv_status cls_config_read(const hv_create_info *info, cls_config *c) {
     const hv_config_node *p = info->params;
     c->id = info->instance_id ? info->instance_id : "classifier";
     const char *s = NULL;
-    hv_status st = hv_config_get_string(p, "preprocess", "raw", &s);
+    hv_status st = hv_config_need_string(p, "preprocess", &s);
     if (st) return st;
     c->norm = strcmp(s, "imagenet") ? HV_INPUT_RAW_RGB : HV_INPUT_IMAGENET;
-    if ((st = hv_config_get_string(p, "resize", "native", &s))) return st;
+    if ((st = hv_config_need_string(p, "resize", &s))) return st;
     c->resize = !strcmp(s, "stretch") ? CLS_RESIZE_STRETCH : !strcmp(s, "keep_ratio") ? CLS_RESIZE_KEEP_RATIO
                                                                                         : CLS_RESIZE_NATIVE;
     const hv_config_node *size = hv_config_get(p, "size");
@@ -148,18 +148,13 @@ hv_status cls_config_read(const hv_create_info *info, cls_config *c) {
         c->size_h = (int32_t)h;
         c->size_w = (int32_t)w;
     }
-    const hv_config_node *labels = hv_config_get(p, "labels");
-    if (labels) {
-        c->n_labels = (uint32_t)hv_config_size(labels);
-        if (c->n_labels > CLS_MAX_LABELS) c->n_labels = CLS_MAX_LABELS;
-        for (uint32_t i = 0; i < c->n_labels; i++)
-            if ((st = hv_config_as_string(hv_config_item(labels, i), &c->labels[i]))) return st;
-    } else {
-        c->n_labels = 2;
-        c->labels[0] = "bleeding";
-        c->labels[1] = "non-bleeding";
-    }
-    if ((st = hv_config_get_string(p, "positive", "bleeding", &s))) return st;
+    const hv_config_node *labels = NULL;
+    if ((st = hv_config_need(p, "labels", &labels))) return st;
+    c->n_labels = (uint32_t)hv_config_size(labels);
+    if (c->n_labels > CLS_MAX_LABELS) c->n_labels = CLS_MAX_LABELS;
+    for (uint32_t i = 0; i < c->n_labels; i++)
+        if ((st = hv_config_as_string(hv_config_item(labels, i), &c->labels[i]))) return st;
+    if ((st = hv_config_need_string(p, "positive", &s))) return st;
     c->positive = -1;
     for (uint32_t i = 0; i < c->n_labels; i++)
         if (!strcmp(c->labels[i], s)) c->positive = (int32_t)i;
@@ -167,29 +162,30 @@ hv_status cls_config_read(const hv_create_info *info, cls_config *c) {
         const hv_config_node *pn = hv_config_get(p, "positive");
         return at(pn ? pn : p, HV_ERR_SCHEMA, "classifier '%s': positive '%s' is not one of `labels`", c->id, s);
     }
-    double thr = 0.5;
-    if ((st = hv_config_get_double(p, "threshold", 0.5, &thr))) return st;
+    double thr = 0;
+    if ((st = hv_config_need_double(p, "threshold", &thr))) return st;
     c->threshold = (float)thr;
-    const char *def_prec = "f32";
-    if (HV_CREATE_INFO_HAS(info, precision) && info->precision) def_prec = info->precision;
-    if ((st = hv_config_get_string(p, "precision", def_prec, &s))) return st;
+    /* `precision` and `batch` have no schema default on purpose: absent means the pipeline's (the host's
+     * create info). A stage made outside a pipeline gets f32, the reference path, and 8 frames per device
+     * run (a memory/speed choice that cannot change a result). */
+    const char *pipe_prec = HV_CREATE_INFO_HAS(info, precision) && info->precision ? info->precision : "f32";
+    if ((st = hv_config_get_string(p, "precision", pipe_prec, &s))) return st; /* no schema default: the pipeline's */
     c->dtype = strcmp(s, "f16") ? HV_F32 : HV_F16;
-    int64_t v = 0, def_batch = 8;
-    if (HV_CREATE_INFO_HAS(info, batch) && info->batch > 0) def_batch = info->batch;
-    if ((st = hv_config_get_int(p, "batch", def_batch, &v))) return st;
+    int64_t v = 0, pipe_batch = HV_CREATE_INFO_HAS(info, batch) && info->batch > 0 ? info->batch : 8;
+    if ((st = hv_config_get_int(p, "batch", pipe_batch, &v))) return st; /* no schema default: the pipeline's */
     c->batch = (int32_t)(v < 1 ? 1 : v);
-    if ((st = hv_config_get_int(p, "max_plans", 4, &v))) return st;
+    if ((st = hv_config_need_int(p, "max_plans", &v))) return st;
     c->max_plans = (int32_t)(v < 1 ? 1 : v);
     if ((c->calibration = hv_config_get(p, "calibration"))) {
-        if ((st = hv_config_get_int(c->calibration, "limit", 64, &v))) return st;
+        if ((st = hv_config_need_int(c->calibration, "limit", &v))) return st;
         c->calib_limit = (int32_t)v;
-        if ((st = hv_config_get_int(c->calibration, "batch", 8, &v))) return st;
+        if ((st = hv_config_need_int(c->calibration, "batch", &v))) return st;
         c->calib_batch = (int32_t)v;
     }
     const hv_config_node *random = hv_config_get(hv_config_get(p, "weights"), "random");
     if (random) {
         c->random = 1;
-        if ((st = hv_config_get_int(random, "seed", 0, &v))) return st;
+        if ((st = hv_config_need_int(random, "seed", &v))) return st;
         c->seed = (uint64_t)v;
     }
     return HV_OK;

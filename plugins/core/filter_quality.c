@@ -54,12 +54,12 @@ const char cq_param_schema[] =
 static hv_status quality_create(const hv_create_info *info, void **instance) {
     quality_stage *s = calloc(1, sizeof *s);
     if (!s) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory creating filter.quality");
-    int64_t level = 230;
-    hv_status st = hv_config_get_double(info->params, "min_luminance", 20, &s->t.min_luminance);
-    if (!st) st = hv_config_get_double(info->params, "min_sharpness", 3, &s->t.min_sharpness);
-    if (!st) st = hv_config_get_double(info->params, "max_bright_fraction", 0.25, &s->t.max_bright_fraction);
-    if (!st) st = hv_config_get_int(info->params, "bright_level", 230, &level);
-    if (!st) st = hv_config_get_bool(info->params, "record_metrics", 1, &s->record_metrics);
+    int64_t level = 0;
+    hv_status st = hv_config_need_double(info->params, "min_luminance", &s->t.min_luminance);
+    if (!st) st = hv_config_need_double(info->params, "min_sharpness", &s->t.min_sharpness);
+    if (!st) st = hv_config_need_double(info->params, "max_bright_fraction", &s->t.max_bright_fraction);
+    if (!st) st = hv_config_need_int(info->params, "bright_level", &level);
+    if (!st) st = hv_config_need_bool(info->params, "record_metrics", &s->record_metrics);
     if (st) {
         free(s);
         return st;

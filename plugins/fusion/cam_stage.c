@@ -46,8 +46,9 @@ typedef struct cam_stage {
 static hv_status cam_create(const hv_create_info *info, void **instance) {
     cam_stage *s = calloc(1, sizeof *s);
     if (!s) return hv_error(HV_ERR_OUT_OF_MEMORY, "cam: out of memory");
-    const char *method = "fpn_channel_mean";
-    hv_status st = hv_config_get_string(info->params, "method", method, &method);
+    const char *method = NULL;
+    hv_status st = hv_config_need_string(info->params, "method", &method);
+    /* no schema default: absent (NULL, never a name: minLength 1) means the frame's only feature map */
     if (!st) st = hv_config_get_string(info->params, "feature", NULL, &s->feature);
     if (st) {
         free(s);

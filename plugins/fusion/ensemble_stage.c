@@ -49,7 +49,7 @@ const char fu_ensemble_schema[] =
     "    type: number\n"
     "    minimum: 0\n"
     "    maximum: 1\n"
-    "    description: boxes overlap when IoU > iou_thr (default 0.5 for the voting rules, 0.55 for wbf)\n"
+    "    description: boxes overlap when IoU > iou_thr (default 0.5 for the voting rules, 0.55 for wbf - the oneOf below fills it)\n"
     "  paper_compatible:\n"
     "    type: boolean\n"
     "    default: false\n"
@@ -97,7 +97,13 @@ const char fu_ensemble_schema[] =
     "    default: false\n"
     "    description: >-\n"
     "      keep the fused models' own detections (tagged by model, before the fused ones) instead of replacing\n"
-    "      them, so one run can be scored per model and fused (hemovk eval --model NAME); writers then show all\n";
+    "      them, so one run can be scored per model and fused (hemovk eval --model NAME); writers then show all\n"
+    /* iou_thr's default depends on the method; the validator fills `method` first, then the one branch
+     * that matches fills iou_thr. The voting branch is "not wbf" rather than an enum, so a misspelt method
+     * gets one error (the enum's above), not a second one from here. */
+    "oneOf:\n"
+    "  - properties: {method: {const: wbf}, iou_thr: {default: 0.55}}\n"
+    "  - properties: {method: {not: {const: wbf}}, iou_thr: {default: 0.5}}\n";
 
 typedef struct ens_stage {
     const char *id;
@@ -129,19 +135,19 @@ static hv_status ens_create(const hv_create_info *info, void **instance) {
     if (!s) return hv_error(HV_ERR_OUT_OF_MEMORY, "ensemble: out of memory");
     s->id = info->instance_id;
     const hv_config_node *P = info->params;
-    const char *method = "affirmative", *box = "weighted_avg", *mask = "best", *out_model = "ensemble";
+    const char *method = NULL, *box = NULL, *mask = NULL, *out_model = NULL;
     int paper = 0, trunc = 0, overflow = 0;
-    double skip = 0, iou = -1;
-    hv_status st = hv_config_get_string(P, "method", method, &method);
-    if (!st) st = hv_config_get_string(P, "box", box, &box);
-    if (!st) st = hv_config_get_string(P, "mask", mask, &mask);
-    if (!st) st = hv_config_get_string(P, "output_model", out_model, &out_model);
-    if (!st) st = hv_config_get_bool(P, "paper_compatible", 0, &paper);
-    if (!st) st = hv_config_get_bool(P, "truncate_coords", 0, &trunc);
-    if (!st) st = hv_config_get_bool(P, "allows_overflow", 0, &overflow);
-    if (!st) st = hv_config_get_bool(P, "keep_inputs", 0, &s->keep_inputs);
-    if (!st) st = hv_config_get_double(P, "skip_box_thr", 0, &skip);
-    if (!st) st = hv_config_get_double(P, "iou_thr", -1, &iou);
+    double skip = 0, iou = 0;
+    hv_status st = hv_config_need_string(P, "method", &method);
+    if (!st) st = hv_config_need_string(P, "box", &box);
+    if (!st) st = hv_config_need_string(P, "mask", &mask);
+    if (!st) st = hv_config_need_string(P, "output_model", &out_model);
+    if (!st) st = hv_config_need_bool(P, "paper_compatible", &paper);
+    if (!st) st = hv_config_need_bool(P, "truncate_coords", &trunc);
+    if (!st) st = hv_config_need_bool(P, "allows_overflow", &overflow);
+    if (!st) st = hv_config_need_bool(P, "keep_inputs", &s->keep_inputs);
+    if (!st) st = hv_config_need_double(P, "skip_box_thr", &skip);
+    if (!st) st = hv_config_need_double(P, "iou_thr", &iou); /* the schema's oneOf fills it by method */
     if (st) goto fail;
     s->method_wbf = !strcmp(method, "wbf");
     s->mask_union = !strcmp(mask, "union");
@@ -198,12 +204,12 @@ static hv_status ens_create(const hv_create_info *info, void **instance) {
     s->vote.vote = !strcmp(method, "consensus")   ? HV_VOTE_CONSENSUS
                    : !strcmp(method, "unanimous") ? HV_VOTE_UNANIMOUS
                                                   : HV_VOTE_AFFIRMATIVE;
-    s->vote.iou_thr = iou >= 0 ? iou : 0.5;
+    s->vote.iou_thr = iou;
     s->vote.paper_compatible = paper != 0;
     s->vote.truncate_coords = trunc != 0;
     s->vote.clean_box = !strcmp(box, "max_score") ? HV_FUSE_MAX_SCORE : HV_FUSE_WEIGHTED_AVG;
     hv_wbf_params_default(&s->wbf, 1, 1);
-    s->wbf.iou_thr = iou >= 0 ? iou : 0.55;
+    s->wbf.iou_thr = iou;
     s->wbf.skip_box_thr = skip;
     s->wbf.allows_overflow = overflow != 0;
     s->wbf.weights = s->weights;

@@ -53,10 +53,10 @@ static void camw_destroy(void *instance) {
 static hv_status camw_create(const hv_create_info *info, void **instance) {
     cam_writer *w = calloc(1, sizeof *w);
     if (!w) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.cam: out of memory");
-    const char *up = "rgb_pil";
-    hv_status st = hv_config_get_string(info->params, "upsample", up, &up);
-    if (!st) st = hv_config_get_bool(info->params, "side_by_side", 0, &w->side_by_side);
-    if (!st) st = hv_config_get_bool(info->params, "prefix_id", 0, &w->prefix_id);
+    const char *up = NULL;
+    hv_status st = hv_config_need_string(info->params, "upsample", &up);
+    if (!st) st = hv_config_need_bool(info->params, "side_by_side", &w->side_by_side);
+    if (!st) st = hv_config_need_bool(info->params, "prefix_id", &w->prefix_id);
     if (!st) st = hv_writer_output_path(info, "writer.cam", "cam", &w->dir);
     if (!st) st = hv_mkdirs(w->dir);
     if (st) {

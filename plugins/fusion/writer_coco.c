@@ -256,11 +256,12 @@ static hv_status coco_create(const hv_create_info *info, void **instance) {
     if (!w) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.coco: out of memory");
     w->id = info->instance_id;
     const hv_config_node *P = info->params;
-    const char *unknown = "skip", *gt = NULL;
-    hv_status st = hv_config_get_string(P, "unknown_images", unknown, &unknown);
+    const char *unknown = NULL, *gt = NULL;
+    hv_status st = hv_config_need_string(P, "unknown_images", &unknown);
+    /* no schema default: absent (NULL, never a path: minLength 1) means no ground truth (image ids: frame id + 1) */
     if (!st) st = hv_config_get_string(P, "ground_truth", NULL, &gt);
-    if (!st) st = hv_config_get_bool(P, "segm", 1, &w->segm);
-    if (!st) st = hv_config_get_bool(P, "sync", 0, &w->sync);
+    if (!st) st = hv_config_need_bool(P, "segm", &w->segm);
+    if (!st) st = hv_config_need_bool(P, "sync", &w->sync);
     if (!st) st = hv_writer_output_path(info, "writer.coco", "results", &w->prefix);
     if (!st) st = hv_mkdirs_for(w->prefix);
     if (st) goto fail;

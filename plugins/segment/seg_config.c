@@ -1,5 +1,8 @@
 /* The segmenter's parameter schema and its reading into a seg_config (MODEL_SPEC §1.2 preprocessing,
- * §5.0 test_cfg with the paper's values as defaults, §6.2 TTA). */
+ * §5.0 test_cfg with the paper's values as defaults, §6.2 TTA). The schema is the one place those
+ * defaults are written: the groups that hold them default to {} so the validator fills every value in,
+ * and the reader takes each one from the params (hv_config_need_*), never from hv_maskrcnn_params_default.
+ * tests/maskrcnn/test_schema_defaults.c proves the C API's paper defaults still say the same. */
 #include "segment_plugin.h"
 
 #include <stdio.h>
@@ -67,6 +70,7 @@ const char seg_param_schema[] =
     "    description: MMDetection test pipeline (MODEL_SPEC 1.2) - keep-ratio resize to size (cv2 bilinear), mean/std in RGB order, pad bottom/right to pad_divisor\n"
     "    type: object\n"
     "    additionalProperties: false\n"
+    "    default: {}\n"
     "    properties:\n"
     "      size: {description: '[height, width] of the keep-ratio target; [0, 0] - no resize', type: array, minItems: 2, maxItems: 2, items: {type: integer, minimum: 0, maximum: 8192}, default: [224, 224]}\n"
     "      mean: {type: array, minItems: 3, maxItems: 3, items: {type: number}, default: [123.675, 116.28, 103.53]}\n"
@@ -76,10 +80,12 @@ const char seg_param_schema[] =
     "    description: MMDetection test_cfg; defaults are the paper's (MODEL_SPEC 5.0)\n"
     "    type: object\n"
     "    additionalProperties: false\n"
+    "    default: {}\n"
     "    properties:\n"
     "      rpn:\n"
     "        type: object\n"
     "        additionalProperties: false\n"
+    "        default: {}\n"
     "        properties:\n"
     "          nms_pre: {type: integer, minimum: 0, default: 1000, description: per-level top-k before NMS (0 - all)}\n"
     "          max_per_img: {type: integer, minimum: 1, maximum: 100000, default: 1000}\n"
@@ -88,6 +94,7 @@ const char seg_param_schema[] =
     "      rcnn:\n"
     "        type: object\n"
     "        additionalProperties: false\n"
+    "        default: {}\n"
     "        properties:\n"
     "          score_thr: {type: number, minimum: 0, maximum: 1, default: 0.05}\n"
     "          iou_threshold: {type: number, minimum: 0, maximum: 1, default: 0.2}\n"
@@ -124,16 +131,31 @@ const char seg_param_schema[] =
     "    description: storage precision of weights and activations (default - the pipeline's)\n"
     "    enum: [f32, f16]\n";
 
-static hv_status get_floats(const hv_config_node *map, const char *key, float *out, size_t n) {
-    const hv_config_node *list = hv_config_get(map, key);
-    if (!list) return HV_OK;
-    for (size_t i = 0; i < n && i < hv_config_size(list); i++) {
+/* A list of n numbers the schema fills (preprocess.mean/std: exactly 3). */
+static hv_status need_floats(const hv_config_node *map, const char *key, float *out, size_t n) {
+    const hv_config_node *list = NULL;
+    hv_status st = hv_config_need(map, key, &list);
+    for (size_t i = 0; !st && i < n && i < hv_config_size(list); i++) {
         double v = 0;
-        hv_status st = hv_config_as_double(hv_config_item(list, i), &v);
-        if (st) return st;
-        out[i] = (float)v;
+        if (!(st = hv_config_as_double(hv_config_item(list, i), &v))) out[i] = (float)v;
     }
-    return HV_OK;
+    return st;
+}
+
+/* An int the schema fills, into an int32_t (the schema's maximum keeps it in range). */
+static hv_status need_i32(const hv_config_node *map, const char *key, int32_t *out) {
+    int64_t v = 0;
+    hv_status st = hv_config_need_int(map, key, &v);
+    if (!st) *out = (int32_t)v;
+    return st;
+}
+
+/* A number the schema fills, into a float. */
+static hv_status need_f32(const hv_config_node *map, const char *key, float *out) {
+    double v = 0;
+    hv_status st = hv_config_need_double(map, key, &v);
+    if (!st) *out = (float)v;
+    return st;
 }
 
 static hv_tta_tf tf_of(const char *s) {
@@ -143,86 +165,94 @@ static hv_tta_tf tf_of(const char *s) {
     return HV_TTA_IDENTITY;
 }
 
+/* preprocess: keep-ratio target, mean/std, pad divisor. */
+static hv_status read_preprocess(const seg_config *c, const hv_config_node *pre, hv_maskrcnn_params *mp) {
+    const hv_config_node *size = NULL;
+    int64_t h = 0, w = 0;
+    hv_status st = hv_config_need(pre, "size", &size);
+    if (!st) st = hv_config_as_int(hv_config_item(size, 0), &h);
+    if (!st) st = hv_config_as_int(hv_config_item(size, 1), &w);
+    if (st) return st;
+    if ((h == 0) != (w == 0))
+        return hv_error(HV_ERR_SCHEMA, "%s:%d:%d: %s: preprocess.size [%lld, %lld]: both 0 (no resize) or both > 0",
+                        hv_config_file(size), hv_config_line(size), hv_config_column(size), c->id, (long long)h,
+                        (long long)w);
+    mp->target_h = (int32_t)h, mp->target_w = (int32_t)w;
+    if (!st) st = need_floats(pre, "mean", mp->mean, 3);
+    if (!st) st = need_floats(pre, "std", mp->std, 3);
+    if (!st) st = need_i32(pre, "pad_divisor", &mp->pad_divisor);
+    return st;
+}
+
+/* test_cfg.rpn and test_cfg.rcnn (MODEL_SPEC 5.0). */
+static hv_status read_test_cfg(const hv_config_node *tc, hv_maskrcnn_test_cfg *t) {
+    const hv_config_node *rpn = NULL, *rcnn = NULL;
+    hv_status st = hv_config_need(tc, "rpn", &rpn);
+    if (!st) st = hv_config_need(tc, "rcnn", &rcnn);
+    if (!st) st = need_i32(rpn, "nms_pre", &t->rpn_nms_pre);
+    if (!st) st = need_i32(rpn, "max_per_img", &t->rpn_max_per_img);
+    if (!st) st = need_f32(rpn, "iou_threshold", &t->rpn_iou);
+    if (!st) st = need_f32(rpn, "min_bbox_size", &t->rpn_min_bbox_size);
+    if (!st) st = need_f32(rcnn, "score_thr", &t->score_thr);
+    if (!st) st = need_f32(rcnn, "iou_threshold", &t->rcnn_iou);
+    if (!st) st = need_i32(rcnn, "max_per_img", &t->max_per_img);
+    if (!st) st = need_f32(rcnn, "mask_thr_binary", &t->mask_thr);
+    return st;
+}
+
+/* tta (present: at least one transform, the schema fills [identity, hflip]). */
+static hv_status read_tta(const hv_config_node *tta, hv_maskrcnn_tta *out) {
+    const hv_config_node *tfs = NULL;
+    const char *s = NULL;
+    hv_status st = hv_config_need(tta, "transforms", &tfs);
+    if (st) return st;
+    out->n = (int32_t)hv_config_size(tfs);
+    if (out->n > HV_MRCNN_MAX_TTA) out->n = HV_MRCNN_MAX_TTA;
+    for (int i = 0; i < out->n && !st; i++)
+        if (!(st = hv_config_as_string(hv_config_item(tfs, (size_t)i), &s))) out->tfs[i] = tf_of(s);
+    if (!st) st = hv_config_need_string(tta, "merge", &s);
+    if (!st) out->merge = !strcmp(s, "nms") ? HV_TTA_MERGE_NMS : !strcmp(s, "wbf") ? HV_TTA_MERGE_WBF : HV_TTA_MERGE_MMDET;
+    if (!st) st = need_f32(tta, "wbf_iou", &out->wbf_iou);
+    return st;
+}
+
 hv_status seg_config_read(const hv_create_info *info, seg_config *c) {
     memset(c, 0, sizeof *c);
     const hv_config_node *p = info->params;
     c->id = info->instance_id ? info->instance_id : "segmenter";
-    hv_maskrcnn_params_default(&c->mp);
-    hv_status st = hv_config_get_string(p, "model", "maskrcnn", &c->model);
-    int64_t v = 0;
-    double d = 0;
-    if (!st) st = hv_config_get_int(p, "num_classes", 0, &v);
-    c->mp.num_classes = (int32_t)v;
-    if (!st) st = hv_config_get_int(p, "fpn_channels", 0, &v);
-    c->mp.fpn_channels = (int32_t)v;
-    if (!st) st = hv_config_get_int(p, "fc_channels", 0, &v);
-    c->mp.fc_channels = (int32_t)v;
+    /* Zero, not hv_maskrcnn_params_default: every value the schema defines is read below, and the rest
+     * (backbone, custom_build: set by the stage; bgr: false, frames are RGB) are zero on purpose. */
+    hv_maskrcnn_params *mp = &c->mp;
+    hv_status st = hv_config_need_string(p, "model", &c->model);
+    /* 0 = "read from the weights" (random weights: MMDetection's sizes, seg_stage.c), as the schema says */
+    if (!st) st = need_i32(p, "num_classes", &mp->num_classes);
+    if (!st) st = need_i32(p, "fpn_channels", &mp->fpn_channels);
+    if (!st) st = need_i32(p, "fc_channels", &mp->fc_channels);
     const hv_config_node *wn = hv_config_get(p, "weights"), *rn = wn ? hv_config_get(wn, "random") : NULL;
-    if (rn) {
+    if (rn && !st) {
+        int64_t seed = 0;
         c->random = true;
-        if (!st) st = hv_config_get_int(rn, "seed", 0, &v);
-        c->seed = (uint64_t)v;
+        if (!(st = hv_config_need_int(rn, "seed", &seed))) c->seed = (uint64_t)seed;
     }
-    const hv_config_node *pre = hv_config_get(p, "preprocess");
-    if (pre && !st) {
-        const hv_config_node *size = hv_config_get(pre, "size");
-        int64_t h = 224, w = 224;
-        if (size && hv_config_size(size) == 2) {
-            st = hv_config_as_int(hv_config_item(size, 0), &h);
-            if (!st) st = hv_config_as_int(hv_config_item(size, 1), &w);
-        }
-        if ((h == 0) != (w == 0))
-            return hv_error(HV_ERR_SCHEMA, "%s:%d:%d: %s: preprocess.size [%lld, %lld]: both 0 (no resize) or both > 0",
-                            hv_config_file(size), hv_config_line(size), hv_config_column(size), c->id, (long long)h,
-                            (long long)w);
-        c->mp.target_h = (int32_t)h, c->mp.target_w = (int32_t)w;
-        if (!st) st = get_floats(pre, "mean", c->mp.mean, 3);
-        if (!st) st = get_floats(pre, "std", c->mp.std, 3);
-        if (!st) st = hv_config_get_int(pre, "pad_divisor", 32, &v);
-        c->mp.pad_divisor = (int32_t)v;
-    }
-    const hv_config_node *tc = hv_config_get(p, "test_cfg");
-    const hv_config_node *rpn = tc ? hv_config_get(tc, "rpn") : NULL, *rcnn = tc ? hv_config_get(tc, "rcnn") : NULL;
-    hv_maskrcnn_test_cfg *t = &c->mp.test;
-    if (rpn && !st) {
-        if (!(st = hv_config_get_int(rpn, "nms_pre", 1000, &v))) t->rpn_nms_pre = (int32_t)v;
-        if (!st && !(st = hv_config_get_int(rpn, "max_per_img", 1000, &v))) t->rpn_max_per_img = (int32_t)v;
-        if (!st && !(st = hv_config_get_double(rpn, "iou_threshold", 0.01, &d))) t->rpn_iou = (float)d;
-        if (!st && !(st = hv_config_get_double(rpn, "min_bbox_size", 0, &d))) t->rpn_min_bbox_size = (float)d;
-    }
-    if (rcnn && !st) {
-        if (!(st = hv_config_get_double(rcnn, "score_thr", 0.05, &d))) t->score_thr = (float)d;
-        if (!st && !(st = hv_config_get_double(rcnn, "iou_threshold", 0.2, &d))) t->rcnn_iou = (float)d;
-        if (!st && !(st = hv_config_get_int(rcnn, "max_per_img", 100, &v))) t->max_per_img = (int32_t)v;
-        if (!st && !(st = hv_config_get_double(rcnn, "mask_thr_binary", 0.2, &d))) t->mask_thr = (float)d;
-    }
-    const hv_config_node *tta = hv_config_get(p, "tta");
-    if (tta && !st) {
-        const hv_config_node *tfs = hv_config_get(tta, "transforms");
-        const char *s = NULL;
-        if (tfs) {
-            c->tta.n = (int32_t)hv_config_size(tfs);
-            if (c->tta.n > HV_MRCNN_MAX_TTA) c->tta.n = HV_MRCNN_MAX_TTA;
-            for (int i = 0; i < c->tta.n && !st; i++)
-                if (!(st = hv_config_as_string(hv_config_item(tfs, (size_t)i), &s))) c->tta.tfs[i] = tf_of(s);
-        } else {
-            c->tta.n = 2, c->tta.tfs[0] = HV_TTA_IDENTITY, c->tta.tfs[1] = HV_TTA_HFLIP;
-        }
-        if (!st) st = hv_config_get_string(tta, "merge", "mmdet", &s);
-        if (!st) c->tta.merge = !strcmp(s, "nms") ? HV_TTA_MERGE_NMS : !strcmp(s, "wbf") ? HV_TTA_MERGE_WBF : HV_TTA_MERGE_MMDET;
-        if (!st && !(st = hv_config_get_double(tta, "wbf_iou", 0.55, &d))) c->tta.wbf_iou = (float)d;
-    }
-    const hv_config_node *cam = hv_config_get(p, "cam");
+    const hv_config_node *pre = NULL, *tc = NULL;
+    if (!st) st = hv_config_need(p, "preprocess", &pre);
+    if (!st) st = read_preprocess(c, pre, mp);
+    if (!st) st = hv_config_need(p, "test_cfg", &tc);
+    if (!st) st = read_test_cfg(tc, &mp->test);
+    const hv_config_node *tta = hv_config_get(p, "tta"); /* absent: one pass (no schema default on purpose) */
+    if (tta && !st) st = read_tta(tta, &c->tta);
+    const hv_config_node *cam = hv_config_get(p, "cam"); /* absent: no CAM feature */
     if (cam && !st) {
-        st = hv_config_get_string(cam, "layer", "fpn.4", &c->cam_layer);
-        if (!st) c->mp.keep_fpn_level = 1 + (c->cam_layer[4] - '0');
+        st = hv_config_need_string(cam, "layer", &c->cam_layer); /* required by the schema */
+        if (!st) mp->keep_fpn_level = 1 + (c->cam_layer[4] - '0');
     }
     const char *s = NULL;
-    if (!st) st = hv_config_get_string(p, "mask_format", "rle", &s);
+    if (!st) st = hv_config_need_string(p, "mask_format", &s);
     if (!st) c->rle = strcmp(s, "bitmap") != 0;
-    const char *def_prec = "f32";
-    if (HV_CREATE_INFO_HAS(info, precision) && info->precision) def_prec = info->precision;
-    if (!st) st = hv_config_get_string(p, "precision", def_prec, &s);
-    if (!st) c->mp.dtype = strcmp(s, "f16") ? HV_F32 : HV_F16;
+    /* `precision` has no schema default on purpose: absent means the pipeline's (the host's create info);
+     * a stage made outside a pipeline gets f32, the reference path. */
+    const char *pipe_prec = HV_CREATE_INFO_HAS(info, precision) && info->precision ? info->precision : "f32";
+    if (!st) st = hv_config_get_string(p, "precision", pipe_prec, &s); /* no schema default: the pipeline's */
+    if (!st) mp->dtype = strcmp(s, "f16") ? HV_F32 : HV_F16;
     return st;
 }

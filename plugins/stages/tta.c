@@ -128,9 +128,9 @@ static hv_status tta_create(const hv_create_info *info, void **instance) {
     tta_stage *s = calloc(1, sizeof *s);
     if (!s) return hv_error(HV_ERR_OUT_OF_MEMORY, "tta: out of memory");
     s->id = info->instance_id;
-    const char *merge = "mean";
-    hv_status st = hv_config_get_string(info->params, "merge", "mean", &merge);
-    s->merge = !strcmp(merge, "max") ? M_MAX : !strcmp(merge, "vote") ? M_VOTE : M_MEAN;
+    const char *merge = NULL;
+    hv_status st = hv_config_need_string(info->params, "merge", &merge);
+    if (!st) s->merge = !strcmp(merge, "max") ? M_MAX : !strcmp(merge, "vote") ? M_VOTE : M_MEAN;
     s->labels = hv_config_get(info->params, "labels");
     /* Older pipelines set the decision on the tta itself, where it silently competed with the
      * classifier's: name the one place it now lives. */
@@ -144,13 +144,13 @@ static hv_status tta_create(const hv_create_info *info, void **instance) {
                           "merged probabilities",
                           hv_config_file(n), hv_config_line(n), hv_config_column(n), s->id, moved[i], moved[i]);
     }
-    const hv_config_node *tr = hv_config_get(info->params, "transforms");
+    const hv_config_node *tr = NULL; /* the schema fills [identity, hflip] and asks for at least one */
+    if (!st) st = hv_config_need(info->params, "transforms", &tr);
     for (size_t i = 0; !st && i < hv_config_size(tr); i++) {
         const char *name = hv_config_text(hv_config_item(tr, i));
         for (int t = 0; t < T_COUNT; t++)
             if (name && !strcmp(name, k_transform_names[t])) s->transforms[s->n_transforms++] = t;
     }
-    if (!st && !s->n_transforms) s->transforms[s->n_transforms++] = T_IDENTITY;
     if (!st) st = create_inner(s, info, hv_config_get(info->params, "stage"));
     if (st) {
         tta_destroy(s);

@@ -64,12 +64,12 @@ static void overlay_destroy(void *instance) {
 static hv_status overlay_create(const hv_create_info *info, void **instance) {
     overlay_writer *w = calloc(1, sizeof *w);
     if (!w) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.overlay: out of memory");
-    int64_t scale = 2;
-    hv_status st = hv_config_get_bool(info->params, "heatmap", 1, &w->heatmap);
-    if (!st) st = hv_config_get_double(info->params, "alpha", 0.5, &w->alpha);
-    if (!st) st = hv_config_get_bool(info->params, "include_dropped", 0, &w->include_dropped);
-    if (!st) st = hv_config_get_bool(info->params, "prefix_id", 0, &w->prefix_id);
-    if (!st) st = hv_config_get_int(info->params, "text_scale", 2, &scale);
+    int64_t scale = 0;
+    hv_status st = hv_config_need_bool(info->params, "heatmap", &w->heatmap);
+    if (!st) st = hv_config_need_double(info->params, "alpha", &w->alpha);
+    if (!st) st = hv_config_need_bool(info->params, "include_dropped", &w->include_dropped);
+    if (!st) st = hv_config_need_bool(info->params, "prefix_id", &w->prefix_id);
+    if (!st) st = hv_config_need_int(info->params, "text_scale", &scale);
     if (!st) st = hv_writer_output_path(info, "writer.overlay", "overlays", &w->dir);
     if (!st) st = hv_mkdirs(w->dir);
     if (st) {

@@ -44,10 +44,10 @@ static hv_status swa_load(const hv_component_info *info, hv_weights **out) {
     *out = NULL;
     const hv_config_node *c = info->params;
     hv_swa_options opt = {0};
-    const char *bn = "average";
+    const char *bn = NULL;
     int f32 = 0;
-    hv_status st = hv_config_get_string(c, "bn", "average", &bn);
-    if (!st) st = hv_config_get_bool(c, "output_f32", 0, &f32);
+    hv_status st = hv_config_need_string(c, "bn", &bn);
+    if (!st) st = hv_config_need_bool(c, "output_f32", &f32);
     if (st) return st;
     opt.bn_policy = !strcmp(bn, "keep_last") ? HV_SWA_BN_KEEP_LAST
                     : !strcmp(bn, "recalibrate") ? HV_SWA_BN_RECALIBRATE

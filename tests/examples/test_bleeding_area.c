@@ -219,8 +219,14 @@ END_TEST
 
 /* ---- the stages through their vtables ----------------------------------------------------------- */
 
+/* Create a stage as a host does: params validated against the stage's schema, defaults filled in. */
 static void *create(const hv_stage_vtable *vt, const char *id, const char *params_yaml, hv_config_node **params) {
     ck_assert_int_eq(hv_config_load_string(params_yaml, strlen(params_yaml), "<params>", params), HV_OK);
+    const char *schema_text = vt == &ba_measure_vtable ? ba_measure_schema : ba_from_masks_schema;
+    hv_config_node *schema = NULL;
+    ck_assert_int_eq(hv_schema_load_string(schema_text, strlen(schema_text), "<schema>", &schema), HV_OK);
+    ck_assert_msg(hv_schema_validate(schema, *params, NULL) == HV_OK, "%s", hv_last_error());
+    hv_config_free(schema);
     hv_create_info info = {.struct_size = sizeof info, .instance_id = id, .params = *params};
     void *inst = NULL;
     ck_assert_msg(vt->create(&info, &inst) == HV_OK, "%s", hv_last_error());
@@ -267,8 +273,16 @@ START_TEST(measure_stage_writes_metadata) {
     ba_measure_vtable.destroy(s);
     hv_config_free(params);
 
+    /* By hand, unvalidated: a missing key is named (no default is guessed), a bad value is refused. */
     hv_create_info info = {.struct_size = sizeof info, .instance_id = "x", .params = NULL};
-    ck_assert_int_eq(hv_config_load_string("{mm_per_pixel: 0}", 17, "<p>", &params), HV_OK);
+    ck_assert_int_eq(hv_config_load_string("{mm_per_pixel: 0.5}", 19, "<p>", &params), HV_OK);
+    info.params = params;
+    ck_assert_int_eq(ba_measure_vtable.create(&info, &s), HV_ERR_SCHEMA);
+    ck_assert_msg(strstr(hv_last_error(), "'min_score' is missing"), "%s", hv_last_error());
+    hv_config_free(params);
+    static const char bad_yaml[] = "{mm_per_pixel: 0, min_score: 0, label: -1, use_boxes: true, connectivity: 8, "
+                                   "flag_above_mm2: 0, prefix: x}";
+    ck_assert_int_eq(hv_config_load_string(bad_yaml, sizeof bad_yaml - 1, "<p>", &params), HV_OK);
     info.params = params;
     ck_assert_int_eq(ba_measure_vtable.create(&info, &s), HV_ERR_INVALID_ARGUMENT);
     ck_assert_ptr_nonnull(strstr(hv_last_error(), "mm_per_pixel must be > 0"));

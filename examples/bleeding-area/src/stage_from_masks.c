@@ -83,16 +83,17 @@ static hv_status from_masks_create(const hv_create_info *info, void **instance) 
     from_masks_stage *s = calloc(1, sizeof *s);
     if (!s) return hv_error(HV_ERR_OUT_OF_MEMORY, "detect.from_masks: out of memory");
     const char *missing = NULL, *instances = NULL, *encoding = NULL;
-    int64_t threshold = 127, label = 0;
-    hv_status st = hv_config_get_string(info->params, "folder", "../Annotations", &s->folder);
-    if (!st) st = hv_config_get_string(info->params, "image_prefix", "img-", &s->image_prefix);
-    if (!st) st = hv_config_get_string(info->params, "mask_prefix", "ann-", &s->mask_prefix);
-    if (!st) st = hv_config_get_int(info->params, "threshold", 127, &threshold);
-    if (!st) st = hv_config_get_string(info->params, "missing", "empty", &missing);
-    if (!st) st = hv_config_get_string(info->params, "instances", "regions", &instances);
-    if (!st) st = hv_config_get_string(info->params, "encoding", "rle", &encoding);
-    if (!st) st = hv_config_get_int(info->params, "label", 0, &label);
-    if (!st) st = hv_config_get_string(info->params, "model", "ground-truth", &s->model);
+    int64_t threshold = 0, label = 0;
+    /* The schema's defaults are filled in by the host: read them, never repeat them here. */
+    hv_status st = hv_config_need_string(info->params, "folder", &s->folder);
+    if (!st) st = hv_config_need_string(info->params, "image_prefix", &s->image_prefix);
+    if (!st) st = hv_config_need_string(info->params, "mask_prefix", &s->mask_prefix);
+    if (!st) st = hv_config_need_int(info->params, "threshold", &threshold);
+    if (!st) st = hv_config_need_string(info->params, "missing", &missing);
+    if (!st) st = hv_config_need_string(info->params, "instances", &instances);
+    if (!st) st = hv_config_need_string(info->params, "encoding", &encoding);
+    if (!st) st = hv_config_need_int(info->params, "label", &label);
+    if (!st) st = hv_config_need_string(info->params, "model", &s->model);
     if (!st && (threshold < 0 || threshold > 254))
         st = hv_error(HV_ERR_INVALID_ARGUMENT, "stage '%s': threshold must be 0..254, got %lld", info->instance_id,
                       (long long)threshold);

@@ -75,14 +75,16 @@ static hv_status measure_create(const hv_create_info *info, void **instance) {
     measure_stage *s = calloc(1, sizeof *s);
     if (!s) return hv_error(HV_ERR_OUT_OF_MEMORY, "measure.bleeding_area: out of memory");
     double min_score = 0;
-    int64_t label = -1, connectivity = 8;
-    hv_status st = hv_config_get_double(info->params, "mm_per_pixel", 0.1, &s->mm_per_pixel);
-    if (!st) st = hv_config_get_double(info->params, "min_score", 0, &min_score);
-    if (!st) st = hv_config_get_int(info->params, "label", -1, &label);
-    if (!st) st = hv_config_get_bool(info->params, "use_boxes", 1, &s->opt.use_boxes);
-    if (!st) st = hv_config_get_int(info->params, "connectivity", 8, &connectivity);
-    if (!st) st = hv_config_get_double(info->params, "flag_above_mm2", 0, &s->flag_above_mm2);
-    if (!st) st = hv_config_get_string(info->params, "prefix", "bleeding_area", &s->prefix);
+    int64_t label = 0, connectivity = 0;
+    /* Every key has a default in the schema above, which the host filled in before calling us: the
+     * need_* getters read it, so each default is written once (a missing key is an error, not a guess). */
+    hv_status st = hv_config_need_double(info->params, "mm_per_pixel", &s->mm_per_pixel);
+    if (!st) st = hv_config_need_double(info->params, "min_score", &min_score);
+    if (!st) st = hv_config_need_int(info->params, "label", &label);
+    if (!st) st = hv_config_need_bool(info->params, "use_boxes", &s->opt.use_boxes);
+    if (!st) st = hv_config_need_int(info->params, "connectivity", &connectivity);
+    if (!st) st = hv_config_need_double(info->params, "flag_above_mm2", &s->flag_above_mm2);
+    if (!st) st = hv_config_need_string(info->params, "prefix", &s->prefix);
     /* The host validated the params already; these checks keep a stage created by hand (a test, a
      * host that skips validation) from measuring nonsense. */
     if (!st && !(s->mm_per_pixel > 0))

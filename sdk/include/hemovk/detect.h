@@ -117,7 +117,8 @@ typedef struct hv_rpn_params {
 } hv_rpn_params;
 
 /** Fill `p` with the paper's RPN test settings for an img_h×img_w image (nms_pre 1000, max 1000, IoU 0.01,
- *  min size 0, scale 8, ratios 0.5/1/2). */
+ *  min size 0, scale 8, ratios 0.5/1/2). A Mask R-CNN overwrites the first four with its test_cfg; they
+ *  equal hv_maskrcnn_params_default's and the segmenter schema's (tests/maskrcnn/test_schema_defaults.c). */
 HV_API void hv_rpn_params_default(hv_rpn_params *p, float img_h, float img_w);
 
 /** Proposals of one image (§5.5): per level, score = sigmoid(cls), keep the top nms_pre (descending, ties

@@ -96,7 +96,9 @@ typedef struct hv_maskrcnn_params {
 } hv_maskrcnn_params;
 
 /** The paper's settings: ConvNeXt backbone (tiny unless set), f32, target 224×224, mmdet mean/std, pad 32,
- *  test_cfg of §5.0 (nms_pre 1000, rpn IoU 0.01, 1000 proposals, score 0.05, IoU 0.2, 100 dets, mask 0.2). */
+ *  test_cfg of §5.0 (nms_pre 1000, rpn IoU 0.01, 1000 proposals, score 0.05, IoU 0.2, 100 dets, mask 0.2).
+ *  For callers that build a model in C. The `segmenter` stage does not call it: its defaults are those of
+ *  its parameter schema (`hemovk plugins`), and tests/maskrcnn/test_schema_defaults.c keeps the two equal. */
 HV_API void hv_maskrcnn_params_default(hv_maskrcnn_params *p);
 
 /** Check params and weights (the head tensors must exist with consistent shapes), and keep what the
