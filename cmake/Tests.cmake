@@ -121,3 +121,9 @@ add_test(NAME tools.readme_commands COMMAND ${HEMOVK_PYTHON} ${CMAKE_SOURCE_DIR}
 set_tests_properties(tools.readme_commands PROPERTIES LABELS tools TIMEOUT 900
   ENVIRONMENT "HEMOVK_VALIDATE=1;XDG_CACHE_HOME=${HEMOVK_TEST_CACHE_DIR}")
 
+# A parameter's default is written once, in its schema: plugins read the filled-in value with
+# hv_config_need_* (scripts/check_defaults.py names any hv_config_get_* that writes a default in code
+# without saying why absence means something else). tests/maskrcnn/test_schema_defaults.c proves the C
+# API's own paper defaults agree with the schemas.
+add_test(NAME tools.defaults COMMAND ${HEMOVK_PYTHON} ${CMAKE_SOURCE_DIR}/scripts/check_defaults.py ${CMAKE_SOURCE_DIR})
+set_tests_properties(tools.defaults PROPERTIES LABELS tools TIMEOUT 60)
