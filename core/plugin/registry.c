@@ -222,13 +222,17 @@ hv_status hv_registry_prepare_search_dirs(hv_registry *reg) {
         free(copy);
         if (st) return st;
     }
-    /* Core running from the build tree (libhemovk.so there, or a test linking core statically under
-     * build/tests) uses the build's plugins/. An installed libhemovk looks in hemovk/plugins beside
-     * itself (so `cmake --install --prefix ANY` works), then in the folder configured at build time. */
-    char lib[PATH_MAX], build[PATH_MAX], beside[PATH_MAX + 32];
+    /* Core running from the build tree (the build's libhemovk.so, or a white-box test linking core
+     * statically in build/tests) uses the build's plugins/. Anything else — an installed libhemovk,
+     * even one installed under the build folder as examples.out_of_tree does — looks in hemovk/plugins
+     * beside itself (so `cmake --install --prefix ANY` works), then in the folder configured at build time. */
+    char lib[PATH_MAX], build[PATH_MAX], tests[PATH_MAX + 8], beside[PATH_MAX + 32];
     library_dir(lib, sizeof lib);
-    size_t nb = realpath(HEMOVK_PLUGIN_BUILD_DIR "/..", build) ? strlen(build) : 0;
-    int in_build_tree = lib[0] && nb && !strncmp(lib, build, nb) && (lib[nb] == '\0' || lib[nb] == '/');
+    int in_build_tree = 0;
+    if (lib[0] && realpath(HEMOVK_PLUGIN_BUILD_DIR "/..", build)) {
+        snprintf(tests, sizeof tests, "%s/tests", build);
+        in_build_tree = !strcmp(lib, build) || !strcmp(lib, tests);
+    }
     hv_status st = HV_OK;
     if (in_build_tree) {
         st = add_search_dir(reg, HEMOVK_PLUGIN_BUILD_DIR, &cap);
