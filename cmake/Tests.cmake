@@ -9,8 +9,11 @@ add_library(hvtest STATIC ${HVTEST_SOURCES})
 target_include_directories(hvtest PUBLIC ${CMAKE_SOURCE_DIR}/tests/common ${CMAKE_SOURCE_DIR}/core)
 # White-box tests call core internals, so they link core statically (hemovk-internal) and export its SDK
 # functions (ENABLE_EXPORTS, below): a plugin a test loads binds to the test's copy of core, the one the
-# test set up, not to the libhemovk.so it was linked against.
-target_link_libraries(hvtest PUBLIC hemovk-internal PkgConfig::CHECK m)
+# test set up, not to the libhemovk.so it was linked against. WHOLE_ARCHIVE: every SDK function must be
+# in the test, not only those the test calls — a plugin's call to one the test left out would bind to
+# libhemovk.so's second copy of core, with its own state (its error buffers were reported as leaks when
+# the last plugin unloaded it). tools.abi checks a test exports the whole SDK.
+target_link_libraries(hvtest PUBLIC "$<LINK_LIBRARY:WHOLE_ARCHIVE,hemovk-internal>" PkgConfig::CHECK m)
 target_compile_definitions(hvtest PUBLIC
   HEMOVK_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
   HEMOVK_BINARY_DIR="${CMAKE_BINARY_DIR}"
@@ -111,7 +114,7 @@ include(cmake/TestPlugins.cmake)
 # The public surface is deliberate: libhemovk exports exactly the SDK's HV_API declarations
 # (scripts/check_abi.py names any symbol that leaked or any declaration that is not exported).
 add_test(NAME tools.abi COMMAND ${HEMOVK_PYTHON} ${CMAKE_SOURCE_DIR}/scripts/check_abi.py $<TARGET_FILE:hemovk>
-         ${CMAKE_SOURCE_DIR}/sdk/include/hemovk)
+         ${CMAKE_SOURCE_DIR}/sdk/include/hemovk $<TARGET_FILE:test-unit-plugin_loader>)
 set_tests_properties(tools.abi PROPERTIES LABELS tools TIMEOUT 60 WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 
 # The README's commands work as written: each command line of README.md is run in a sandbox that looks

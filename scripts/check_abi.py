@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """The ABI check: the symbols libhemovk exports are exactly the functions the SDK declares with HV_API.
 
-    scripts/check_abi.py build/libhemovk.so sdk/include/hemovk
+    scripts/check_abi.py build/libhemovk.so sdk/include/hemovk [TEST_EXECUTABLE ...]
 
 Fails (exit 1, naming each symbol and where it is declared) when
   - libhemovk exports a symbol no SDK header declares with HV_API (an internal function leaked: give it
     hidden visibility, i.e. leave it out of sdk/include, or declare it there on purpose);
   - an SDK header declares a function with HV_API that libhemovk does not export (not defined, or
     defined static / in a file outside core/);
-  - an SDK header declares a non-inline function without HV_API (it would link for nobody).
+  - an SDK header declares a non-inline function without HV_API (it would link for nobody);
+  - a white-box test executable given after the headers (core linked statically, exported for the plugins
+    it loads) lacks an SDK function: a plugin would bind that one to libhemovk.so's second copy of core.
 Runs as CTest `tools.abi` in every suite, so a change to the public surface is always deliberate.
 """
 import glob
@@ -52,9 +54,9 @@ def exported_symbols(library):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: check_abi.py LIBHEMOVK.so SDK_INCLUDE_DIR")
-    library, include_dir = sys.argv[1:]
+    if len(sys.argv) < 3:
+        sys.exit("usage: check_abi.py LIBHEMOVK.so SDK_INCLUDE_DIR [TEST_EXECUTABLE ...]")
+    library, include_dir, tests = sys.argv[1], sys.argv[2], sys.argv[3:]
     api, unmarked = sdk_declarations(include_dir)
     exported = exported_symbols(library)
     problems = []
@@ -66,6 +68,11 @@ def main():
         problems.append(f"{where}: {name} is declared without HV_API (mark it, or make it static inline)")
     for name in sorted(n for n, kind in exported.items() if n in api and kind not in "TW"):
         problems.append(f"{name} is exported as a {exported[name]} symbol, not a function")
+    for test in tests:
+        missing = sorted(set(api) - set(exported_symbols(test)))
+        if missing:
+            problems.append(f"{os.path.basename(test)} does not export {len(missing)} SDK functions (link core whole): "
+                            + ", ".join(missing[:8]) + (" ..." if len(missing) > 8 else ""))
     print(f"{len(api)} SDK functions declared with HV_API, {len(exported)} symbols exported by {library}")
     if problems:
         print("\n".join(problems))

@@ -208,7 +208,12 @@ hv_status hv_registry_load_file(hv_registry *reg, const char *path) {
     if (already_loaded(reg, real)) return HV_OK;
 
     dlerror();
-    void *handle = dlopen(real, RTLD_NOW | RTLD_LOCAL);
+    /* RTLD_NODELETE: dlclose (after fini, at hv_registry_free) keeps the plugin and the libraries it
+     * pulled in mapped. Unmapping them gains little in a process that loads plugins once, and it turns
+     * those libraries' process-lifetime state into unreachable memory: FFmpeg's dependency chain under
+     * the video plugin (libgcrypt, libgomp, libpixman, ...) then read as leaks to LeakSanitizer, from an
+     * "<unknown module>" no suppression can name. */
+    void *handle = dlopen(real, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!handle) {
         const char *why = dlerror();
         hv_registry_reject(reg, real, HV_ERR_IO, "not a loadable shared object: %s", why ? why : "dlopen failed");
