@@ -5,7 +5,7 @@
 #include <string.h>
 
 char *hv_path_normalize(char *path) {
-    if (!path) return path;
+    if (!path || !*path) return path; /* "" stays "": writing "." would overrun a 1-byte buffer */
     int absolute = path[0] == '/';
     char *out = path + absolute; /* write position; reading runs ahead of it */
     const char *r = path + absolute;

@@ -131,7 +131,8 @@ HV_API const char *hv_frame_list_key(const hv_frame_list *list, size_t i);
 #define HV_FRAME_KEY_META "frame.key"
 
 /** Normalise a relative or absolute path in place as keys are: collapse "//", drop "." segments and a
- *  trailing '/', resolve "a/.." (a leading ".." of a relative path is kept). Returns `path`. */
+ *  trailing '/', resolve "a/.." (a leading ".." of a relative path is kept); a non-empty path that
+ *  normalises to nothing becomes ".", and "" stays "" (the result never needs more room). Returns `path`. */
 HV_API char *hv_path_normalize(char *path);
 
 /** Free the list. NULL is a no-op. */
