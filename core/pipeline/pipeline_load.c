@@ -41,9 +41,10 @@ static hv_status schema_errors_message(hv_schema_errors *errs, const char *suffi
     return st;
 }
 
+/* A copy of an optional string key; NULL when absent (each caller says what absence means). */
 static hv_status string_of(const hv_config_node *map, const char *key, char **out) {
     const char *s = NULL;
-    hv_status st = hv_config_get_string(map, key, NULL, &s);
+    hv_status st = hv_config_get_string(map, key, NULL, &s); /* no schema default: absent = NULL, see callers */
     if (st) return st;
     *out = NULL;
     if (s && !(*out = strdup(s))) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory reading '%s'", key);
@@ -63,8 +64,10 @@ static hv_status read_node(hv_pipeline *p, const hv_config_node *m, size_t i, in
     }
     if ((st = string_of(m, "component", &n->component))) return st;
     n->params = (hv_config_node *)hv_config_get(m, "params"); /* ours: the tree is mutable, defaults go in */
-    if ((st = hv_config_get_bool(m, "enabled", 1, &n->enabled))) return st;
+    n->enabled = 1; /* an output has no `enabled` key (the schema allows none): it always writes */
+    if (!is_output && (st = hv_config_need_bool(m, "enabled", &n->enabled))) return st;
     const char *prec = NULL;
+    /* no schema default: a stage without `precision` takes the pipeline's */
     if ((st = hv_config_get_string(m, "precision", p->precision, &prec))) return st;
     if (!(n->precision = strdup(prec))) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory");
     if (is_output && (st = string_of(m, "path", &n->rel_path))) return st;
@@ -155,27 +158,29 @@ static hv_status load_doc(hv_pipeline *p, const char *path) {
 static hv_status read_top(hv_pipeline *p, const hv_pipeline_load_options *o) {
     hv_status st;
     const char *name = NULL;
-    if ((st = hv_config_get_string(p->doc, "name", NULL, &name))) return st;
+    if ((st = hv_config_get_string(p->doc, "name", NULL, &name))) return st; /* no schema default: the file's name */
     if (!name) {
         name = strrchr(p->file, '/');
         name = name ? name + 1 : p->file;
     }
     if (!(p->name = strdup(name))) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory");
-    int64_t batch = 8;
-    if ((st = hv_config_get_int(p->doc, "batch", 8, &batch))) return st;
+    int64_t batch = 0;
+    if ((st = hv_config_need_int(p->doc, "batch", &batch))) return st;
     p->batch = (o && o->batch > 0) ? o->batch : (int)batch;
-    if ((st = string_of(p->doc, "precision", &p->precision))) return st;
-    if (!p->precision && !(p->precision = strdup("f32"))) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory");
+    const char *precision = NULL;
+    if ((st = hv_config_need_string(p->doc, "precision", &precision))) return st;
+    if (!(p->precision = strdup(precision))) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory");
     const hv_config_node *src = hv_config_get(p->doc, "source");
     if (src && hv_config_kind_of(src) == HV_CONFIG_SCALAR) {
         if ((st = string_of(p->doc, "source", &p->source))) return st;
     } else if (src) {
         if ((st = string_of(src, "path", &p->source))) return st;
-        if ((st = hv_config_get_bool(src, "recursive", 0, &p->recursive))) return st;
-        if ((st = hv_config_get_int(src, "limit", 0, &p->limit))) return st;
+        if ((st = hv_config_need_bool(src, "recursive", &p->recursive))) return st;
+        if ((st = hv_config_need_int(src, "limit", &p->limit))) return st;
+        /* no schema default: without fps an image folder has no clock (times are null) */
         if ((st = hv_config_get_double(src, "fps", 0.0, &p->fps))) return st;
         if ((st = string_of(src, "component", &p->source_component))) return st;
-        if ((st = hv_config_get_int(src, "every", 1, &p->every))) return st;
+        if ((st = hv_config_need_int(src, "every", &p->every))) return st;
     }
     if (p->every < 1) p->every = 1;
     const hv_config_node *stages = hv_config_get(p->doc, "stages");
