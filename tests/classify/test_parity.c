@@ -2,6 +2,7 @@
  * MODEL_SPEC §1.1) through the stage with weights written by tools/ref/gen_backbone.py --image (the
  * mmpretrain-named reference models), compared with PyTorch's softmax of the same pixels; and the
  * positive-class / threshold rule on those real probabilities. Validation layer on, zero messages. */
+/* CTEST_SPLIT_BY_TCASE efficientnet convnext */
 #include "cls_testutil.h"
 
 #include <math.h>
@@ -10,16 +11,27 @@ static char g_eff[512], g_cnx[512], g_frame[512];
 
 static void setup(void) { cls_setup_registry(1); }
 
-/* Generated once (the unchecked fixture runs in the parent, before the forked tests). */
-static void generate(void) {
+/* Generated once per tcase (an unchecked fixture runs in the parent, before the forked tests); each
+ * tcase is its own CTest test (CTEST_SPLIT_BY_TCASE above) and generates only its own reference. */
+static const char *paths(void) {
     snprintf(g_frame, sizeof g_frame, WCE_BLEEDING, 1);
     const char *dir = hvtest_tmpdir("cls-parity");
     snprintf(g_eff, sizeof g_eff, "%s/eff", dir);
     snprintf(g_cnx, sizeof g_cnx, "%s/cnx", dir);
+    return dir;
+}
+
+static void generate_efficientnet(void) {
+    paths();
     char args[1600];
     snprintf(args, sizeof args, "efficientnet --arch b0 --width 0.25 --depth 0.34 --seed 3 --out %s --image '%s'",
              g_eff, g_frame);
     cls_gen(args);
+}
+
+static void generate_convnext(void) {
+    paths();
+    char args[1600];
     snprintf(args, sizeof args,
              "convnext --depths 1,1,2,1 --dims 16,32,48,64 --downsample-eps 1e-6 --seed 4 --out %s --image '%s'", g_cnx,
              g_frame);
@@ -171,14 +183,19 @@ END_TEST
 int main(void) {
     HVTEST_NEED_PYTHON("torch, torchvision, numpy, PIL", "python3-torch python3-torchvision python3-numpy python3-pil");
     Suite *s = suite_create("classify.parity");
-    TCase *tc = tcase_create("parity");
-    tcase_add_unchecked_fixture(tc, generate, NULL);
+    /* two tcases, each its own CTest test (CTEST_SPLIT_BY_TCASE above) */
+    TCase *tc = tcase_create("efficientnet");
+    tcase_add_unchecked_fixture(tc, generate_efficientnet, NULL);
     tcase_add_checked_fixture(tc, setup, cls_teardown_registry);
     tcase_add_test(tc, efficientnet_f32_matches_pytorch);
     tcase_add_test(tc, efficientnet_f16_matches_pytorch);
-    tcase_add_test(tc, convnext_f32_matches_pytorch);
     tcase_add_test(tc, threshold_and_positive_class);
     tcase_add_test(tc, mixed_sizes_grouped);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("convnext");
+    tcase_add_unchecked_fixture(tc, generate_convnext, NULL);
+    tcase_add_checked_fixture(tc, setup, cls_teardown_registry);
+    tcase_add_test(tc, convnext_f32_matches_pytorch);
     suite_add_tcase(s, tc);
     return hvtest_run(s);
 }

@@ -3,6 +3,7 @@
  * in f16 (its f32 weights alone are ~1.3 GB, too close to lavapipe's single 2 GiB heap with the
  * activations). Every stage against the reference as in test_parity.c, plus the whole frame through
  * hv_maskrcnn_detect (uint8 pixels, device preprocessing) with its timings. Label `slow`. */
+/* CTEST_SPLIT_BY_TCASE convnext_b internimage_xl */
 #include "maskrcnn_testutil.h"
 
 #include "hemovk/image.h"
@@ -95,7 +96,7 @@ END_TEST
 int main(void) {
     HVTEST_NEED_PYTHON("torch, torchvision, numpy, PIL", "python3-torch python3-torchvision python3-numpy python3-pil");
     Suite *s = suite_create("maskrcnn.full_size_slow");
-    /* one case each, so CK_RUN_CASE=convnext_b or internimage_xl runs one of them */
+    /* one case each, each its own CTest test (CTEST_SPLIT_BY_TCASE above) */
     TCase *tc = tcase_create("convnext_b");
     tcase_set_timeout(tc, 7200);
     tcase_add_test(tc, convnext_b_f32);

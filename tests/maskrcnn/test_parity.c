@@ -3,6 +3,7 @@
  * deltas, proposals (one to one at IoU ≥ 0.99), box head on the reference's proposals, final detections,
  * mask logits on the reference's boxes, pasted probabilities and binary masks. Vulkan f32 (1e-4) and
  * f16 (looser: f16 storage of every activation), and the CPU reference backend. */
+/* CTEST_SPLIT_BY_TCASE convnext internimage efficientnet errors */
 #include "maskrcnn_testutil.h"
 
 static const mr_tol TOL_F32 = {.tensor = 1e-4, .score = 1e-4, .prop_frac = 1.0, .mask_px = 4};
@@ -99,12 +100,17 @@ END_TEST
 int main(void) {
     HVTEST_NEED_PYTHON("torch, torchvision, numpy, PIL", "python3-torch python3-torchvision python3-numpy python3-pil");
     Suite *s = suite_create("maskrcnn.parity");
-    TCase *tc = tcase_create("parity");
-    tcase_set_timeout(tc, 900);
-    tcase_add_test(tc, convnext_small);
-    tcase_add_test(tc, internimage_small);
-    tcase_add_test(tc, efficientnet_small);
-    tcase_add_test(tc, errors);
-    suite_add_tcase(s, tc);
+    /* one tcase per backbone, each its own CTest test (CTEST_SPLIT_BY_TCASE above) */
+    const struct {
+        const char *name;
+        const TTest *test;
+    } cases[] = {{"convnext", convnext_small}, {"internimage", internimage_small},
+                 {"efficientnet", efficientnet_small}, {"errors", errors}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        TCase *tc = tcase_create(cases[i].name);
+        tcase_set_timeout(tc, 900);
+        tcase_add_test(tc, cases[i].test);
+        suite_add_tcase(s, tc);
+    }
     return hvtest_run(s);
 }
