@@ -6,7 +6,9 @@
 # executions per second per target. Any crash, sanitizer report, leak or timeout fails the run; the input
 # is saved as build-fuzz/crashes/<target>/crash-* — copy it into tests/fuzz/corpus/<target>/ with the fix,
 # and the plain and ASan test suites replay it from then on (CTest fuzz.replay_<target>).
-# FUZZ_JOBS (default 1) runs that many targets at once; FUZZ_KEEP_CORPUS=DIR keeps the grown corpora.
+# FUZZ_JOBS (default 1) runs that many targets at once; FUZZ_KEEP_CORPUS=DIR keeps the grown corpora;
+# FUZZ_RUNS=N also stops each target after N executions (the long runs: FUZZ_RUNS=10000000 with a
+# generous time); FUZZ_MAX_LEN (default 65536) bounds an input's size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
@@ -37,7 +39,7 @@ run_one() {
   cp tests/fuzz/corpus/"$t"/* "$dir/corpus/"
   local rc=0
   TMPDIR="$dir/tmp" "$build/fuzz/fuzz_$t" "$dir/corpus" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 \
-    -max_len=65536 -print_final_stats=1 -artifact_prefix="$build/crashes/$t/" >"$dir/log" 2>&1 || rc=$?
+    -max_len="${FUZZ_MAX_LEN:-65536}" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -print_final_stats=1 -artifact_prefix="$build/crashes/$t/" >"$dir/log" 2>&1 || rc=$?
   local execs rate
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/log" | tail -1)
