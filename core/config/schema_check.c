@@ -127,14 +127,16 @@ static hv_status check_schema(const hv_config_node *root, const hv_config_node *
         const char *key = hv_config_key_at(s, k);
         size_t w, best = (size_t)-1;
         const char *suggest = NULL;
-        for (w = 0; w < sizeof k_keywords / sizeof k_keywords[0]; w++) {
+        for (w = 0; w < sizeof k_keywords / sizeof k_keywords[0]; w++)
             if (!strcmp(key, k_keywords[w].name)) break;
-            size_t d = hv_schema_edit_distance(key, k_keywords[w].name);
-            if (d < best) best = d, suggest = k_keywords[w].name;
-        }
         if (w == sizeof k_keywords / sizeof k_keywords[0]) {
             /* Custom annotations are allowed by JSON Schema under an "x-" prefix. */
             if (!strncmp(key, "x-", 2)) continue;
+            /* unknown: the nearest keyword, for the hint (distances only on this error path) */
+            for (size_t v = 0; v < sizeof k_keywords / sizeof k_keywords[0]; v++) {
+                size_t d = hv_schema_edit_distance(key, k_keywords[v].name);
+                if (d < best) best = d, suggest = k_keywords[v].name;
+            }
             char hint[128] = "";
             if (suggest && best <= 2) snprintf(hint, sizeof hint, ", did you mean '%s'?", suggest);
             return bad(hv_config_key_node_at(s, k), "unknown or unsupported keyword '%s'%s", key, hint);

@@ -91,6 +91,7 @@ void hv_schema_errors_free(hv_schema_errors *errors) {
 size_t hv_schema_edit_distance(const char *a, const char *b) {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 63 || lb > 63) return 64;
+    if (la > lb + 2 || lb > la + 2) return la > lb ? la - lb : lb - la; /* too far to suggest: skip the table */
     size_t row[64];
     for (size_t j = 0; j <= lb; j++) row[j] = j;
     for (size_t i = 1; i <= la; i++) {
