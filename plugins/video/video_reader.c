@@ -11,6 +11,7 @@
  * frames still in the decoder are drained first, so every frame before the damage is kept. */
 #include "video_reader.h"
 
+#include "hemovk/image.h"
 #include "hemovk/log.h"
 
 #include <libavcodec/avcodec.h>
@@ -57,6 +58,12 @@ struct vr_reader {
 static const char *base_name(const char *p) {
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
+}
+
+/* The limits image frames have (hemovk/image.h): a header claiming more is damage, not an exam. */
+static int frame_size_ok(int w, int h) {
+    return w > 0 && h > 0 && w <= HV_IMAGE_MAX_SIDE && h <= HV_IMAGE_MAX_SIDE &&
+           (uint64_t)w * (uint64_t)h <= HV_IMAGE_MAX_PIXELS;
 }
 
 static void av_err(int rc, char *buf, size_t n) {
@@ -107,6 +114,14 @@ hv_status vr_open(const char *path, vr_reader **out) {
         st = hv_error(HV_ERR_DECODE, "%s: not a video FFmpeg can read (its video stream has no frame size)", path);
         goto fail;
     }
+    if (!frame_size_ok(r->dec->width, r->dec->height)) {
+        st = hv_error(HV_ERR_DECODE, "%s: its video stream claims %dx%d frames, past hemovk's limits (%d per side, %u "
+                      "pixels): a corrupt or hostile file, not a capsule exam", path, r->dec->width, r->dec->height,
+                      HV_IMAGE_MAX_SIDE, HV_IMAGE_MAX_PIXELS);
+        goto fail;
+    }
+    /* the decoder itself refuses frames past the pixel limit (a stream may change size mid-way) */
+    r->dec->max_pixels = HV_IMAGE_MAX_PIXELS;
     r->tb = av_q2d(r->st->time_base);
     r->start = r->st->start_time != AV_NOPTS_VALUE ? r->st->start_time : 0;
     /* r_frame_rate: the base rate of the timestamps (avg_frame_rate is skewed by a short last frame) */
@@ -248,6 +263,9 @@ static int rewind_stream(vr_reader *r) {
 
 static hv_status to_rgb(vr_reader *r, uint8_t **rgb, int32_t *w, int32_t *h) {
     const AVFrame *f = r->frame;
+    if (!frame_size_ok(f->width, f->height))
+        return hv_error(HV_ERR_DECODE, "%s: a %dx%d frame, past hemovk's limits (%d per side, %u pixels)", r->path,
+                        f->width, f->height, HV_IMAGE_MAX_SIDE, HV_IMAGE_MAX_PIXELS);
     r->sws = sws_getCachedContext(r->sws, f->width, f->height, (enum AVPixelFormat)f->format, f->width, f->height,
                                   AV_PIX_FMT_RGB24, SWS_BILINEAR, NULL, NULL, NULL);
     if (!r->sws)
@@ -308,6 +326,16 @@ vr_result vr_read(vr_reader *r, uint64_t index, uint8_t **rgb, int32_t *w, int32
         *t = r->last_time;
         *st = to_rgb(r, rgb, w, h);
         av_frame_unref(r->frame);
+        if (*st == HV_ERR_DECODE) {
+            /* a frame that cannot become RGB (past the limits, an odd format) is damage: the stream ends
+             * here, as BROKEN, and the frames before it stay */
+            *st = HV_OK;
+            r->ended = 1;
+            r->end = VR_BROKEN;
+            snprintf(r->why, sizeof r->why, "%s (frame %llu)", hv_last_error(), (unsigned long long)idx);
+            hv_error(HV_ERR_DECODE, "%s", r->why);
+            return VR_BROKEN;
+        }
         if (*st) return VR_BROKEN;
         return VR_FRAME;
     }

@@ -308,6 +308,66 @@ START_TEST(garbage_is_a_clear_error) {
 }
 END_TEST
 
+/* Write a 3-frame MJPEG AVI whose JPEG start-of-frame headers (and, with `container`, the AVI's stream
+ * format too) claim 12000x12000 frames: 144 M pixels, within FFmpeg's own bounds, past hemovk's 64 M. */
+static void write_oversized(const char *video, int container) {
+    write_video(video, AV_CODEC_ID_MJPEG, AV_PIX_FMT_YUVJ420P, 3, 2, 1);
+    long n = file_size(video);
+    ck_assert_int_gt(n, 64);
+    uint8_t *b = malloc((size_t)n);
+    FILE *f = fopen(video, "r+b");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fread(b, 1, (size_t)n, f), n);
+    int sof = 0, strf = 0;
+    for (long i = 0; i + 20 <= n; i++) {
+        if (b[i] == 0xFF && b[i + 1] == 0xC0) { /* SOF0: FF C0, length, precision, height, width (big-endian) */
+            b[i + 5] = b[i + 7] = 12000 >> 8;
+            b[i + 6] = b[i + 8] = 12000 & 0xFF;
+            sof++;
+        }
+        if (container && !memcmp(b + i, "strf", 4)) { /* "strf", size, biSize, biWidth, biHeight (LE) */
+            for (int k = 0; k < 2; k++)
+                for (int j = 0; j < 4; j++) b[i + 12 + 4 * k + j] = (uint8_t)(12000u >> (8 * j));
+            strf++;
+        }
+    }
+    ck_assert_int_eq(sof, 3);
+    ck_assert_int_eq(strf, container ? 1 : 0);
+    ck_assert_int_eq(fseek(f, 0, SEEK_SET), 0);
+    ck_assert_int_eq(fwrite(b, 1, (size_t)n, f), n);
+    fclose(f);
+    free(b);
+}
+
+/* Frames claiming a size past the limits are never decoded into memory of that size: a stream that
+ * declares it is refused at open (exit 3, the size named); frames that claim it while the container
+ * says 16x16 stop the stream there, as damage (exit 1, the file named). */
+START_TEST(oversized_frames_are_refused) {
+    const char *dir = hvtest_tmpdir("video-huge");
+    char video[4200], yaml[4200], out[4200], src[4400];
+    for (int container = 1; container >= 0; container--) {
+        snprintf(video, sizeof video, "%s/huge%d.avi", dir, container);
+        write_oversized(video, container);
+        snprintf(yaml, sizeof yaml, "%s/p%d.yaml", dir, container);
+        snprintf(src, sizeof src, "source: {component: video, path: '%s'}\n", video);
+        write_pipeline(yaml, src);
+        snprintf(out, sizeof out, "%s/out%d", dir, container);
+        int rc = run(dir, yaml, out, "");
+        char *err = read_err(dir);
+        if (container) {
+            ck_assert_msg(rc == 3, "oversized stream: exit %d (want 3, invalid input):\n%s", rc, err);
+            ck_assert_msg(strstr(err, "huge1.avi: its video stream claims 12000x12000 frames"),
+                          "the error must name the file and size:\n%s", err);
+        } else {
+            ck_assert_msg(rc == 1, "oversized frames: exit %d (want 1, frames failed):\n%s", rc, err);
+            ck_assert_msg(strstr(err, "huge0.avi: the video stops before its first frame"),
+                          "the failure must name the file:\n%s", err);
+        }
+        free(err);
+    }
+}
+END_TEST
+
 int main(void) {
     ptest_env();
     Suite *s = suite_create("video");
@@ -318,6 +378,7 @@ int main(void) {
     tcase_add_test(tc, limit_then_resume);
     tcase_add_test(tc, truncated_keeps_frames_before_the_cut);
     tcase_add_test(tc, garbage_is_a_clear_error);
+    tcase_add_test(tc, oversized_frames_are_refused);
     suite_add_tcase(s, tc);
     return hvtest_run(s);
 }
