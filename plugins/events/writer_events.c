@@ -32,6 +32,7 @@
  * the end of a run that went through (an interrupted run writes none). */
 #include "events_group.h"
 #include "events_plugin.h"
+#include "exam_journal.h"
 
 #include "hemovk/config.h"
 #include "hemovk/frame.h"
@@ -157,8 +158,9 @@ typedef enum { EV_PROB_CLASS, EV_PROB_DET, EV_PROB_MAX } ev_prob_source;
 
 typedef struct ev_writer {
     const char *id;
-    char *prefix, *journal_path;
-    FILE *journal;
+    char *prefix;
+    char who[192];      /* "writer.events '<id>'", for messages */
+    xj_journal journal; /* <path>.frames.jsonl */
     ev_params params;
     ev_prob_source source;
     const char *source_name, *positive, *exam;
@@ -177,82 +179,38 @@ static void rec_free(ev_rec *r) {
 static void ev_destroy(void *instance) {
     ev_writer *w = instance;
     if (!w) return;
-    if (w->journal) fclose(w->journal); /* flushed and checked after each batch */
+    xj_close(&w->journal);
     for (size_t i = 0; i < w->n; i++) rec_free(&w->recs[i]);
     free(w->recs);
     free(w->prefix);
-    free(w->journal_path);
     free(w);
 }
 
 static hv_status push_rec(ev_writer *w, ev_rec *r) {
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 1024;
-        ev_rec *g = realloc(w->recs, cap * sizeof *g);
-        if (!g) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.events '%s': out of memory at %zu frames", w->id, w->n);
-        w->recs = g;
-        w->cap = cap;
-    }
+    hv_status st = xj_reserve((void **)&w->recs, &w->cap, w->n, sizeof *w->recs, w->who);
+    if (st) return st;
     r->arrival = w->n;
     w->recs[w->n++] = *r;
     return HV_OK;
 }
 
-static char *dup_or_null(const char *s) {
-    return s ? strdup(s) : NULL;
-}
-
-/* One journal line back into a record (0 when it is not one of ours). */
-static int parse_line(const char *line, ev_rec *r) {
-    cJSON *o = cJSON_Parse(line);
-    if (!o) return 0;
-    const cJSON *i = cJSON_GetObjectItemCaseSensitive(o, "i"), *p = cJSON_GetObjectItemCaseSensitive(o, "p");
-    int ok = cJSON_IsNumber(i) && cJSON_IsNumber(p);
-    if (ok) {
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "t"), *a = cJSON_GetObjectItemCaseSensitive(o, "a"),
-                    *d = cJSON_GetObjectItemCaseSensitive(o, "d"), *k = cJSON_GetObjectItemCaseSensitive(o, "k"),
-                    *f = cJSON_GetObjectItemCaseSensitive(o, "f");
-        memset(r, 0, sizeof *r);
-        r->index = (uint64_t)i->valuedouble;
-        r->prob = (float)p->valuedouble;
-        r->time = cJSON_IsNumber(t) ? t->valuedouble : NAN;
-        r->area_px = cJSON_IsNumber(a) ? (uint64_t)a->valuedouble : 0;
-        r->n_det = cJSON_IsNumber(d) ? (uint32_t)d->valuedouble : 0;
-        r->key = dup_or_null(cJSON_IsString(k) ? k->valuestring : NULL);
-        r->path = dup_or_null(cJSON_IsString(f) ? f->valuestring : NULL);
-    }
-    cJSON_Delete(o);
-    return ok;
-}
-
-/* --resume: read the journal back, cut a torn last line, append from there. */
-static hv_status resume_journal(ev_writer *w) {
-    FILE *f = fopen(w->journal_path, "rb");
-    if (!f && errno != ENOENT)
-        return hv_error(HV_ERR_IO, "writer.events '%s': cannot read %s: %s", w->id, w->journal_path, strerror(errno));
-    long good = 0;
+/* --resume: one journal line back into a record (lines without "i" and "p" are not ours). */
+static hv_status read_back(void *ctx, const cJSON *o) {
+    ev_writer *w = ctx;
+    if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "i")) || !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "p")))
+        return HV_OK;
+    ev_rec r;
+    memset(&r, 0, sizeof r);
+    r.index = (uint64_t)xj_num(o, "i", 0);
+    r.prob = (float)xj_num(o, "p", 0);
+    r.time = xj_num(o, "t", NAN);
+    r.area_px = (uint64_t)xj_num(o, "a", 0);
+    r.n_det = (uint32_t)xj_num(o, "d", 0);
     hv_status st = HV_OK;
-    if (f) {
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t len;
-        while (!st && (len = getline(&line, &cap, f)) > 0) {
-            if (line[len - 1] != '\n') break; /* torn by a kill: that frame is done again */
-            good = ftell(f);
-            ev_rec r;
-            if (parse_line(line, &r) && (st = push_rec(w, &r))) rec_free(&r);
-        }
-        free(line);
-        fclose(f);
-        if (st) return st;
-        if (truncate(w->journal_path, good) != 0)
-            return hv_error(HV_ERR_IO, "writer.events '%s': cannot cut %s: %s", w->id, w->journal_path, strerror(errno));
-        hv_log_info("writer.events '%s': %zu frame%s read back from %s", w->id, w->n, w->n == 1 ? "" : "s",
-                    w->journal_path);
-    }
-    if (!(w->journal = fopen(w->journal_path, "ab")))
-        return hv_error_context(hv_output_error(w->journal_path, errno), "writer.events '%s'", w->id);
-    return HV_OK;
+    if (!xj_str(o, "k", &r.key) || !xj_str(o, "f", &r.path)) st = hv_error(HV_ERR_OUT_OF_MEMORY, "%s: out of memory", w->who);
+    if (!st) st = push_rec(w, &r);
+    if (st) rec_free(&r);
+    return st;
 }
 
 typedef enum { NEED_INT, NEED_DOUBLE, NEED_BOOL, NEED_STRING } need_kind;
@@ -276,6 +234,7 @@ static hv_status ev_create(const hv_create_info *info, void **instance) {
     ev_writer *w = calloc(1, sizeof *w);
     if (!w) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.events: out of memory");
     w->id = info->instance_id;
+    snprintf(w->who, sizeof w->who, "writer.events '%s'", w->id);
     const hv_config_node *P = info->params;
     int64_t smooth = 0, gap = 0, min_len = 0;
     /* every default lives in the schema (hv_schema_validate filled it in): a missing key is a bug */
@@ -309,18 +268,14 @@ static hv_status ev_create(const hv_create_info *info, void **instance) {
     if ((st = hv_writer_output_path(info, "writer.events", "events", &w->prefix))) goto fail;
     if ((st = hv_mkdirs_for(w->prefix))) goto fail;
     size_t n = strlen(w->prefix) + 16;
-    if (!(w->journal_path = malloc(n))) {
+    if (!(w->journal.path = malloc(n))) {
         st = hv_error(HV_ERR_OUT_OF_MEMORY, "writer.events: out of memory");
         goto fail;
     }
-    snprintf(w->journal_path, n, "%s.frames.jsonl", w->prefix);
-    int resume = HV_CREATE_INFO_HAS(info, resume) && info->resume;
-    if (resume) {
-        if ((st = resume_journal(w))) goto fail;
-    } else if (!(w->journal = fopen(w->journal_path, "wb"))) {
-        st = hv_error_context(hv_output_error(w->journal_path, errno), "writer.events '%s'", w->id);
-        goto fail;
-    }
+    snprintf(w->journal.path, n, "%s.frames.jsonl", w->prefix);
+    w->journal.who = w->who;
+    w->journal.sync = w->sync;
+    if ((st = xj_open(&w->journal, HV_CREATE_INFO_HAS(info, resume) && info->resume, read_back, w, NULL))) goto fail;
     *instance = w;
     return HV_OK;
 fail:
@@ -329,25 +284,6 @@ fail:
 }
 
 /* ---- per-frame values ------------------------------------------------------------------------------- */
-
-static int same_name(const char *a, const char *b) {
-    for (; *a && *b; a++, b++) {
-        char x = *a == '_' ? '-' : *a, y = *b == '_' ? '-' : *b;
-        if (x != y && (x | 0x20) != (y | 0x20)) return 0;
-    }
-    return *a == *b;
-}
-
-static double class_probability(const ev_writer *w, const hv_frame *f) {
-    if (!f->cls.valid) return 0;
-    hv_class_rule rule;
-    if (hv_frame_class_rule(f, &rule) && f->cls.probs && rule.positive >= 0 && (uint32_t)rule.positive < f->cls.n_probs)
-        return f->cls.probs[rule.positive];
-    if (same_name(f->cls.label_name, w->positive)) return f->cls.score;
-    if (f->cls.n_probs == 2 && f->cls.probs && (f->cls.label == 0 || f->cls.label == 1))
-        return f->cls.probs[1 - f->cls.label]; /* two classes, the other one is the positive one */
-    return 0;
-}
 
 static int wanted(const ev_writer *w, const hv_detection *d) {
     return w->label < 0 || d->label == w->label;
@@ -438,13 +374,7 @@ static hv_status journal_write(ev_writer *w, const ev_rec *r) {
     cJSON_AddNumberToObject(o, "d", r->n_det);
     if (r->key) cJSON_AddStringToObject(o, "k", r->key);
     if (r->path) cJSON_AddStringToObject(o, "f", r->path);
-    char *line = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!line) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.events: out of memory");
-    int bad = fputs(line, w->journal) == EOF || fputc('\n', w->journal) == EOF;
-    int err = errno;
-    free(line);
-    return bad ? hv_output_error(w->journal_path, err) : HV_OK;
+    return xj_write(&w->journal, o);
 }
 
 static hv_status ev_process(void *instance, hv_frame *const *frames, size_t n) {
@@ -461,13 +391,10 @@ static hv_status ev_process(void *instance, hv_frame *const *frames, size_t n) {
         for (size_t k = 0; k < f->n_detections; k++)
             if (wanted(w, &f->detections[k]) && f->detections[k].score > best) best = f->detections[k].score;
         if (w->source == EV_PROB_DET) p = best;
-        else p = class_probability(w, f);
+        else p = xj_class_probability(f, w->positive, NULL);
         if (w->source == EV_PROB_MAX && best > p) p = best;
         r.prob = isfinite(p) ? (float)p : 0.0f;
-        const char *key = hv_output_frame_key(f);
-        r.key = dup_or_null(key);
-        r.path = dup_or_null(f->path);
-        if ((key && !r.key) || (f->path && !r.path)) {
+        if (!xj_dup(hv_output_frame_key(f), &r.key) || !xj_dup(f->path, &r.path)) {
             rec_free(&r);
             return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.events: out of memory");
         }
@@ -478,7 +405,7 @@ static hv_status ev_process(void *instance, hv_frame *const *frames, size_t n) {
         st = journal_write(w, &w->recs[w->n - 1]);
     }
     if (st) return st;
-    return hv_output_flush(w->journal, w->journal_path, w->sync);
+    return xj_flush(&w->journal);
 }
 
 /* ---- the end of the run: events -------------------------------------------------------------------- */
@@ -489,24 +416,9 @@ static int cmp_rec(const void *a, const void *b) {
     return x->arrival < y->arrival ? -1 : x->arrival > y->arrival;
 }
 
-/* The input root: the frame's path with its key taken off the end ("exam/a.png" - "a.png" = "exam"). */
-static char *root_of(const ev_rec *r) {
-    if (!r->path) return strdup("");
-    size_t lp = strlen(r->path), lk = r->key ? strlen(r->key) : 0;
-    size_t keep = lp;
-    if (lk && lk <= lp && !strcmp(r->path + lp - lk, r->key)) keep = lp - lk;
-    else {
-        const char *slash = strrchr(r->path, '/');
-        keep = slash ? (size_t)(slash - r->path) + 1 : 0;
-    }
-    while (keep > 1 && r->path[keep - 1] == '/') keep--;
-    char *s = malloc(keep + 1);
-    if (s) {
-        memcpy(s, r->path, keep);
-        s[keep] = '\0';
-    }
-    return s;
-}
+static int same_index(const void *a, const void *b) { return ((const ev_rec *)a)->index == ((const ev_rec *)b)->index; }
+
+static void rec_free_any(void *r) { rec_free(r); }
 
 static const char *base_name(const char *path) {
     const char *s = strrchr(path, '/');
@@ -586,7 +498,7 @@ static hv_status write_outputs(ev_writer *w, ev_rec *const *dense, const float *
     cJSON_AddNumberToObject(root, "version", 1);
     /* the exam */
     const ev_rec *first = n_frames ? &w->recs[0] : NULL;
-    char *folder = first ? root_of(first) : strdup("");
+    char *folder = first ? xj_input_root(first->path, first->key) : strdup("");
     cJSON *exam = cJSON_AddObjectToObject(root, "exam");
     cJSON_AddStringToObject(exam, "name", w->exam ? w->exam : folder && *folder ? base_name(folder) : "");
     cJSON_AddStringToObject(exam, "folder", folder ? folder : "");
@@ -725,20 +637,9 @@ static hv_status write_outputs(ev_writer *w, ev_rec *const *dense, const float *
 
 static hv_status ev_flush(void *instance) {
     ev_writer *w = instance;
-    hv_status st = hv_output_flush(w->journal, w->journal_path, w->sync);
+    hv_status st = xj_flush(&w->journal);
     if (st) return st;
-    /* exam order; a frame recorded twice (done again after a kill) keeps its last record */
-    qsort(w->recs, w->n, sizeof *w->recs, cmp_rec);
-    size_t k = 0;
-    for (size_t i = 0; i < w->n; i++) {
-        if (k && w->recs[k - 1].index == w->recs[i].index) {
-            rec_free(&w->recs[k - 1]);
-            w->recs[k - 1] = w->recs[i];
-        } else {
-            w->recs[k++] = w->recs[i];
-        }
-    }
-    w->n = k;
+    w->n = xj_exam_order(w->recs, w->n, sizeof *w->recs, cmp_rec, same_index, rec_free_any);
     size_t span = w->n;
     ev_rec **dense = calloc(span ? span : 1, sizeof *dense);
     float *p = calloc(span ? span : 1, sizeof *p), *s = calloc(span ? span : 1, sizeof *s);

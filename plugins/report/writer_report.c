@@ -24,6 +24,7 @@
  * (fsync'ed with `fsync: true`); a resumed run reads them back (a torn last line is cut, a frame done again
  * replaces its earlier line) and the images already written stay, so the page covers the whole exam. */
 #include "report_plugin.h"
+#include "../events/exam_journal.h"
 
 #include "hemovk/config.h"
 #include "hemovk/device.h"
@@ -133,8 +134,9 @@ typedef struct rp_writer {
     const char *id;
     const hv_host_api *host;
     const hv_config_node *params;
-    char *dir, *frames_dir, *journal_path;
-    FILE *journal;
+    char *dir, *frames_dir;
+    char who[192];      /* "writer.report '<id>'", for messages */
+    xj_journal journal; /* <path>/frames.jsonl */
     ev_params ev;
     rp_prob_source source;
     const char *positive, *exam;
@@ -154,107 +156,58 @@ static void rec_free(rp_rec *r) {
 static void rp_destroy(void *instance) {
     rp_writer *w = instance;
     if (!w) return;
-    if (w->journal) fclose(w->journal); /* flushed and checked after each batch */
+    xj_close(&w->journal);
     for (size_t i = 0; i < w->n; i++) rec_free(&w->recs[i]);
     free(w->recs);
     free(w->dir);
     free(w->frames_dir);
-    free(w->journal_path);
     free(w);
 }
 
 static hv_status push_rec(rp_writer *w, rp_rec *r) {
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 1024;
-        rp_rec *g = realloc(w->recs, cap * sizeof *g);
-        if (!g) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.report '%s': out of memory at %zu frames", w->id, w->n);
-        w->recs = g;
-        w->cap = cap;
-    }
+    hv_status st = xj_reserve((void **)&w->recs, &w->cap, w->n, sizeof *w->recs, w->who);
+    if (st) return st;
     r->arrival = w->n;
     w->recs[w->n++] = *r;
     return HV_OK;
 }
 
-static char *dup_or_null(const char *s) {
-    return s ? strdup(s) : NULL;
-}
-
-static double num_of(const cJSON *o, const char *key, double def) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : def;
-}
-
-/* One journal line back into a record (0 when it is not one of ours, or out of memory). */
-static int parse_line(const char *line, rp_rec *r) {
-    cJSON *o = cJSON_Parse(line);
-    if (!o) return 0;
-    memset(r, 0, sizeof *r);
-    int ok = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "i")) && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "p"));
-    if (ok) {
-        r->index = (uint64_t)num_of(o, "i", 0);
-        r->prob = (float)num_of(o, "p", 0);
-        r->time = num_of(o, "t", NAN);
-        r->flagged = num_of(o, "fl", 0) != 0;
-        r->has_img = num_of(o, "img", 0) != 0;
-        r->has_mask = num_of(o, "m", 0) != 0;
-        r->has_cam = num_of(o, "c", 0) != 0;
-        r->width = (int32_t)num_of(o, "w", 0);
-        r->height = (int32_t)num_of(o, "h", 0);
-        const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "k"), *f = cJSON_GetObjectItemCaseSensitive(o, "f");
-        r->key = dup_or_null(cJSON_IsString(k) ? k->valuestring : NULL);
-        r->path = dup_or_null(cJSON_IsString(f) ? f->valuestring : NULL);
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "d");
-        int nb = cJSON_IsArray(d) ? cJSON_GetArraySize(d) : 0;
-        if (nb > 0 && (r->boxes = calloc((size_t)nb, sizeof *r->boxes))) {
-            const cJSON *b;
-            cJSON_ArrayForEach(b, d) {
-                if (cJSON_GetArraySize(b) < 6) continue;
-                rp_box *x = &r->boxes[r->n_box++];
-                x->x1 = (float)cJSON_GetArrayItem(b, 0)->valuedouble;
-                x->y1 = (float)cJSON_GetArrayItem(b, 1)->valuedouble;
-                x->x2 = (float)cJSON_GetArrayItem(b, 2)->valuedouble;
-                x->y2 = (float)cJSON_GetArrayItem(b, 3)->valuedouble;
-                x->score = (float)cJSON_GetArrayItem(b, 4)->valuedouble;
-                x->label = (int32_t)cJSON_GetArrayItem(b, 5)->valuedouble;
-            }
-        }
-        if ((cJSON_IsString(k) && !r->key) || (cJSON_IsString(f) && !r->path) || (nb > 0 && !r->boxes)) {
-            rec_free(r);
-            ok = 0;
+/* --resume: one journal line back into a record (lines without "i" and "p" are not ours). */
+static hv_status read_back(void *ctx, const cJSON *o) {
+    rp_writer *w = ctx;
+    if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "i")) || !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "p")))
+        return HV_OK;
+    rp_rec r;
+    memset(&r, 0, sizeof r);
+    r.index = (uint64_t)xj_num(o, "i", 0);
+    r.prob = (float)xj_num(o, "p", 0);
+    r.time = xj_num(o, "t", NAN);
+    r.flagged = xj_num(o, "fl", 0) != 0;
+    r.has_img = xj_num(o, "img", 0) != 0;
+    r.has_mask = xj_num(o, "m", 0) != 0;
+    r.has_cam = xj_num(o, "c", 0) != 0;
+    r.width = (int32_t)xj_num(o, "w", 0);
+    r.height = (int32_t)xj_num(o, "h", 0);
+    int ok = xj_str(o, "k", &r.key) && xj_str(o, "f", &r.path);
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "d");
+    int nb = cJSON_IsArray(d) ? cJSON_GetArraySize(d) : 0;
+    if (ok && nb > 0 && !(r.boxes = calloc((size_t)nb, sizeof *r.boxes))) ok = 0;
+    if (ok && nb > 0) {
+        const cJSON *b;
+        cJSON_ArrayForEach(b, d) {
+            if (cJSON_GetArraySize(b) < 6) continue;
+            rp_box *x = &r.boxes[r.n_box++];
+            x->x1 = (float)cJSON_GetArrayItem(b, 0)->valuedouble;
+            x->y1 = (float)cJSON_GetArrayItem(b, 1)->valuedouble;
+            x->x2 = (float)cJSON_GetArrayItem(b, 2)->valuedouble;
+            x->y2 = (float)cJSON_GetArrayItem(b, 3)->valuedouble;
+            x->score = (float)cJSON_GetArrayItem(b, 4)->valuedouble;
+            x->label = (int32_t)cJSON_GetArrayItem(b, 5)->valuedouble;
         }
     }
-    cJSON_Delete(o);
-    return ok;
-}
-
-/* --resume: read the journal back, cut a torn last line, append from there. */
-static hv_status resume_journal(rp_writer *w) {
-    FILE *f = fopen(w->journal_path, "rb");
-    if (!f && errno != ENOENT)
-        return hv_error(HV_ERR_IO, "writer.report '%s': cannot read %s: %s", w->id, w->journal_path, strerror(errno));
-    hv_status st = HV_OK;
-    if (f) {
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t len;
-        long good = 0;
-        while (!st && (len = getline(&line, &cap, f)) > 0) {
-            if (line[len - 1] != '\n') break; /* torn by a kill: that frame is done again */
-            good = ftell(f);
-            rp_rec r;
-            if (parse_line(line, &r) && (st = push_rec(w, &r))) rec_free(&r);
-        }
-        free(line);
-        fclose(f);
-        if (st) return st;
-        if (truncate(w->journal_path, good) != 0)
-            return hv_error(HV_ERR_IO, "writer.report '%s': cannot cut %s: %s", w->id, w->journal_path, strerror(errno));
-        hv_log_info("writer.report '%s': %zu frame%s read back from %s", w->id, w->n, w->n == 1 ? "" : "s", w->journal_path);
-    }
-    if (!(w->journal = fopen(w->journal_path, "ab")))
-        return hv_error_context(hv_output_error(w->journal_path, errno), "writer.report '%s'", w->id);
-    return HV_OK;
+    hv_status st = ok ? push_rec(w, &r) : hv_error(HV_ERR_OUT_OF_MEMORY, "%s: out of memory", w->who);
+    if (st) rec_free(&r);
+    return st;
 }
 
 static char *join(const char *a, const char *b) {
@@ -268,6 +221,7 @@ static hv_status rp_create(const hv_create_info *info, void **instance) {
     rp_writer *w = calloc(1, sizeof *w);
     if (!w) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.report: out of memory");
     w->id = info->instance_id;
+    snprintf(w->who, sizeof w->who, "writer.report '%s'", w->id);
     w->host = info->host;
     w->params = info->params;
     const hv_config_node *P = info->params;
@@ -301,19 +255,15 @@ static hv_status rp_create(const hv_create_info *info, void **instance) {
     }
     if ((st = hv_writer_output_path(info, "writer.report", "report", &w->dir))) goto fail;
     w->frames_dir = join(w->dir, "frames");
-    w->journal_path = join(w->dir, "frames.jsonl");
-    if (!w->frames_dir || !w->journal_path) {
+    w->journal.path = join(w->dir, "frames.jsonl");
+    if (!w->frames_dir || !w->journal.path) {
         st = hv_error(HV_ERR_OUT_OF_MEMORY, "writer.report: out of memory");
         goto fail;
     }
     if ((st = hv_mkdirs(w->frames_dir))) goto fail;
-    int resume = HV_CREATE_INFO_HAS(info, resume) && info->resume;
-    if (resume) {
-        if ((st = resume_journal(w))) goto fail;
-    } else if (!(w->journal = fopen(w->journal_path, "wb"))) {
-        st = hv_error_context(hv_output_error(w->journal_path, errno), "writer.report '%s'", w->id);
-        goto fail;
-    }
+    w->journal.who = w->who;
+    w->journal.sync = w->sync;
+    if ((st = xj_open(&w->journal, HV_CREATE_INFO_HAS(info, resume) && info->resume, read_back, w, NULL))) goto fail;
     *instance = w;
     return HV_OK;
 fail:
@@ -322,32 +272,6 @@ fail:
 }
 
 /* ---- per frame ------------------------------------------------------------------------------------- */
-
-static int same_name(const char *a, const char *b) {
-    for (; *a && *b; a++, b++) {
-        char x = *a == '_' ? '-' : *a, y = *b == '_' ? '-' : *b;
-        if (x != y && (x | 0x20) != (y | 0x20)) return 0;
-    }
-    return *a == *b;
-}
-
-/* The classifier's probability of the positive class, and its decision (as writer.events reads it). */
-static double class_probability(const rp_writer *w, const hv_frame *f, int *decided) {
-    *decided = 0;
-    if (!f->cls.valid) return 0;
-    hv_class_rule rule;
-    if (hv_frame_class_rule(f, &rule) && f->cls.probs && rule.positive >= 0 && (uint32_t)rule.positive < f->cls.n_probs) {
-        *decided = f->cls.label == rule.positive;
-        return f->cls.probs[rule.positive];
-    }
-    if (same_name(f->cls.label_name, w->positive)) {
-        *decided = 1;
-        return f->cls.score;
-    }
-    if (f->cls.n_probs == 2 && f->cls.probs && (f->cls.label == 0 || f->cls.label == 1))
-        return f->cls.probs[1 - f->cls.label];
-    return 0;
-}
 
 static int wanted(const rp_writer *w, const hv_detection *d) {
     return w->label < 0 || d->label == w->label;
@@ -531,13 +455,7 @@ static hv_status journal_write(rp_writer *w, const rp_rec *r) {
     }
     if (r->key) cJSON_AddStringToObject(o, "k", r->key);
     if (r->path) cJSON_AddStringToObject(o, "f", r->path);
-    char *line = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!line) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.report: out of memory");
-    int bad = fputs(line, w->journal) == EOF || fputc('\n', w->journal) == EOF;
-    int err = errno;
-    free(line);
-    return bad ? hv_output_error(w->journal_path, err) : HV_OK;
+    return xj_write(&w->journal, o);
 }
 
 static hv_status frame_record(rp_writer *w, const hv_frame *f, rp_rec *r) {
@@ -545,7 +463,7 @@ static hv_status frame_record(rp_writer *w, const hv_frame *f, rp_rec *r) {
     r->index = f->id;
     if (!hv_frame_time(f, &r->time)) r->time = NAN;
     int decided = 0;
-    double best = 0, p = class_probability(w, f, &decided);
+    double best = 0, p = xj_class_probability(f, w->positive, &decided);
     uint32_t n_det = 0;
     for (size_t k = 0; k < f->n_detections; k++)
         if (wanted(w, &f->detections[k])) {
@@ -556,9 +474,7 @@ static hv_status frame_record(rp_writer *w, const hv_frame *f, rp_rec *r) {
     else if (w->source == RP_PROB_MAX && best > p) p = best;
     r->prob = isfinite(p) ? (float)p : 0.0f;
     r->flagged = !f->dropped && (decided || n_det > 0);
-    r->key = dup_or_null(hv_output_frame_key(f));
-    r->path = dup_or_null(f->path);
-    if ((hv_output_frame_key(f) && !r->key) || (f->path && !r->path)) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.report: out of memory");
+    if (!xj_dup(hv_output_frame_key(f), &r->key) || !xj_dup(f->path, &r->path)) return hv_error(HV_ERR_OUT_OF_MEMORY, "writer.report: out of memory");
     if (!r->flagged) return HV_OK;
     r->width = f->width;
     r->height = f->height;
@@ -584,7 +500,7 @@ static hv_status rp_process(void *instance, hv_frame *const *frames, size_t n) {
         st = journal_write(w, &w->recs[w->n - 1]);
     }
     if (st) return hv_error_context(st, "writer.report '%s'", w->id);
-    return hv_output_flush(w->journal, w->journal_path, w->sync);
+    return xj_flush(&w->journal);
 }
 
 /* ---- the end of the run: the page ------------------------------------------------------------------ */
@@ -595,23 +511,9 @@ static int cmp_rec(const void *a, const void *b) {
     return x->arrival < y->arrival ? -1 : x->arrival > y->arrival;
 }
 
-/* The input root: the frame's path with its key taken off the end ("exam/a.png" - "a.png" = "exam"). */
-static char *root_of(const rp_rec *r) {
-    if (!r || !r->path) return strdup("");
-    size_t lp = strlen(r->path), lk = r->key ? strlen(r->key) : 0, keep;
-    if (lk && lk <= lp && !strcmp(r->path + lp - lk, r->key)) keep = lp - lk;
-    else {
-        const char *slash = strrchr(r->path, '/');
-        keep = slash ? (size_t)(slash - r->path) + 1 : 0;
-    }
-    while (keep > 1 && r->path[keep - 1] == '/') keep--;
-    char *s = malloc(keep + 1);
-    if (s) {
-        memcpy(s, r->path, keep);
-        s[keep] = '\0';
-    }
-    return s;
-}
+static int same_index(const void *a, const void *b) { return ((const rp_rec *)a)->index == ((const rp_rec *)b)->index; }
+
+static void rec_free_any(void *r) { rec_free(r); }
 
 static const char *base_name(const char *path) {
     const char *s = strrchr(path, '/');
@@ -705,7 +607,7 @@ static void pipeline_info(const rp_writer *w, rp_header *h, char **models_html) 
 
 static void header_info(const rp_writer *w, rp_header *h, char **folder, char **models_html) {
     memset(h, 0, sizeof *h);
-    *folder = root_of(w->n ? &w->recs[0] : NULL);
+    *folder = w->n ? xj_input_root(w->recs[0].path, w->recs[0].key) : strdup("");
     h->folder = *folder ? *folder : "";
     h->exam = w->exam ? w->exam : *h->folder ? base_name(h->folder) : "exam";
     pipeline_info(w, h, models_html);
@@ -724,20 +626,9 @@ static void header_info(const rp_writer *w, rp_header *h, char **folder, char **
 
 static hv_status rp_flush(void *instance) {
     rp_writer *w = instance;
-    hv_status st = hv_output_flush(w->journal, w->journal_path, w->sync);
+    hv_status st = xj_flush(&w->journal);
     if (st) return st;
-    /* exam order; a frame recorded twice (done again after a kill) keeps its last record */
-    qsort(w->recs, w->n, sizeof *w->recs, cmp_rec);
-    size_t k = 0;
-    for (size_t i = 0; i < w->n; i++) {
-        if (k && w->recs[k - 1].index == w->recs[i].index) {
-            rec_free(&w->recs[k - 1]);
-            w->recs[k - 1] = w->recs[i];
-        } else {
-            w->recs[k++] = w->recs[i];
-        }
-    }
-    w->n = k;
+    w->n = xj_exam_order(w->recs, w->n, sizeof *w->recs, cmp_rec, same_index, rec_free_any);
     /* as writer.events: the frames the output saw, in index order (source.every: N keeps sparse indices) */
     uint64_t base = w->n ? w->recs[0].index : 0;
     size_t span = w->n;
