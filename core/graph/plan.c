@@ -128,6 +128,7 @@ hv_status hv_plan_set_input(hv_plan *p, const char *name, const void *data, hv_d
         else ((float *)dst)[k] = d->dtype == HV_F16 ? hv_f16_round(f) : f;
     }
     p->input_set[i] = 1;
+    if (p->dev) hv_vk_count_transfer(p->dev, HV_VK_UPLOAD, n * (dst_type == HV_F16 ? 2u : 4u));
     return HV_OK;
 }
 
@@ -137,6 +138,7 @@ hv_status hv_plan_run(hv_plan *p) {
         if (!p->input_set[i])
             return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_plan_run: input '%s' was never set (hv_plan_set_input)",
                             p->g->nodes[p->inputs[i]]->name);
+    if (p->dev) hv_vk_count_transfer(p->dev, HV_VK_SUBMIT, 0);
     return p->dev ? plan_vk_run(p) : plan_cpu_run(p);
 }
 
@@ -156,6 +158,7 @@ hv_status hv_plan_get_output(hv_plan *p, const char *name, float *dst, size_t n)
         return HV_OK;
     }
     const void *src = p->out_stage[o].mapped;
+    hv_vk_count_transfer(p->dev, HV_VK_DOWNLOAD, n * (d->dtype == HV_F16 ? 2u : 4u));
     if (d->dtype == HV_F16)
         for (size_t k = 0; k < n; k++) dst[k] = hv_f16_to_f32(((const uint16_t *)src)[k]);
     else

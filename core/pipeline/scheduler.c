@@ -382,6 +382,8 @@ hv_status hv_pipeline_run(hv_pipeline *p, const hv_pipeline_run_options *options
     size_t *todo = NULL, n_todo = 0, n_wanted = 0;
     run_state r = {.p = p, .sum = sum};
     double t0 = pl_now();
+    hv_transfer_stats xfer0;
+    hv_device_transfer_stats(p->device, &xfer0);
     int prepared = 0;
     hv_stage_context sctx = {.output_dir = options->output_dir, .resume = options->resume != 0, .batch = p->batch};
     if (component) {
@@ -418,6 +420,10 @@ hv_status hv_pipeline_run(hv_pipeline *p, const hv_pipeline_run_options *options
     if (prepared && !st) st = flush_all(p);
     sum->wall_seconds = pl_now() - t0;
     sum->frames_per_second = sum->wall_seconds > 0 ? (double)sum->frames_done / sum->wall_seconds : 0;
+    hv_device_transfer_stats(p->device, &sum->transfers);
+    sum->transfers.uploads -= xfer0.uploads, sum->transfers.upload_bytes -= xfer0.upload_bytes;
+    sum->transfers.downloads -= xfer0.downloads, sum->transfers.download_bytes -= xfer0.download_bytes;
+    sum->transfers.submits -= xfer0.submits;
     hv_status cst = copy_stats(p, sum);
     if (!st) st = cst;
     if (prepared) st = write_summary(sum, options->output_dir, st);

@@ -19,6 +19,18 @@ static cJSON *summary_json(const hv_pipeline_summary *s) {
     cJSON_AddNumberToObject(o, "wall_seconds", s->wall_seconds);
     cJSON_AddNumberToObject(o, "frames_per_second", s->frames_per_second);
     cJSON_AddBoolToObject(o, "interrupted", s->interrupted != 0);
+    /* host <-> device traffic: in all and per frame done (what decides speed on a discrete GPU) */
+    cJSON *x = cJSON_AddObjectToObject(o, "device_transfers");
+    const hv_transfer_stats *xs = &s->transfers;
+    double per = s->frames_done ? 1.0 / (double)s->frames_done : 0;
+    cJSON_AddNumberToObject(x, "uploads", (double)xs->uploads);
+    cJSON_AddNumberToObject(x, "upload_bytes", (double)xs->upload_bytes);
+    cJSON_AddNumberToObject(x, "downloads", (double)xs->downloads);
+    cJSON_AddNumberToObject(x, "download_bytes", (double)xs->download_bytes);
+    cJSON_AddNumberToObject(x, "submits", (double)xs->submits);
+    cJSON_AddNumberToObject(x, "transfers_per_frame", (double)(xs->uploads + xs->downloads) * per);
+    cJSON_AddNumberToObject(x, "bytes_per_frame", (double)(xs->upload_bytes + xs->download_bytes) * per);
+    cJSON_AddNumberToObject(x, "submits_per_frame", (double)xs->submits * per);
     cJSON *stages = cJSON_AddArrayToObject(o, "stages");
     for (size_t i = 0; stages && i < s->n_stages; i++) {
         const hv_pipeline_stage_stats *t = &s->stages[i];

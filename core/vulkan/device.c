@@ -175,3 +175,24 @@ void hv_device_set_profiling(hv_device *dev, bool on) {
 uint64_t hv_device_pipeline_cache_loaded(const hv_device *dev) { return dev ? dev->pipeline_cache_loaded : 0; }
 
 const char *hv_device_pipeline_cache_path(const hv_device *dev) { return dev ? dev->pipeline_cache_path : ""; }
+
+void hv_vk_count_transfer(hv_device *dev, hv_vk_traffic kind, uint64_t bytes) {
+    if (!dev) return;
+    switch (kind) {
+    case HV_VK_UPLOAD: atomic_fetch_add(&dev->xfer_uploads, 1), atomic_fetch_add(&dev->xfer_upload_bytes, bytes); break;
+    case HV_VK_DOWNLOAD: atomic_fetch_add(&dev->xfer_downloads, 1), atomic_fetch_add(&dev->xfer_download_bytes, bytes); break;
+    case HV_VK_SUBMIT: atomic_fetch_add(&dev->xfer_submits, 1); break;
+    }
+}
+
+void hv_device_transfer_stats(const hv_device *dev, hv_transfer_stats *out) {
+    if (!out) return;
+    memset(out, 0, sizeof *out);
+    if (!dev) return;
+    hv_device *d = (hv_device *)dev; /* atomic loads of const objects: C11 takes non-const pointers */
+    out->uploads = atomic_load(&d->xfer_uploads);
+    out->upload_bytes = atomic_load(&d->xfer_upload_bytes);
+    out->downloads = atomic_load(&d->xfer_downloads);
+    out->download_bytes = atomic_load(&d->xfer_download_bytes);
+    out->submits = atomic_load(&d->xfer_submits);
+}

@@ -124,4 +124,9 @@ void hv_cmd_free(hv_cmd *cmd);
 /** Turn per-dispatch timestamps on or off for recordings begun afterwards. */
 void hv_device_set_profiling(hv_device *dev, bool on);
 
+/** Count plan traffic for hv_device_transfer_stats: an upload (HV_VK_UPLOAD) or download
+ *  (HV_VK_DOWNLOAD) of `bytes`, or a submission (HV_VK_SUBMIT, bytes ignored). */
+typedef enum { HV_VK_UPLOAD, HV_VK_DOWNLOAD, HV_VK_SUBMIT } hv_vk_traffic;
+void hv_vk_count_transfer(hv_device *dev, hv_vk_traffic kind, uint64_t bytes);
+
 #endif

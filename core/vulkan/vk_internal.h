@@ -5,6 +5,7 @@
 #define HEMOVK_CORE_VULKAN_VK_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -143,6 +144,9 @@ struct hv_device {
     char pipeline_cache_path[1024];
 
     bool profiling;
+
+    /* hv_transfer_stats, counted by hv_vk_count_transfer (atomics: plans may run on several threads) */
+    _Atomic uint64_t xfer_uploads, xfer_upload_bytes, xfer_downloads, xfer_download_bytes, xfer_submits;
 };
 
 #endif

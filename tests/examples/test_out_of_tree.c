@@ -10,6 +10,7 @@
  *      equals an independent Python/PIL measure of the mask files.
  * Nothing of hemovk is rebuilt for the plugin. */
 #include "hvtest.h"
+#include "hemovk/plugin.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -119,7 +120,7 @@ static char *installed_plugins(const char *plugin_path) {
 START_TEST(installed_hemovk_lists_the_plugin) {
     char *out = installed_plugins(g_build);
     char want[2048];
-    snprintf(want, sizeof want, "bleeding-area 1.0.0 (ABI 1.0)  %s/hemovk-bleeding-area.so", g_build);
+    snprintf(want, sizeof want, "bleeding-area 1.0.0 (ABI %d.%d)  %s/hemovk-bleeding-area.so", HV_ABI_MAJOR, HV_ABI_MINOR, g_build);
     ck_assert_msg(strstr(out, want), "no '%s' in:\n%s", want, out);
     ck_assert_msg(strstr(out, "stage measure.bleeding_area"), "%s", out);
     ck_assert_msg(strstr(out, "stage detect.from_masks"), "%s", out);
@@ -149,7 +150,7 @@ START_TEST(makefile_build_installs_into_plugindir) {
     ck_assert_msg(access(so, F_OK) == 0, "make install did not put the plugin into plugindir:\n%s", last_log());
     char *out = installed_plugins("");
     char want[2100];
-    snprintf(want, sizeof want, "bleeding-area 1.0.0 (ABI 1.0)  %s", so);
+    snprintf(want, sizeof want, "bleeding-area 1.0.0 (ABI %d.%d)  %s", HV_ABI_MAJOR, HV_ABI_MINOR, so);
     ck_assert_msg(strstr(out, want), "no '%s' in:\n%s", want, out);
     free(out);
     unlink(so); /* the remaining test uses the CMake build through HEMOVK_PLUGIN_PATH */

@@ -86,6 +86,14 @@ START_TEST(demo_pipeline_on_real_frames) {
                       strstr(sum_text, "\"failed\":0"),
                   "summary: %s", sum_text);
     free(sum_text);
+    /* device traffic (hv_device_transfer_stats over the run): counted, and per frame consistent */
+    const cJSON *xfer = cJSON_GetObjectItemCaseSensitive(sum, "device_transfers");
+    ck_assert_ptr_nonnull(xfer);
+    double submits = cJSON_GetObjectItem(xfer, "submits")->valuedouble;
+    double moves = cJSON_GetObjectItem(xfer, "uploads")->valuedouble + cJSON_GetObjectItem(xfer, "downloads")->valuedouble;
+    ck_assert(cJSON_GetObjectItem(xfer, "upload_bytes")->valuedouble > 0 &&
+              cJSON_GetObjectItem(xfer, "download_bytes")->valuedouble > 0);
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(xfer, "transfers_per_frame")->valuedouble, moves / 12.0, 1e-9);
     cJSON_Delete(sum);
 
     /* JSONL: one row per frame, in order; gating; ensemble detections only */
@@ -117,6 +125,8 @@ START_TEST(demo_pipeline_on_real_frames) {
     ck_assert_msg(n_bleeding > 0 && n_bleeding < N,
                   "%d of %d frames classified bleeding: both routes must be exercised",
                   n_bleeding, N);
+    /* a segmented frame runs three plans (features, box head, mask head) in each of the two segmenters */
+    ck_assert_msg(submits >= 6.0 * n_bleeding, "%g device submissions for %d segmented frames", submits, n_bleeding);
 
     /* CSV: a header and one row per frame */
     snprintf(path, sizeof path, "%s/results.csv", out);

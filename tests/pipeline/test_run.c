@@ -102,6 +102,10 @@ START_TEST(test_quality_writers_real_frames) {
     ck_assert_int_eq((int)ptest_num(s, "frames_done"), 20);
     ck_assert_int_eq((int)ptest_num(s, "dropped"), (int)dropped);
     ck_assert_int_eq((int)ptest_num(s, "failed"), 0);
+    /* host-only stages: no plan ran, nothing crossed to a device */
+    const cJSON *xfer = cJSON_GetObjectItem(s, "device_transfers");
+    ck_assert_ptr_nonnull(xfer);
+    ck_assert_int_eq((int)ptest_num(xfer, "submits") + (int)ptest_num(xfer, "uploads") + (int)ptest_num(xfer, "downloads"), 0);
     const cJSON *stages = cJSON_GetObjectItem(s, "stages");
     ck_assert_int_eq(cJSON_GetArraySize(stages), 5);
     ck_assert_str_eq(ptest_str(cJSON_GetArrayItem(stages, 0), "id"), "quality");

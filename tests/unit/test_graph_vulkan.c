@@ -186,7 +186,8 @@ START_TEST(deep_residual_net_aliased_on_device) {
 END_TEST
 
 START_TEST(edge_outputs_input_and_weight) {
-    /* An output that is the input itself, one that is a weight, and an input nothing reads. */
+    /* An output that is the input itself, one that is a weight, and an input nothing reads; and the
+     * host <-> device traffic they make (hv_device_transfer_stats). */
     hv_graph *g;
     hv_graph_create(&g);
     hv_tensor_desc d = hv_desc_make(HV_F16, HV_LAYOUT_ANY, 1, (int64_t[]){5});
@@ -199,12 +200,23 @@ START_TEST(edge_outputs_input_and_weight) {
     hv_plan *p;
     ck_assert_msg(hv_plan_create(g, device(), NULL, &p) == HV_OK, "%s", hv_last_error());
     float xv[5] = {1, 2, 3, 4, 1e5f}, a[5], b[5], c[5];
+    hv_transfer_stats t0, t1;
+    hv_device_transfer_stats(device(), &t0);
     ck_assert_int_eq(hv_plan_set_input(p, "x", xv, HV_F32, 5), HV_OK);
     ck_assert_int_eq(hv_plan_set_input(p, "unused", xv, HV_F32, 5), HV_OK);
     ck_assert_msg(hv_plan_run(p) == HV_OK, "%s", hv_last_error());
     hv_plan_get_output(p, "x_out", a, 5);
     hv_plan_get_output(p, "w_out", b, 5);
     hv_plan_get_output(p, "sum", c, 5);
+    /* the traffic is counted as the device stores it: 2 inputs and 3 outputs of 5 f16 values, one run */
+    hv_device_transfer_stats(device(), &t1);
+    ck_assert_uint_eq(t1.uploads - t0.uploads, 2);
+    ck_assert_uint_eq(t1.upload_bytes - t0.upload_bytes, 20);
+    ck_assert_uint_eq(t1.downloads - t0.downloads, 3);
+    ck_assert_uint_eq(t1.download_bytes - t0.download_bytes, 30);
+    ck_assert_uint_eq(t1.submits - t0.submits, 1);
+    hv_device_transfer_stats(NULL, &t1);
+    ck_assert_uint_eq(t1.uploads + t1.downloads + t1.submits, 0);
     for (int i = 0; i < 4; i++) {
         ck_assert_float_eq(a[i], xv[i]);
         ck_assert_float_eq(c[i], hv_f16_round(a[i] + b[i]));

@@ -434,10 +434,13 @@ START_TEST(cli_lists_plugins_components_params_and_rejections) {
     int status = -1;
     char *out = run_cli(path, &status);
     ck_assert_int_eq(status, 0);
-    static const char *expect[] = {
-        "good 1.2.3 (ABI 1.0)", "stage test.echo", "backbone test.backbone", "greeting", "string, default \"hello\"",
+    char good[64], major[64];
+    snprintf(good, sizeof good, "good 1.2.3 (ABI %d.%d)", HV_ABI_MAJOR, HV_ABI_MINOR);
+    snprintf(major, sizeof major, "hemovk-major.so: built for ABI %d.%d", HV_ABI_MAJOR + 1, HV_ABI_MINOR);
+    const char *expect[] = {
+        good, "stage test.echo", "backbone test.backbone", "greeting", "string, default \"hello\"",
         "times", "integer, default 1, >= 1, <= 100", "core ", "stage filter.quality", "min_luminance",
-        "not loaded (1):", "hemovk-major.so: built for ABI 2.0", "search path:",
+        "not loaded (1):", major, "search path:",
     };
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
         ck_assert_msg(strstr(out, expect[i]), "'%s' missing from:\n%s", expect[i], out);

@@ -84,6 +84,15 @@ static void print_summary(const char *name, const hv_pipeline_summary *s, const 
                 (unsigned long long)t->skipped_when, (unsigned long long)t->dropped, (unsigned long long)t->failed,
                 t->seconds);
     }
+    const hv_transfer_stats *x = &s->transfers;
+    if (x->submits && s->frames_done) {
+        double per = 1.0 / (double)s->frames_done;
+        fprintf(stderr, "  device transfers: %llu up (%.1f MB), %llu down (%.1f MB), %llu submissions; a frame: %.1f "
+                        "transfers, %.2f MB, %.1f submissions\n",
+                (unsigned long long)x->uploads, (double)x->upload_bytes / 1e6, (unsigned long long)x->downloads,
+                (double)x->download_bytes / 1e6, (unsigned long long)x->submits, (double)(x->uploads + x->downloads) * per,
+                (double)(x->upload_bytes + x->download_bytes) / 1e6 * per, (double)x->submits * per);
+    }
     const size_t show = 10;
     for (size_t i = 0; i < s->n_failures && i < show; i++)
         fprintf(stderr, "  failed: %s\n", s->failures[i].error);

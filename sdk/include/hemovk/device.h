@@ -104,6 +104,21 @@ HV_API uint64_t hv_device_pipeline_cache_loaded(const hv_device *dev);
 /** Path of this device's pipeline-cache file (written at hv_device_close), "" when caching is off. */
 HV_API const char *hv_device_pipeline_cache_path(const hv_device *dev);
 
+/** What crossed between host and device through plans since the device was opened: the traffic that
+ *  decides speed on a discrete GPU (every upload and download crosses the bus, every submission is a
+ *  fence wait the host spends idle). Weight uploads at plan creation are not counted. */
+typedef struct hv_transfer_stats {
+    uint64_t uploads;         /**< hv_plan_set_input calls (each one staged copy host -> device) */
+    uint64_t upload_bytes;    /**< bytes they staged, in the device's storage type */
+    uint64_t downloads;       /**< hv_plan_get_output calls (device -> host) */
+    uint64_t download_bytes;  /**< bytes they read back */
+    uint64_t submits;         /**< hv_plan_run calls: one submission and one fence wait each */
+} hv_transfer_stats;
+
+/** The device's transfer counts so far (zeros for NULL). Counted atomically: plans on several threads
+ *  add up. Take two readings and subtract for a stretch of work (the pipeline's summary does that). */
+HV_API void hv_device_transfer_stats(const hv_device *dev, hv_transfer_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -60,6 +60,7 @@
 #ifndef HEMOVK_PIPELINE_H
 #define HEMOVK_PIPELINE_H
 
+#include "hemovk/device.h"
 #include "hemovk/export.h"
 
 #include <signal.h>
@@ -174,6 +175,7 @@ typedef struct hv_pipeline_summary {
     hv_pipeline_failure *failures; /**< every failed frame, in frame order */
     int interrupted;            /**< non-zero when the run stopped early (an error, or a stop request) */
     int stop_signal;            /**< the value of *options.stop that stopped the run (the signal), else 0 */
+    hv_transfer_stats transfers; /**< host <-> device traffic of this run's plans (zeros without a device) */
 } hv_pipeline_summary;
 
 /** Run the pipeline over its source and fill *summary (always initialised, even on failure). Returns

@@ -57,9 +57,12 @@
 extern "C" {
 #endif
 
-/** ABI version of these headers (kept equal to HEMOVK_ABI_MAJOR/MINOR in the top CMakeLists.txt). */
+/** ABI version of these headers (kept equal to HEMOVK_ABI_MAJOR/MINOR in the top CMakeLists.txt). A minor
+ *  adds and never changes: 1.1 added hv_config_need_* (schema-filled params), the read-only registry
+ *  catalog (hemovk/registry.h), hv_device_transfer_stats and hv_pipeline_summary.transfers (at its end);
+ *  a 1.0 plugin loads unchanged, a 1.1 plugin needs a 1.1 host. */
 #define HV_ABI_MAJOR 1
-#define HV_ABI_MINOR 0
+#define HV_ABI_MINOR 1
 
 /** Name of the one symbol the host looks up. */
 #define HV_PLUGIN_ENTRY_SYMBOL "hemovk_plugin_entry"
