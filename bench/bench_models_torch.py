@@ -200,17 +200,20 @@ def time_once(fn):
     return (time.perf_counter_ns() - t0) / 1e6
 
 
-def torch_runner(name, batch, d):
-    """The reference module with the prepared weights, in the faster memory format (measured here)."""
+def torch_runner(name, batch, d, device="cpu"):
+    """The reference module with the prepared weights, in the faster memory format (measured here), on
+    `device` ("cpu", or "cuda" on a GPU machine: each call then ends with a synchronize, so a timed call
+    is the whole forward pass, as hemovk's hv_plan_run is)."""
     net = Net(name)
     net.m.load_state_dict(st_io.load(str(d / "weights.safetensors")))
-    net.eval()
-    x = make_input(name, batch)
+    net.eval().to(device)
+    x = make_input(name, batch).to(device)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     best = None
     for fmt in (torch.contiguous_format, torch.channels_last):
         net = net.to(memory_format=fmt)
         xf = x.contiguous(memory_format=fmt)
-        fn = (lambda n=net, v=xf: n(v))
+        fn = (lambda n=net, v=xf: (n(v), sync()))
         fn()  # warm-up (oneDNN primitive creation)
         ms = min(time_once(fn) for _ in range(2))
         if best is None or ms < best[0]:
@@ -236,7 +239,7 @@ def run(a):
             try:
                 for dt in a.dtypes.split(","):
                     hv.append(Hemovk(a.bench, name, dt, d, a.threads))
-                fn, fmt, t_ms = torch_runner(name, batch, d)
+                fn, fmt, t_ms = torch_runner(name, batch, d, a.torch_device)
                 if a.ort:
                     try:
                         ort = ort_server(name, batch, d, a.threads)
@@ -270,7 +273,7 @@ def run(a):
                              peak_bytes=int(h.info["peak_bytes"]), weight_bytes=int(h.info["weight_bytes"]),
                              first_run_ms=float(h.info["first_run_ms"]), plan_ms=float(h.info["plan_ms"]),
                              max_rel_err=float(h.info["max_rel_err"]), device=h.info.get("device", "?"),
-                             torch=f"{torch.__version__} {blas}")
+                             torch=f"{torch.__version__} {blas if a.torch_device == 'cpu' else a.torch_device}")
                     rows.append(r)
                     print(fmt_row(r), flush=True)
                     if a.results:
@@ -330,6 +333,7 @@ def main():
     r.add_argument("--min-rounds", type=int, default=3)
     r.add_argument("--max-rounds", type=int, default=15)
     r.add_argument("--ort", action="store_true", help="also ONNX Runtime (bench/ort, bench_models_ort.mjs)")
+    r.add_argument("--torch-device", default="cpu", help="where PyTorch runs: cpu (default), or cuda on a GPU machine")
     r.add_argument("--results")
     r.add_argument("models", nargs="*", default=DEFAULT_MODELS)
     t = sub.add_parser("table")

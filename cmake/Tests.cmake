@@ -124,6 +124,12 @@ add_test(NAME tools.readme_commands COMMAND ${HEMOVK_PYTHON} ${CMAKE_SOURCE_DIR}
 set_tests_properties(tools.readme_commands PROPERTIES LABELS tools TIMEOUT 900
   ENVIRONMENT "HEMOVK_VALIDATE=1;XDG_CACHE_HOME=${HEMOVK_TEST_CACHE_DIR}")
 
+# scripts/gpu-check.sh (the one command for a GPU machine) refuses lavapipe and, as a dry run on it, runs
+# the demo pipeline and prints its table (tests/tools/gpu_check.sh).
+add_test(NAME tools.gpu_check COMMAND ${CMAKE_SOURCE_DIR}/tests/tools/gpu_check.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
+set_tests_properties(tools.gpu_check PROPERTIES LABELS tools TIMEOUT 300 SKIP_RETURN_CODE 77
+  ENVIRONMENT "HEMOVK_VALIDATE=1;XDG_CACHE_HOME=${HEMOVK_TEST_CACHE_DIR}")
+
 # A parameter's default is written once, in its schema: plugins read the filled-in value with
 # hv_config_need_* (scripts/check_defaults.py names any hv_config_get_* that writes a default in code
 # without saying why absence means something else). tests/maskrcnn/test_schema_defaults.c proves the C

@@ -24,6 +24,8 @@ RULES = [
                                      "and train.demo_regression")),
     (r"^scripts/test\.sh$", ("skip", "this suite is what it runs")),
     (r"^scripts/install-deps\.sh$", ("skip", "needs root and the network; .ci/run runs it first")),
+    (r"^scripts/gpu-check\.sh( --quick)?$", ("skip", "needs a GPU (it refuses lavapipe); tools.gpu_check shows the "
+                                                    "refusal and runs its dry run on lavapipe")),
     (r"^cmake -B build && cmake --build build -j$", ("skip", "how this build was made (scripts/test.sh)")),
     (r"^ctest --test-dir build", ("skip", "this suite")),
     # into a temporary prefix instead of /opt (no root, nothing left behind); examples.out_of_tree
