@@ -56,12 +56,14 @@ run_one() {
 
 failed=0
 jobs=${FUZZ_JOBS:-1}
-pids=()
+running=0
 for t in "${targets[@]}"; do
   if [ "$jobs" -le 1 ]; then run_one "$t" || failed=1; continue; fi
-  run_one "$t" & pids+=($!)
-  if [ "${#pids[@]}" -ge "$jobs" ]; then wait "${pids[0]}" || failed=1; pids=("${pids[@]:1}"); fi
+  run_one "$t" &
+  running=$((running + 1))
+  # a slot frees when any target ends (not the oldest: targets run for very different times)
+  if [ "$running" -ge "$jobs" ]; then wait -n || failed=1; running=$((running - 1)); fi
 done
-for p in "${pids[@]}"; do wait "$p" || failed=1; done
+while [ "$running" -gt 0 ]; do wait -n || failed=1; running=$((running - 1)); done
 [ "$failed" -eq 0 ] && echo "fuzz: ${#targets[@]} targets, ${secs} s each, no crash" || echo "fuzz: FAILED (above)" >&2
 exit "$failed"
