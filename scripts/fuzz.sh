@@ -45,8 +45,16 @@ run_one() {
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/log" | tail -1)
   if [ "$rc" -ne 0 ]; then
     echo "fuzz $t: FAILED (exit $rc) after ${execs:-?} executions; input saved in $build/crashes/$t/" >&2
-    grep -E 'ERROR|SUMMARY|runtime error|Test unit written|==[0-9]+==' "$dir/log" | head -20 >&2
+    # -a: FFmpeg's log lines may carry the input's raw bytes, and grep would then print only "binary file matches"
+    grep -a -E 'ERROR|SUMMARY|runtime error|Test unit written|==[0-9]+==|^ *#[0-9]+ 0x|^fuzz_' "$dir/log" | head -40 >&2
     tail -60 "$dir/log" > "$build/crashes/$t/last.log"
+    # CI keeps only what is printed: a small crashing input goes into the log too, to reproduce it elsewhere
+    local unit
+    for unit in "$build/crashes/$t"/crash-* "$build/crashes/$t"/leak-* "$build/crashes/$t"/timeout-* "$build/crashes/$t"/oom-*; do
+      [ -f "$unit" ] && [ "$(stat -c %s "$unit")" -le 8192 ] || continue
+      echo "fuzz $t: $(basename "$unit") as base64 (base64 -d > unit; $build/fuzz/fuzz_$t unit):" >&2
+      base64 -w 120 "$unit" >&2
+    done
     return 1
   fi
   printf 'fuzz %-16s %12s executions  %8s exec/s  corpus %s -> %s files\n' "$t" "${execs:-?}" "${rate:-?}" \

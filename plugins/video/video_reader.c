@@ -28,6 +28,9 @@
  * ahead of us too): fewer frames than that decode faster than a seek and a GOP's worth of frames. */
 #define VR_SEEK_GAP 16
 
+/* Bytes of slack after each row swscale writes (see to_rgb): twice the 45 it was measured to overrun. */
+#define VR_SWS_PAD 128
+
 struct vr_reader {
     char *path;
     AVFormatContext *fmt;
@@ -37,6 +40,8 @@ struct vr_reader {
     AVPacket *pkt;
     AVFrame *frame;
     struct SwsContext *sws;
+    uint8_t *rows;          /* swscale's padded output (see to_rgb) */
+    size_t rows_size;
     int64_t start;          /* pts of frame 0 */
     double tb;              /* seconds per timestamp unit */
     int64_t dur;            /* timestamp units per frame (0: unknown, no seeking) */
@@ -271,12 +276,34 @@ static hv_status to_rgb(vr_reader *r, uint8_t **rgb, int32_t *w, int32_t *h) {
     if (!r->sws)
         return hv_error(HV_ERR_DECODE, "%s: cannot convert %dx%d %s frames to RGB", r->path, f->width, f->height,
                         av_get_pix_fmt_name((enum AVPixelFormat)f->format));
-    size_t n = (size_t)f->width * (size_t)f->height * 3;
-    uint8_t *out = malloc(n);
-    if (!out) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory for a %dx%d frame of %s", f->width, f->height, r->path);
-    uint8_t *dst[4] = {out, NULL, NULL, NULL};
-    int stride[4] = {f->width * 3, 0, 0, 0};
+    /* swscale's SIMD RGB24 writers store whole vectors: for yuv420p/422p they write up to 45 bytes past
+     * the end of a row (measured on Debian 12's FFmpeg 5.1, x86-64), so into an exact w*h*3 buffer they
+     * write past its end and corrupt the heap (a fuzz find). It converts into padded rows here, with a
+     * guard tail it must not touch, and the rows are copied out. */
+    size_t row = (size_t)f->width * 3, stride_pad = (row + VR_SWS_PAD + 63) & ~(size_t)63;
+    size_t need = stride_pad * (size_t)f->height + VR_SWS_PAD;
+    if (need > r->rows_size) {
+        av_freep(&r->rows);
+        r->rows_size = 0;
+        if (!(r->rows = av_malloc(need)))
+            return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory for a %dx%d frame of %s", f->width, f->height, r->path);
+        r->rows_size = need;
+    }
+    /* the guard: everything after the last row's allowed slack (at least VR_SWS_PAD bytes) */
+    uint8_t *guard = r->rows + stride_pad * (size_t)(f->height - 1) + row + VR_SWS_PAD;
+    size_t guard_len = (size_t)(r->rows + need - guard);
+    memset(guard, 0xA5, guard_len);
+    uint8_t *dst[4] = {r->rows, NULL, NULL, NULL};
+    int stride[4] = {(int)stride_pad, 0, 0, 0};
     sws_scale(r->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, stride);
+    for (size_t i = 0; i < guard_len; i++)
+        if (guard[i] != 0xA5)
+            return hv_error(HV_ERR_INTERNAL, "%s: FFmpeg's colour conversion of a %dx%d %s frame wrote past its output "
+                            "rows: this FFmpeg build is not one hemovk was tested with", r->path, f->width, f->height,
+                            av_get_pix_fmt_name((enum AVPixelFormat)f->format));
+    uint8_t *out = malloc(row * (size_t)f->height);
+    if (!out) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory for a %dx%d frame of %s", f->width, f->height, r->path);
+    for (int y = 0; y < f->height; y++) memcpy(out + row * (size_t)y, r->rows + stride_pad * (size_t)y, row);
     *rgb = out;
     *w = f->width;
     *h = f->height;
@@ -346,6 +373,7 @@ vr_result vr_read(vr_reader *r, uint64_t index, uint8_t **rgb, int32_t *w, int32
 void vr_close(vr_reader *r) {
     if (!r) return;
     sws_freeContext(r->sws);
+    av_freep(&r->rows);
     av_frame_free(&r->frame);
     av_packet_free(&r->pkt);
     avcodec_free_context(&r->dec);

@@ -6,7 +6,8 @@
  * Coverage guides through hemovk's code only (Debian's FFmpeg is not instrumented), so the seeds hold
  * one small 16x16 file per container and codec pipeline.video uses, encoded with its write_video():
  * MJPEG/AVI and FFV1/MKV (3 frames), MPEG-4/MP4 (48 frames, a keyframe every 12: the jump seeks),
- * MPEG-4/AVI (3 frames), and the MJPEG file cut at 3000 bytes. */
+ * MPEG-4/AVI (3 frames), and the MJPEG file cut at 3000 bytes; and two whose width makes swscale's RGB24
+ * writer overrun its rows (MPEG-4 yuv420p 30x22, MJPEG yuvj422p 46x16: see to_rgb in video_reader.c). */
 /* FUZZ_EXTRA_SOURCES plugins/video/video_reader.c */
 /* FUZZ_PKG FFMPEG */
 #include "fuzz_util.h"
