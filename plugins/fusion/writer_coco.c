@@ -20,8 +20,11 @@
  * line per frame, flushed, every write checked), so a killed run keeps its results; scores are written
  * there with %.17g so they read back bit-exact. With --resume the partial file is read back first (a torn
  * last line is dropped and the file rewritten whole; a frame done again replaces its earlier line), and
- * the final files are written (to temporary names, then renamed) and the partial file removed at the end
- * of a run that finished (an interrupted run leaves the partial file for --resume).
+ * the final files are written (to temporary names, then renamed) at the end of every run. The partial
+ * file stays after a run that finished: it is the writer's journal, and a later --resume (of a finished
+ * run, or one whose input folder grew) rebuilds the final files from it. Removing it there made such a
+ * resume rewrite them empty — every earlier result gone (found when a fast CPU-backend run finished
+ * before the kill-9 test's kill).
  *
  * Memory: the partial file is also the store. Only {frame id, arrival, offset of its line} stay in memory
  * (24 bytes a frame); flush sorts those and reads each frame's line back. Keeping every frame's
@@ -542,9 +545,7 @@ static hv_status coco_flush(void *instance) {
     }
     cJSON_Delete(images);
     if (st) return hv_error_context(st, "writer.coco '%s'", w->id);
-    if (w->partial) fclose(w->partial);
-    w->partial = NULL;
-    unlink(w->partial_path);
+    /* the partial file stays: the journal a later --resume reads (see the top of this file) */
     hv_log_info("writer.coco '%s': %zu bbox and %zu segm result(s) of %zu frame(s) written to %s.{bbox,segm}.json%s", w->id,
                 hv_coco_writer_count(w->coco, false), hv_coco_writer_count(w->coco, true), written, w->prefix,
                 skipped ? " (frames missing from the ground truth skipped)" : "");

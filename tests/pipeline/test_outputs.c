@@ -279,6 +279,30 @@ START_TEST(kill9_then_resume_is_byte_identical) {
 }
 END_TEST
 
+/* --resume of a run that finished (nothing left to do) changes no result: the COCO writer rebuilds its
+ * files from its journal. It once rewrote them empty, losing every result. */
+START_TEST(resume_of_a_finished_run_keeps_every_result) {
+    const char *dir = hvtest_tmpdir("out-refinish");
+    char yaml[4200], ref[4200], out[4200];
+    snprintf(yaml, sizeof yaml, "%s/p.yaml", dir);
+    snprintf(ref, sizeof ref, "%s/ref", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    write_kill_pipeline(yaml);
+    ck_assert_int_eq(wait_exit(spawn(yaml, ref, 0)), 0);
+    ck_assert_int_eq(wait_exit(spawn(yaml, out, 0)), 0);
+    for (int again = 0; again < 2; again++) {
+        ck_assert_int_eq(wait_exit(spawn(yaml, out, 1)), 0);
+        assert_same_files(ref, out);
+    }
+    char path[4400];
+    snprintf(path, sizeof path, "%s/results.images.json", out);
+    char *images = ptest_read(path);
+    ck_assert_ptr_nonnull(images);
+    ck_assert_uint_eq(ptest_count(images, "\"file_name\""), NK);
+    free(images);
+}
+END_TEST
+
 START_TEST(sigterm_finishes_batch_and_resumes) {
     const char *dir = hvtest_tmpdir("out-term");
     char yaml[4200], ref[4200], out[4200], path[4400];
@@ -330,6 +354,7 @@ int main(void) {
     tcase_add_test(tc, full_disk_stops_with_exit_6);
     tcase_add_test(tc, resume_refuses_a_changed_pipeline);
     tcase_add_test(tc, kill9_then_resume_is_byte_identical);
+    tcase_add_test(tc, resume_of_a_finished_run_keeps_every_result);
     tcase_add_test(tc, sigterm_finishes_batch_and_resumes);
     suite_add_tcase(s, tc);
     return hvtest_run(s);
