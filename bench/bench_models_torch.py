@@ -153,10 +153,11 @@ class Server:
 
 
 class Hemovk(Server):
-    """One bench_models --serve process (one dtype); LP_NUM_THREADS sets lavapipe's worker threads."""
+    """One bench_models --serve process (one dtype); LP_NUM_THREADS sets lavapipe's worker threads, HEMOVK_THREADS
+    the CPU backend's; HEMOVK_DEVICE picks the device (by default the CPU backend where there is no GPU)."""
 
     def __init__(self, exe, name, dtype, d, threads):
-        env = dict(os.environ, LP_NUM_THREADS=str(threads))
+        env = dict(os.environ, LP_NUM_THREADS=str(threads), HEMOVK_THREADS=str(threads))
         super().__init__([exe, "--model", name, "--dtype", dtype, "--dir", str(d), "--serve"],
                          d / f"hemovk_{dtype}_t{threads}.log", env)
         self.dtype = dtype

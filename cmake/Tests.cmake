@@ -84,19 +84,43 @@ foreach(src ${HEMOVK_TEST_SOURCES})
   math(EXPR ck_timeout "3000 * ${HEMOVK_TEST_TIMEOUT_SCALE}")
   # SKIP_RETURN_CODE 77: a test that cannot run (a missing optional module, dataset or device feature)
   # exits 77 and CTest reports it as skipped, never as passed; .ci/run fails on any skip.
-  foreach(t ${file_tests})
+  # The device: HEMOVK_DEVICE=vulkan, the best Vulkan device (lavapipe in CI: the shaders under the
+  # validation layer), since the default on a machine without a GPU is the CPU backend. A test file
+  # that also checks the CPU backend says so in a line of its own:
+  #   /* CTEST_ALSO_ON_CPU */
+  # and each of its tests is registered a second time as <test>.on_cpu with HEMOVK_DEVICE=cpu (label
+  # cpu_backend), the same checks and tolerances.
+  file(STRINGS ${src} cpu_line REGEX "^/\\* CTEST_ALSO_ON_CPU \\*/$" LIMIT_COUNT 1)
+  set(cpu_tests)
+  if(cpu_line)
+    foreach(t ${file_tests})
+      add_test(NAME ${t}.on_cpu COMMAND ${HEMOVK_TEST_LAUNCHER} $<TARGET_FILE:${target}>)
+      list(APPEND cpu_tests ${t}.on_cpu)
+    endforeach()
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${src})
+  endif()
+  foreach(t ${file_tests} ${cpu_tests})
     set(case_env "")
+    set(device vulkan)
+    set(test_labels ${labels})
+    set(case_name ${t})
+    if(t MATCHES "\\.on_cpu$")
+      set(device cpu)
+      list(APPEND test_labels cpu_backend)
+      string(REGEX REPLACE "\\.on_cpu$" "" case_name ${t})
+    endif()
     if(file_cases)
-      string(REGEX REPLACE "^.*\\." "" c ${t})
+      string(REGEX REPLACE "^.*\\." "" c ${case_name})
       set(case_env ";CK_RUN_CASE=${c}")
     endif()
     set_tests_properties(${t} PROPERTIES
-      LABELS "${labels}"
+      LABELS "${test_labels}"
       SKIP_RETURN_CODE 77
       TIMEOUT ${timeout}
       WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
-      ENVIRONMENT "HEMOVK_VALIDATE=1;HEMOVK_PLUGIN_PATH=${HEMOVK_PLUGIN_BUILD_DIR};XDG_CACHE_HOME=${HEMOVK_TEST_CACHE_DIR};CK_DEFAULT_TIMEOUT=${ck_timeout};CK_FORK=${HEMOVK_TEST_FORK}${case_env}")
+      ENVIRONMENT "HEMOVK_VALIDATE=1;HEMOVK_DEVICE=${device};HEMOVK_PLUGIN_PATH=${HEMOVK_PLUGIN_BUILD_DIR};XDG_CACHE_HOME=${HEMOVK_TEST_CACHE_DIR};CK_DEFAULT_TIMEOUT=${ck_timeout};CK_FORK=${HEMOVK_TEST_FORK}${case_env}")
   endforeach()
+  set(file_tests ${file_tests} ${cpu_tests})
   # Per-test CTest properties, declared by the test itself in a line of its own:
   #   /* CTEST_PROPERTIES RUN_SERIAL ON */
   # (every test already has SKIP_RETURN_CODE 77, above). A file that carries the line is a configure

@@ -65,8 +65,8 @@ hemovk=$build/hemovk
 # ---- 2. the device ---------------------------------------------------------------------------------
 "$hemovk" devices >"$out/devices.txt" 2>&1 || { cat "$out/devices.txt" >&2; echo "gpu-check: no Vulkan device" >&2; exit 2; }
 if [ -z "$selector" ]; then
-  # the first device whose type is not CPU: "* N: name" lines, then "    type  CPU|discrete GPU|..."
-  selector=$(awk '/^[* ] [0-9]+: /{idx=$2; sub(":", "", idx)} /^ +type /{t=$0; sub(/^ +type +/, "", t); if (t != "CPU" && idx != "" && !found) {print idx; found=1}}' "$out/devices.txt")
+  # the first device whose type is not CPU (lavapipe, or hemovk's CPU backend): "* N: name" lines, then "    type  ..."
+  selector=$(awk '/^[* ] [0-9]+: /{idx=$2; sub(":", "", idx)} /^ +type /{t=$0; sub(/^ +type +/, "", t); if (t !~ /^CPU/ && idx != "" && !found) {print idx; found=1}}' "$out/devices.txt")
 fi
 if [ -z "$selector" ]; then
   if [ "${GPU_CHECK_ALLOW_CPU:-0}" = 1 ]; then

@@ -1,4 +1,4 @@
-/* The CPU reference backend: runs a plan through each op's double-accumulating reference.
+/* The reference backend (backend.h): runs a plan through each op's double-accumulating reference.
  *
  * Values are f32 arrays. f16 storage is emulated: every value of an f16 tensor (weights, inputs, op
  * outputs) is rounded through f16 with the saturating store rule, so the CPU backend is the oracle
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-hv_status plan_cpu_prepare(hv_plan *p) {
+static hv_status ref_prepare(hv_plan *p) {
     hv_status st = plan_assign_memory(p, 64); /* only to report the same numbers as the device */
     if (st) return st;
     p->host = calloc(p->n_values, sizeof *p->host);
@@ -46,7 +46,7 @@ static void release_level(hv_plan *p, uint32_t level) {
     }
 }
 
-hv_status plan_cpu_run(hv_plan *p) {
+static hv_status ref_run(hv_plan *p) {
     for (uint32_t s = 0; s < p->n_steps; s++) {
         plan_step *st = &p->steps[s];
         hv_tensor *t = st->node;
@@ -70,10 +70,29 @@ hv_status plan_cpu_run(hv_plan *p) {
     return HV_OK;
 }
 
-void plan_cpu_free(hv_plan *p) {
+static void ref_free(hv_plan *p) {
     if (!p->host) return;
     for (uint32_t i = 0; i < p->n_values; i++)
         if (p->g->nodes[i]->kind != HV_NODE_WEIGHT) free(p->host[i]);
     free(p->host);
     p->host = NULL;
 }
+
+static void *ref_input_slot(hv_plan *p, uint32_t i, hv_dtype *stored_as) {
+    *stored_as = HV_F32;
+    return p->host[p->inputs[i]];
+}
+
+static const void *ref_output_slot(hv_plan *p, uint32_t o, hv_dtype *stored_as) {
+    *stored_as = HV_F32;
+    return p->host[plan_resolve(p, p->outputs[o])];
+}
+
+const plan_backend plan_backend_reference = {
+    .name = "reference",
+    .prepare = ref_prepare,
+    .input_slot = ref_input_slot,
+    .run = ref_run,
+    .output_slot = ref_output_slot,
+    .free = ref_free,
+};

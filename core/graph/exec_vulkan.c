@@ -1,4 +1,4 @@
-/* The Vulkan backend: weights uploaded once, one arena for every intermediate, ONE recording with
+/* The Vulkan backend (backend.h): weights uploaded once, one arena for every intermediate, ONE recording with
  * every dispatch, replayed per run with a single fence wait.
  *
  * Barriers are placed only where needed: before a step that reads a region written since the last
@@ -165,7 +165,7 @@ static hv_status record(hv_plan *p) {
     return hv_cmd_end(p->cmd);
 }
 
-hv_status plan_vk_prepare(hv_plan *p) {
+static hv_status vk_prepare(hv_plan *p) {
     const hv_device_info *info = hv_device_get_info(p->dev);
     uint64_t align = info->min_storage_buffer_offset_alignment;
     if (align < 16) align = 16;
@@ -235,14 +235,15 @@ static void collect_profile(hv_plan *p) {
     }
 }
 
-hv_status plan_vk_run(hv_plan *p) {
+static hv_status vk_run(hv_plan *p) {
+    hv_vk_count_transfer(p->dev, HV_VK_SUBMIT, 0);
     hv_status st = hv_cmd_submit(p->cmd, true);
     if (st) return hv_error_context(st, "running the plan");
     if (p->opts.profile) collect_profile(p);
     return HV_OK;
 }
 
-void plan_vk_free(hv_plan *p) {
+static void vk_free(hv_plan *p) {
     hv_cmd_free(p->cmd);
     p->cmd = NULL;
     if (p->in_stage)
@@ -254,3 +255,29 @@ void plan_vk_free(hv_plan *p) {
     hv_buffer_free(p->dev, &p->arena);
     hv_buffer_free(p->dev, &p->weights);
 }
+
+static uint64_t stored_bytes(const hv_plan *p, uint32_t v) {
+    const hv_tensor_desc *d = &p->g->nodes[v]->desc;
+    return (uint64_t)hv_desc_numel(d) * (d->dtype == HV_F16 ? 2u : 4u);
+}
+
+static void *vk_input_slot(hv_plan *p, uint32_t i, hv_dtype *stored_as) {
+    *stored_as = p->g->nodes[p->inputs[i]]->desc.dtype;
+    hv_vk_count_transfer(p->dev, HV_VK_UPLOAD, stored_bytes(p, p->inputs[i]));
+    return p->in_stage[i].mapped;
+}
+
+static const void *vk_output_slot(hv_plan *p, uint32_t o, hv_dtype *stored_as) {
+    *stored_as = p->g->nodes[p->outputs[o]]->desc.dtype;
+    hv_vk_count_transfer(p->dev, HV_VK_DOWNLOAD, stored_bytes(p, p->outputs[o]));
+    return p->out_stage[o].mapped;
+}
+
+const plan_backend plan_backend_vulkan = {
+    .name = "vulkan",
+    .prepare = vk_prepare,
+    .input_slot = vk_input_slot,
+    .run = vk_run,
+    .output_slot = vk_output_slot,
+    .free = vk_free,
+};

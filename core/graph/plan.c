@@ -1,4 +1,5 @@
-/* Planning: which nodes run, fusion, value lifetimes, then the backend prepares (memory, recording). */
+/* Planning: which nodes run, fusion, value lifetimes, then the plan's backend (backend.h) prepares its
+ * memory and recording; inputs, runs and outputs go through the backend's table. */
 #include "graph/plan_internal.h"
 
 #include <stdio.h>
@@ -74,8 +75,8 @@ hv_status hv_plan_create(hv_graph *g, hv_device *dev, const hv_plan_options *opt
     for (uint32_t i = 0; i < g->count; i++) p->alias[i] = i;
     if ((st = build_steps(p))) goto fail;
     if ((st = plan_schedule(p))) goto fail;
-    st = dev ? plan_vk_prepare(p) : plan_cpu_prepare(p);
-    if (st) goto fail;
+    p->be = !dev ? &plan_backend_reference : hv_device_is_host(dev) ? &plan_backend_host : &plan_backend_vulkan;
+    if ((st = p->be->prepare(p))) goto fail;
     *out = p;
     return HV_OK;
 fail:
@@ -120,15 +121,14 @@ hv_status hv_plan_set_input(hv_plan *p, const char *name, const void *data, hv_d
         return hv_error(HV_ERR_SHAPE, "input '%s' %s needs %lld values, got %zu", name, hv_desc_str(d, b, sizeof b),
                         (long long)hv_desc_numel(d), n);
     }
-    void *dst = p->dev ? p->in_stage[i].mapped : (void *)p->host[v];
-    hv_dtype dst_type = p->dev ? d->dtype : HV_F32;
+    hv_dtype dst_type = HV_F32;
+    void *dst = p->be->input_slot(p, (uint32_t)i, &dst_type);
     for (size_t k = 0; k < n; k++) {
         float f = data_type == HV_F16 ? hv_f16_to_f32(((const uint16_t *)data)[k]) : ((const float *)data)[k];
         if (dst_type == HV_F16) ((uint16_t *)dst)[k] = hv_f32_to_f16_sat(f);
         else ((float *)dst)[k] = d->dtype == HV_F16 ? hv_f16_round(f) : f;
     }
     p->input_set[i] = 1;
-    if (p->dev) hv_vk_count_transfer(p->dev, HV_VK_UPLOAD, n * (dst_type == HV_F16 ? 2u : 4u));
     return HV_OK;
 }
 
@@ -138,8 +138,7 @@ hv_status hv_plan_run(hv_plan *p) {
         if (!p->input_set[i])
             return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_plan_run: input '%s' was never set (hv_plan_set_input)",
                             p->g->nodes[p->inputs[i]]->name);
-    if (p->dev) hv_vk_count_transfer(p->dev, HV_VK_SUBMIT, 0);
-    return p->dev ? plan_vk_run(p) : plan_cpu_run(p);
+    return p->be->run(p);
 }
 
 hv_status hv_plan_get_output(hv_plan *p, const char *name, float *dst, size_t n) {
@@ -153,13 +152,9 @@ hv_status hv_plan_get_output(hv_plan *p, const char *name, float *dst, size_t n)
     const hv_tensor_desc *d = &p->g->nodes[p->outputs[o]]->desc;
     if ((int64_t)n != hv_desc_numel(d))
         return hv_error(HV_ERR_SHAPE, "output '%s' has %lld values, asked for %zu", name, (long long)hv_desc_numel(d), n);
-    if (!p->dev) {
-        memcpy(dst, p->host[plan_resolve(p, p->outputs[o])], n * sizeof(float));
-        return HV_OK;
-    }
-    const void *src = p->out_stage[o].mapped;
-    hv_vk_count_transfer(p->dev, HV_VK_DOWNLOAD, n * (d->dtype == HV_F16 ? 2u : 4u));
-    if (d->dtype == HV_F16)
+    hv_dtype src_type = HV_F32;
+    const void *src = p->be->output_slot(p, (uint32_t)o, &src_type);
+    if (src_type == HV_F16)
         for (size_t k = 0; k < n; k++) dst[k] = hv_f16_to_f32(((const uint16_t *)src)[k]);
     else
         memcpy(dst, src, n * sizeof(float));
@@ -190,8 +185,7 @@ uint32_t hv_plan_profile(const hv_plan *p, hv_op_time *out, uint32_t cap) {
 
 void hv_plan_free(hv_plan *p) {
     if (!p) return;
-    if (p->dev) plan_vk_free(p);
-    else plan_cpu_free(p);
+    if (p->be) p->be->free(p);
     for (uint32_t s = 0; s < p->n_steps; s++) free(p->steps[s].params);
     free(p->steps);
     free(p->values);

@@ -1,7 +1,8 @@
-/* core/graph/plan_internal.h — what a plan holds, shared by the planner and the two executors. */
+/* core/graph/plan_internal.h — what a plan holds, shared by the planner and the backends (backend.h). */
 #ifndef HEMOVK_CORE_GRAPH_PLAN_INTERNAL_H
 #define HEMOVK_CORE_GRAPH_PLAN_INTERNAL_H
 
+#include "graph/backend.h"
 #include "graph/graph_internal.h"
 #include "vulkan/runtime.h"
 
@@ -28,7 +29,8 @@ typedef struct plan_value {
 
 struct hv_plan {
     hv_graph *g;
-    hv_device *dev;                /* NULL: CPU backend */
+    hv_device *dev;                /* NULL: the reference backend */
+    const plan_backend *be;        /* chosen from dev by hv_plan_create */
     hv_plan_options opts;
     uint32_t n_values;             /* = graph node count */
     uint32_t *alias;               /* value id -> id of the value that really holds it (fusion) */
@@ -41,8 +43,12 @@ struct hv_plan {
     uint32_t *inputs, n_inputs;    /* value ids */
     uint8_t *input_set;            /* per input: hv_plan_set_input called at least once */
     uint32_t *outputs, n_outputs;  /* graph node ids carrying an output name */
-    /* CPU backend */
+    /* reference and host backends */
     float **host;                  /* per value id: f32 data (weights point into the graph) */
+    /* host backend (exec_host.c) */
+    float *host_arena;             /* every input and op output, laid out by plan_assign_memory */
+    void **host_state;             /* per step: what its host kernel prepared (NULL: runs the reference) */
+    const struct hv_host_kernel **host_kernel; /* per step: the kernel that prepared host_state */
     /* Vulkan backend */
     hv_buffer arena, weights;
     hv_buffer *in_stage;           /* per input (index in inputs[]) */
@@ -68,13 +74,5 @@ hv_status plan_schedule(hv_plan *p);
 
 /** Lay out values in the arena with lifetimes (greedy by size, first fit); sets offsets and sizes. */
 hv_status plan_assign_memory(hv_plan *p, uint64_t alignment);
-
-/** Backend hooks. */
-hv_status plan_cpu_prepare(hv_plan *p);
-hv_status plan_cpu_run(hv_plan *p);
-void plan_cpu_free(hv_plan *p);
-hv_status plan_vk_prepare(hv_plan *p);
-hv_status plan_vk_run(hv_plan *p);
-void plan_vk_free(hv_plan *p);
 
 #endif

@@ -90,6 +90,56 @@ static hv_status dcn_infer(const void *params, const hv_tensor_desc *src, uint32
     return HV_OK;
 }
 
+/* The host backend's DCNv3 (core/cpu/dcnv3_host.c): output rows [row0, row1) of n·Ho, the reference's
+ * math with float sums (as the Vulkan kernel), so the host backend can split rows across threads. */
+hv_status opsdcn_dcnv3_rows(const void *params, const hv_tensor_desc *src, const float *const *src_data, float *dst_data,
+                            int64_t row0, int64_t row1) {
+    dcn_geom g;
+    hv_status st = dcn_resolve(params, &src[0], &g);
+    if (st) return st;
+    const float *v = src_data[0], *off = src_data[1], *msk = src_data[2];
+    const int32_t cw = (g.dw * (g.kw - 1)) >> 1, chh = (g.dh * (g.kh - 1)) >> 1;
+    for (int64_t row = row0; row < row1 && row < g.n * g.ho; ++row) {
+        const int64_t n = row / g.ho, ho = row % g.ho;
+        for (int64_t wo = 0; wo < g.wo; ++wo) {
+            const int64_t pix = (n * g.ho + ho) * g.wo + wo;
+            const float p0w = (float)(cw - g.pw + wo * g.sw) - (float)cw * g.os;
+            const float p0h = (float)(chh - g.ph + ho * g.sh) - (float)chh * g.os;
+            for (int64_t grp = 0; grp < g.g; ++grp) {
+                float *out = dst_data + pix * g.c + grp * g.cg;
+                memset(out, 0, (size_t)g.cg * sizeof *out);
+                const float *o = off + pix * g.g * g.k * 2 + grp * g.k * 2;
+                const float *m = msk + pix * g.g * g.k + grp * g.k;
+                for (int32_t i = 0; i < g.kw; ++i)
+                    for (int32_t j = 0; j < g.kh; ++j) {
+                        const int64_t pt = (int64_t)i * g.kh + j;
+                        const float locw = p0w + ((float)(i * g.dw) + o[pt * 2]) * g.os;
+                        const float loch = p0h + ((float)(j * g.dh) + o[pt * 2 + 1]) * g.os;
+                        if (!(loch > -1.0f && locw > -1.0f && loch < (float)g.h && locw < (float)g.w)) continue;
+                        const float fy = floorf(loch), fx = floorf(locw);
+                        const int64_t y0 = (int64_t)fy, x0 = (int64_t)fx;
+                        const float ly = loch - fy, lx = locw - fx;
+                        const float wt[4] = {(1 - ly) * (1 - lx), (1 - ly) * lx, ly * (1 - lx), ly * lx};
+                        const int64_t ys[4] = {y0, y0, y0 + 1, y0 + 1}, xs[4] = {x0, x0 + 1, x0, x0 + 1};
+                        for (int q = 0; q < 4; ++q) {
+                            if (ys[q] < 0 || ys[q] > g.h - 1 || xs[q] < 0 || xs[q] > g.w - 1) continue;
+                            const float wq = wt[q] * m[pt];
+                            const float *vp = v + ((n * g.h + ys[q]) * g.w + xs[q]) * g.c + grp * g.cg;
+                            for (int64_t c = 0; c < g.cg; ++c) out[c] += wq * vp[c];
+                        }
+                    }
+            }
+        }
+    }
+    return HV_OK;
+}
+
+/* n·Ho: the rows opsdcn_dcnv3_rows splits (0 when the params do not resolve). */
+int64_t opsdcn_dcnv3_row_count(const void *params, const hv_tensor_desc *src) {
+    dcn_geom g;
+    return dcn_resolve(params, &src[0], &g) ? 0 : g.n * g.ho;
+}
+
 static hv_status dcn_ref(const void *params, const hv_tensor_desc *src, const float *const *src_data, uint32_t n_src,
                          const hv_tensor_desc *dst, float *dst_data) {
     (void)dst;

@@ -12,6 +12,14 @@ extern const hv_op_def hv_op_dcnv3;
 extern const hv_op_def hv_op_roi_align;
 extern const hv_op_def hv_op_preprocess;
 
+/** DCNv3 output rows [row0, row1) of the n·Ho rows (row = n·Ho + ho), float sums: the host backend's
+ *  kernel (core/cpu/dcnv3_host.c) runs row ranges on several threads. Shapes must already be checked. */
+hv_status opsdcn_dcnv3_rows(const void *params, const hv_tensor_desc *src, const float *const *src_data, float *dst_data,
+                            int64_t row0, int64_t row1);
+
+/** The number of rows opsdcn_dcnv3_rows splits (n·Ho). */
+int64_t opsdcn_dcnv3_row_count(const void *params, const hv_tensor_desc *src);
+
 /** Invocations per workgroup of the family's 1-D shaders (local_size_x in their .comp files). */
 #define OPSDCN_LOCAL 64u
 

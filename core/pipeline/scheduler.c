@@ -416,7 +416,7 @@ hv_status hv_pipeline_run(hv_pipeline *p, const hv_pipeline_run_options *options
     }
     /* Flush (finalise) the stages and writers only when every frame went through: after an error or a
      * stop request their per-batch output is already durable, and finalising would end what --resume
-     * must continue (writer.coco turns its .partial into the final files and removes it). */
+     * must continue (writer.coco turns its journal, the .partial file, into the final files). */
     if (prepared && !st) st = flush_all(p);
     sum->wall_seconds = pl_now() - t0;
     sum->frames_per_second = sum->wall_seconds > 0 ? (double)sum->frames_done / sum->wall_seconds : 0;
@@ -424,6 +424,8 @@ hv_status hv_pipeline_run(hv_pipeline *p, const hv_pipeline_run_options *options
     sum->transfers.uploads -= xfer0.uploads, sum->transfers.upload_bytes -= xfer0.upload_bytes;
     sum->transfers.downloads -= xfer0.downloads, sum->transfers.download_bytes -= xfer0.download_bytes;
     sum->transfers.submits -= xfer0.submits;
+    const hv_device_info *dinfo = hv_device_get_info(p->device);
+    snprintf(sum->device, sizeof sum->device, "%s", dinfo ? dinfo->name : "");
     hv_status cst = copy_stats(p, sum);
     if (!st) st = cst;
     if (prepared) st = write_summary(sum, options->output_dir, st);

@@ -19,6 +19,7 @@ static cJSON *summary_json(const hv_pipeline_summary *s) {
     cJSON_AddNumberToObject(o, "wall_seconds", s->wall_seconds);
     cJSON_AddNumberToObject(o, "frames_per_second", s->frames_per_second);
     cJSON_AddBoolToObject(o, "interrupted", s->interrupted != 0);
+    cJSON_AddStringToObject(o, "device", s->device);
     /* host <-> device traffic: in all and per frame done (what decides speed on a discrete GPU) */
     cJSON *x = cJSON_AddObjectToObject(o, "device_transfers");
     const hv_transfer_stats *xs = &s->transfers;

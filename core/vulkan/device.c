@@ -1,11 +1,13 @@
 /* Opening and closing a device: choose the physical device, create the VkDevice with one compute
  * queue and the optional features hv_device_info reports, and set up the transfer command buffer
  * and the pipeline cache. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "hemovk/log.h"
+#include "cpu/host.h"
 #include "vulkan/vk_internal.h"
 
 static const uint64_t k_block_size = 64ull << 20;
@@ -60,6 +62,26 @@ static hv_status create_transfer_objects(hv_device *dev) {
     return HV_OK;
 }
 
+/* "cpu" (any case, spaces around): the CPU backend by its short name. */
+static bool is_cpu_selector(const char *sel) {
+    while (isspace((unsigned char)*sel)) sel++;
+    if (strncasecmp(sel, "cpu", 3)) return false;
+    for (sel += 3; *sel; sel++)
+        if (!isspace((unsigned char)*sel)) return false;
+    return true;
+}
+
+/* Finish `dev` as the CPU backend: no Vulkan objects; plans on it run through exec_host.c. */
+static hv_status open_host(hv_device *dev, uint32_t index, hv_device **out) {
+    dev->host = true;
+    hv_host_fill_info(&dev->info, index);
+    hv_log_info("device: %s", dev->info.name);
+    *out = dev;
+    return HV_OK;
+}
+
+bool hv_device_is_host(const hv_device *dev) { return dev && dev->host; }
+
 hv_status hv_device_open(const char *selector, hv_device **out) {
     if (!out) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_device_open: NULL output");
     *out = NULL;
@@ -74,6 +96,7 @@ hv_status hv_device_open(const char *selector, hv_device **out) {
     pthread_mutex_init(&dev->queue_lock, NULL);
     pthread_mutex_init(&dev->xfer_lock, NULL);
     for (int k = 0; k < 3; k++) dev->pools[k].type_index = UINT32_MAX;
+    if (selector && is_cpu_selector(selector)) return open_host(dev, UINT32_MAX, out); /* no Vulkan needed */
 
     hv_status st = hv_vk_instance_acquire(&dev->instance);
     if (st) {
@@ -99,8 +122,14 @@ hv_status hv_device_open(const char *selector, hv_device **out) {
         return st;
     }
     dev->phys = phys[chosen];
+    uint32_t listed = count;
     free(phys);
     free(infos);
+    if (dev->phys == VK_NULL_HANDLE) { /* the CPU backend's entry, chosen by index, name or rule */
+        hv_vk_instance_release();
+        dev->instance = VK_NULL_HANDLE;
+        return open_host(dev, listed - 1, out);
+    }
 
     hv_vk_enable enable;
     hv_vk_query_device(dev->instance, dev->phys, chosen, &dev->info, &enable, &dev->queue_family);

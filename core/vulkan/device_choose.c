@@ -1,11 +1,15 @@
 /* The device choice rule as a pure function over a list of infos, so it can be unit-tested with
- * fake lists: best type first (discrete > integrated > virtual > CPU > other), ties by index; a
- * selector picks by index ("1") or case-insensitive name substring, and a selector that matches
- * nothing is an error listing every device. */
+ * fake lists: best type first (discrete > integrated > virtual > CPU > other), ties by index — except
+ * that hemovk's CPU backend (the `host` entry) beats a Vulkan device that is itself a CPU (lavapipe,
+ * SwiftShader): on a machine without a GPU the default is the optimised CPU backend, not Vulkan shaders
+ * compiled for the CPU. A selector picks by index ("1") or case-insensitive name substring; "vulkan"
+ * picks the best Vulkan device (never the CPU backend), "cpu" the CPU backend (its name begins with
+ * it); a selector that matches nothing is an error listing every device. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hemovk/device.h"
 
@@ -79,11 +83,18 @@ hv_status hv_device_choose(const hv_device_info *infos, uint32_t count, const ch
         }
     }
 
-    int best = -1;
+    bool vulkan_only = !strcasecmp(sel, "vulkan");
+    int best = -1, host = -1;
     for (uint32_t i = 0; i < count; i++) {
-        if (sel[0] && !contains_nocase(infos[i].name, sel)) continue;
+        if (infos[i].host) {
+            if (!vulkan_only && (!sel[0] || contains_nocase(infos[i].name, sel))) host = (int)i;
+            continue;
+        }
+        if (sel[0] && !vulkan_only && !contains_nocase(infos[i].name, sel)) continue;
         if (best < 0 || rank(infos[i].type) < rank(infos[best].type)) best = (int)i;
     }
+    /* the CPU backend (when the selector allows it) unless a matching Vulkan device is a real GPU */
+    if (host >= 0 && (best < 0 || rank(infos[best].type) >= rank(HV_DEVICE_CPU))) best = host;
     if (best < 0) {
         list_devices(infos, count, listing, sizeof listing);
         return hv_error(HV_ERR_NOT_FOUND, "no device matches \"%s\" (by index or name substring); devices: %s", sel,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cpu/host.h"
 #include "vulkan/vk_internal.h"
 
 /* VK_KHR_cooperative_matrix arrived in Vulkan headers 1.3.255; Debian 12 ships 1.3.239. The
@@ -237,21 +238,26 @@ hv_status hv_vk_enumerate(VkInstance instance, VkPhysicalDevice **phys_out, hv_d
     uint32_t n = 0;
     VkResult r = vkEnumeratePhysicalDevices(instance, &n, NULL);
     if (r != VK_SUCCESS) return hv_vk_fail(r, "vkEnumeratePhysicalDevices");
-    if (n == 0) return HV_OK;
-    VkPhysicalDevice *phys = calloc(n, sizeof *phys);
-    hv_device_info *infos = calloc(n, sizeof *infos);
+    /* one more: the CPU backend, listed last (phys VK_NULL_HANDLE) */
+    VkPhysicalDevice *phys = calloc(n + 1, sizeof *phys);
+    hv_device_info *infos = calloc(n + 1, sizeof *infos);
     if (!phys || !infos) {
         free(phys);
         free(infos);
         return hv_error(HV_ERR_OUT_OF_MEMORY, "out of host memory listing Vulkan devices");
     }
-    r = vkEnumeratePhysicalDevices(instance, &n, phys);
-    if (r != VK_SUCCESS && r != VK_INCOMPLETE) {
-        free(phys);
-        free(infos);
-        return hv_vk_fail(r, "vkEnumeratePhysicalDevices");
+    if (n) {
+        r = vkEnumeratePhysicalDevices(instance, &n, phys);
+        if (r != VK_SUCCESS && r != VK_INCOMPLETE) {
+            free(phys);
+            free(infos);
+            return hv_vk_fail(r, "vkEnumeratePhysicalDevices");
+        }
     }
     for (uint32_t i = 0; i < n; i++) hv_vk_query_device(instance, phys[i], i, &infos[i], NULL, NULL);
+    hv_host_fill_info(&infos[n], n);
+    phys[n] = VK_NULL_HANDLE;
+    n++;
     *phys_out = phys;
     *infos_out = infos;
     *count_out = n;

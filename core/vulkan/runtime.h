@@ -122,6 +122,10 @@ uint32_t hv_cmd_timings(const hv_cmd *cmd, const hv_dispatch_time **out);
 void hv_cmd_free(hv_cmd *cmd);
 
 /** Turn per-dispatch timestamps on or off for recordings begun afterwards. */
+/** True for a device opened as "cpu": the optimised CPU backend, with no Vulkan objects (hv_buffer_*,
+ *  hv_cmd_* must not be called on it). */
+bool hv_device_is_host(const hv_device *dev);
+
 void hv_device_set_profiling(hv_device *dev, bool on);
 
 /** Count plan traffic for hv_device_transfer_stats: an upload (HV_VK_UPLOAD) or download

@@ -112,6 +112,7 @@ void hv_vk_pipelines_destroy(hv_device *dev);
 /* ---- the device ------------------------------------------------------------------------------------ */
 
 struct hv_device {
+    bool host;                   /* the CPU backend (hv_device_is_host): every Vulkan member below is empty */
     VkInstance instance;
     VkPhysicalDevice phys;
     VkDevice device;

@@ -4,6 +4,7 @@
  * `when: classify.bleeding` routing to a second writer. Random weights (these are plumbing runs), so
  * the test also checks that random mode is reported as such on every frame and in the log. Mixed frame
  * sizes are grouped into one plan per shape. Validation layer on, zero messages. */
+/* CTEST_ALSO_ON_CPU */
 #include "cls_testutil.h"
 
 #include "hemovk/log.h"

@@ -3,6 +3,7 @@
  * mmpretrain-named reference models), compared with PyTorch's softmax of the same pixels; and the
  * positive-class / threshold rule on those real probabilities. Validation layer on, zero messages. */
 /* CTEST_SPLIT_BY_TCASE efficientnet convnext */
+/* CTEST_ALSO_ON_CPU */
 #include "cls_testutil.h"
 
 #include <math.h>

@@ -4,6 +4,7 @@
  * activations). Every stage against the reference as in test_parity.c, plus the whole frame through
  * hv_maskrcnn_detect (uint8 pixels, device preprocessing) with its timings. Label `slow`. */
 /* CTEST_SPLIT_BY_TCASE convnext_b internimage_xl */
+/* CTEST_ALSO_ON_CPU */
 #include "maskrcnn_testutil.h"
 
 #include "hemovk/image.h"

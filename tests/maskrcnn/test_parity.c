@@ -4,6 +4,7 @@
  * mask logits on the reference's boxes, pasted probabilities and binary masks. Vulkan f32 (1e-4) and
  * f16 (looser: f16 storage of every activation), and the CPU reference backend. */
 /* CTEST_SPLIT_BY_TCASE convnext internimage efficientnet errors */
+/* CTEST_ALSO_ON_CPU */
 #include "maskrcnn_testutil.h"
 
 static const mr_tol TOL_F32 = {.tensor = 1e-4, .score = 1e-4, .prop_frac = 1.0, .mask_px = 4};

@@ -2,6 +2,7 @@
  * plumbing check — every detection has a frame-sized mask (RLE decodes, or a bitmap), a box inside the
  * frame, the model tag, scores sorted descending; the CAM feature is exposed; bad params are refused with
  * the offending key named. Validation layer on, zero messages. */
+/* CTEST_ALSO_ON_CPU */
 #include "hvtest.h"
 
 #include "hemovk/config.h"

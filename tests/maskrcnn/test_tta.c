@@ -3,6 +3,7 @@
  * for every transform and every merge rule (mmdet, nms, wbf). This catches wrong box/map directions,
  * a forgotten un-flip of the 28×28 masks, and swapped scale factors of the 90° turns. Then a real
  * two-augmentation mmdet merge is checked for plumbing (identity twice equals once). */
+/* CTEST_ALSO_ON_CPU */
 #include "maskrcnn_testutil.h"
 
 #include "hemovk/image.h"

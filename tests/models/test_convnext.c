@@ -1,6 +1,7 @@
 /* ConvNeXt parity with PyTorch: tools/ref/convnext_mm.py (mmcls names, extra output norms, downsample
  * LN eps 1e-5 as mmcls 0.x) and torchvision's ConvNeXt through tools/convert_checkpoint.py (eps 1e-6
  * everywhere, no output norms, classifier = GAP → norm3 → fc). Every stage and the logits. */
+/* CTEST_ALSO_ON_CPU */
 #include "models_testutil.h"
 
 typedef struct cnx_ctx {

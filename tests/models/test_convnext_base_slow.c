@@ -1,5 +1,6 @@
 /* ConvNeXt-B (mmcls names, downsample LN eps 1e-5, detection output norms) at 224×224 vs PyTorch
  * (tools/ref/convnext_mm.py): the four FPN inputs, Vulkan f32 (≤ 1e-4) and f16 (≤ 1e-2). Label `slow`. */
+/* CTEST_ALSO_ON_CPU */
 #include "models_testutil.h"
 
 /* One run per dtype (f32 then f16: the f16 plan stores weights in f16, half the memory), timed from the

@@ -1,6 +1,7 @@
 /* EfficientNet parity with PyTorch: tools/ref/efficientnet_mm.py (mmpretrain names, TF-SAME or
  * symmetric padding) and torchvision's efficientnet_b0 through tools/convert_checkpoint.py. Every layer
  * output (layers.0..6) and the logits, on Vulkan f32 (≤ 1e-4) and f16 (≤ 1e-2) and the CPU backend. */
+/* CTEST_ALSO_ON_CPU */
 #include "models_testutil.h"
 
 typedef struct eff_ctx {

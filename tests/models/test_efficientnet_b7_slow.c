@@ -1,6 +1,7 @@
 /* EfficientNet-B7 (mmpretrain names, TF-SAME, BN eps 1e-3: the paper's classifier) at 224×224 with raw
  * 0..255 input vs PyTorch (tools/ref/efficientnet_mm.py): layers 2..6 and the logits, Vulkan f32 (≤ 1e-4)
  * and f16 (≤ 1e-2). Label `slow`. */
+/* CTEST_ALSO_ON_CPU */
 #include "models_testutil.h"
 
 /* One run per dtype (f32 then f16: the f16 plan stores weights in f16, half the memory), timed from the

@@ -1,6 +1,7 @@
 /* InternImage parity with the plain-PyTorch reference tools/ref/internimage_ref.py (MODEL_SPEC §4):
  * an XL-like case (offset_scale 2, post-norm, layer scale) and a T-like case (offset_scale 1,
  * pre-norm with level norms), small widths; every level output on Vulkan f32/f16 and the CPU backend. */
+/* CTEST_ALSO_ON_CPU */
 #include "models_testutil.h"
 
 static int build_ii(hv_graph *g, hv_tensor *x, const hv_weights *w, const void *vctx, mt_check *checks) {

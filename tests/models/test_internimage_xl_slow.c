@@ -1,6 +1,7 @@
 /* InternImage-XL (offset_scale 2, post-norm, layer scale; 335 M parameters: 1.3 GB in f32, inside
  * lavapipe's 2 GiB heap) at 224×224 vs the plain-PyTorch reference (tools/ref/internimage_ref.py): the four
  * FPN inputs, Vulkan f32 (≤ 1e-4) and f16 (≤ 1e-2). Label `slow`. */
+/* CTEST_ALSO_ON_CPU */
 #include "models_testutil.h"
 
 /* One run per dtype (f32 then f16: the f16 plan stores weights in f16, half the memory), timed from the

@@ -2,6 +2,7 @@
  * MODEL_SPEC §1 — raw 0..255 RGB (the paper's classifier) and BGR frames with ImageNet mean/std and
  * padding to 32 (the detectors) — checked value by value against the formula, on Vulkan and the CPU
  * backend, f32 and f16. */
+/* CTEST_ALSO_ON_CPU */
 #include <math.h>
 
 #include "models_testutil.h"

@@ -2,6 +2,7 @@
  * JSONL, CSV and overlay writers — every frame accounted for in each output and in summary.json; plain
  * progress lines when stderr is not a terminal; corrupt, truncated, zero-byte and huge-dimension images
  * reported by name while the run goes on (exit code 1, 4 failed). */
+/* CTEST_ALSO_ON_CPU */
 #include "ptest.h"
 
 #include <sys/stat.h>

@@ -4,6 +4,7 @@
  * by hand). Tolerances leave room for another device's float rounding, not for a different model:
  * same label, probabilities within 1e-3, and every recorded detection scoring >= 0.1 found again with box
  * IoU >= 0.9, mask IoU >= 0.9 and a score within 0.02 (and no new detection >= 0.1 without a partner). */
+/* CTEST_ALSO_ON_CPU */
 #include "hvtest.h"
 
 #include "hemovk/detect.h"

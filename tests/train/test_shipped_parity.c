@@ -5,6 +5,7 @@
  * with box IoU >= 0.99 and mask IoU >= 0.99. The script reads the architecture from the pipeline YAML, so
  * the check follows what ships. Skips (77) without Debian's PyTorch. */
 /* CTEST_PROPERTIES SKIP_RETURN_CODE 77 */
+/* CTEST_ALSO_ON_CPU */
 #include "hvtest.h"
 
 #include <stdio.h>

@@ -132,6 +132,23 @@ START_TEST(exit_4_no_such_device) {
 }
 END_TEST
 
+/* The CPU backend: listed by `devices`, chosen by --device cpu, its threads from --threads (checked). */
+START_TEST(cpu_backend_device_and_threads) {
+    EXPECT(0, NULL, "devices");
+    OUT_HAS("cpu (hemovk CPU backend");
+    EXPECT(0, NULL, "--device cpu --threads 1 devices");
+    OUT_HAS("* ");
+    OUT_HAS("1 thread)");
+    EXPECT(0, "HEMOVK_THREADS=3", "--device cpu devices");
+    OUT_HAS("3 threads)");
+    EXPECT(2, NULL, "--threads 0 devices");
+    OUT_HAS("--threads expects a number from 1 to 256, got '0'");
+    EXPECT(2, NULL, "--threads many devices");
+    EXPECT(1, NULL, "--device cpu run qc.yaml --input frames --output out_cpu"); /* frames/torn.png fails */
+    OUT_HAS("device cpu (hemovk CPU backend");
+}
+END_TEST
+
 START_TEST(exit_5_plugin_error) {
     write_file("plug.yaml", "version: 1\n"
                             "stages:\n"
@@ -160,6 +177,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, exit_2_usage);
     tcase_add_test(tc, exit_3_invalid_input);
     tcase_add_test(tc, exit_4_no_such_device);
+    tcase_add_test(tc, cpu_backend_device_and_threads);
     tcase_add_test(tc, exit_5_plugin_error);
     suite_add_tcase(s, tc);
     return s;

@@ -82,6 +82,38 @@ START_TEST(test_choose_errors_list_devices) {
 }
 END_TEST
 
+/* The CPU backend's entry (host) beats a Vulkan device that is a CPU, never a GPU; "vulkan" and "cpu"
+ * pick a side. */
+START_TEST(test_choose_host_backend) {
+    hv_device_info l[3] = {fake("llvmpipe (LLVM 15.0.6, 256 bits)", HV_DEVICE_CPU, 0),
+                           fake("cpu (hemovk CPU backend, oneDNN 2.6.3, 2 threads)", HV_DEVICE_CPU, 1)};
+    l[1].host = true;
+    uint32_t c = 9;
+    ck_assert_int_eq(hv_device_choose(l, 2, NULL, &c), HV_OK);
+    ck_assert_uint_eq(c, 1); /* no GPU: the CPU backend by default */
+    ck_assert_int_eq(hv_device_choose(l, 2, "vulkan", &c), HV_OK);
+    ck_assert_uint_eq(c, 0);
+    ck_assert_int_eq(hv_device_choose(l, 2, "llvmpipe", &c), HV_OK); /* lavapipe stays selectable by name */
+    ck_assert_uint_eq(c, 0);
+    ck_assert_int_eq(hv_device_choose(l, 2, "cpu", &c), HV_OK);
+    ck_assert_uint_eq(c, 1);
+    ck_assert_int_eq(hv_device_choose(l, 2, "0", &c), HV_OK);
+    ck_assert_uint_eq(c, 0);
+    hv_device_info g[3] = {fake("NVIDIA H100", HV_DEVICE_DISCRETE, 0), l[0], l[1]};
+    g[1].index = 1, g[2].index = 2;
+    ck_assert_int_eq(hv_device_choose(g, 3, NULL, &c), HV_OK);
+    ck_assert_uint_eq(c, 0); /* a GPU beats the CPU backend */
+    ck_assert_int_eq(hv_device_choose(g, 3, "VULKAN", &c), HV_OK);
+    ck_assert_uint_eq(c, 0);
+    ck_assert_int_eq(hv_device_choose(g, 3, " cpu ", &c), HV_OK);
+    ck_assert_uint_eq(c, 2);
+    ck_assert_int_eq(hv_device_choose(&l[1], 1, NULL, &c), HV_OK); /* no Vulkan device at all */
+    ck_assert_uint_eq(c, 0);
+    ck_assert_int_eq(hv_device_choose(&l[1], 1, "vulkan", &c), HV_ERR_NOT_FOUND);
+    ck_assert_ptr_nonnull(strstr(hv_last_error(), "cpu (hemovk CPU backend"));
+}
+END_TEST
+
 START_TEST(test_type_names) {
     ck_assert_str_eq(hv_device_type_name(HV_DEVICE_DISCRETE), "discrete GPU");
     ck_assert_str_eq(hv_device_type_name(HV_DEVICE_CPU), "CPU");
@@ -106,7 +138,7 @@ START_TEST(test_open_real_device) {
     ck_assert(info->subgroup_size >= 1 && (info->subgroup_size & (info->subgroup_size - 1)) == 0);
     ck_assert(info->min_storage_buffer_offset_alignment >= 1);
     uint32_t chosen = 99;
-    ck_assert(hv_device_choose(list, n, NULL, &chosen) == HV_OK);
+    ck_assert(hv_device_choose(list, n, getenv("HEMOVK_DEVICE"), &chosen) == HV_OK); /* CTest: "vulkan" */
     ck_assert_str_eq(info->name, list[chosen].name);
     if (strstr(info->name, "llvmpipe")) { /* what lavapipe (Mesa 22.3) reports */
         ck_assert_uint_eq(info->subgroup_size, 8);
@@ -223,6 +255,7 @@ int main(void) {
     tcase_add_test(choose, test_choose_ties_by_index);
     tcase_add_test(choose, test_choose_selectors);
     tcase_add_test(choose, test_choose_errors_list_devices);
+    tcase_add_test(choose, test_choose_host_backend);
     tcase_add_test(choose, test_type_names);
     suite_add_tcase(s, choose);
     TCase *real = tcase_create("real");

@@ -1,6 +1,7 @@
 /* hemovk devices [--json] — every Vulkan device with its type, driver, API version, ids, memory
- * heaps, detected optional features (after HEMOVK_DISABLE_*) and key limits; the device a run would
- * use by default (--device / HEMOVK_DEVICE, else the choice rule) is marked with '*'. */
+ * heaps, detected optional features (after HEMOVK_DISABLE_*) and key limits, then the CPU backend
+ * ("cpu": oneDNN, its threads); the device a run would use by default (--device / HEMOVK_DEVICE, else
+ * the choice rule) is marked with '*'. */
 #include "commands.h"
 
 #include <stdio.h>
@@ -44,6 +45,13 @@ static void json_str(const char *s) {
 }
 
 static void print_text(const hv_device_info *d, bool chosen) {
+    if (d->host) { /* the CPU backend: no Vulkan properties to show */
+        printf("%s %u: %s\n", chosen ? "*" : " ", d->index, d->name);
+        printf("    type            CPU backend (not Vulkan): heavy ops through %s, the rest in C\n", d->driver_info);
+        printf("    threads         %u (HEMOVK_THREADS)\n", d->threads);
+        printf("    select with     --device cpu  or  HEMOVK_DEVICE=cpu\n");
+        return;
+    }
     char api[32], ops[128];
     api_version(d->api_version, api, sizeof api);
     subgroup_ops(d->subgroup_supported_ops, ops, sizeof ops);
@@ -79,6 +87,7 @@ static void print_json(const hv_device_info *d, bool chosen, bool last) {
     subgroup_ops(d->subgroup_supported_ops, ops, sizeof ops);
     printf("  {\"index\": %u, \"default\": %s, \"name\": ", d->index, chosen ? "true" : "false");
     json_str(d->name);
+    printf(", \"host\": %s, \"threads\": %u", d->host ? "true" : "false", d->threads);
     printf(", \"type\": ");
     json_str(hv_device_type_name(d->type));
     printf(", \"driver_name\": ");
@@ -116,8 +125,9 @@ int hv_cmd_devices(int argc, char **argv) {
             json = true;
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("usage: hemovk [--device SEL] devices [--json]\n"
-                   "Lists every Vulkan device; '*' marks the one a run would use (--device / HEMOVK_DEVICE,\n"
-                   "else discrete > integrated > virtual > CPU). Features already reflect HEMOVK_DISABLE_*.\n");
+                   "Lists every Vulkan device, then hemovk's CPU backend (\"cpu\"); '*' marks the one a run would\n"
+                   "use (--device / HEMOVK_DEVICE, else discrete > integrated > virtual > CPU). Features already\n"
+                   "reflect HEMOVK_DISABLE_*.\n");
             return HV_EXIT_OK;
         } else {
             fprintf(stderr, "hemovk devices: unknown argument '%s' (try hemovk devices --help)\n", argv[i]);

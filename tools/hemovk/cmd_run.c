@@ -77,6 +77,7 @@ static void print_summary(const char *name, const hv_pipeline_summary *s, const 
             name, (unsigned long long)s->frames_in, (unsigned long long)s->frames_done,
             (unsigned long long)s->skipped_resume, (unsigned long long)s->dropped, (unsigned long long)s->failed,
             s->wall_seconds, s->frames_per_second, s->interrupted ? " (interrupted)" : "");
+    if (s->device[0]) fprintf(stderr, "  device %s\n", s->device);
     for (size_t i = 0; i < s->n_stages; i++) {
         const hv_pipeline_stage_stats *t = &s->stages[i];
         fprintf(stderr, "  %-6s %-16s %-16s ran %llu, skipped by when %llu, dropped %llu, failed %llu, %.2f s\n",

@@ -17,7 +17,7 @@ typedef struct {
 static const command k_commands[] = {
     {"run", hv_cmd_run, "run a pipeline: hemovk run PIPELINE.yaml --input PATH --output DIR"},
     {"validate", hv_cmd_validate, "check a pipeline file against the schemas without running it"},
-    {"devices", hv_cmd_devices, "list Vulkan devices with their type, driver, memory and features"},
+    {"devices", hv_cmd_devices, "list Vulkan devices and the CPU backend, with their type, driver and features"},
     {"plugins", hv_cmd_plugins, "list plugins, their versions, components and parameters"},
     {"gt", hv_cmd_gt, "ground truth for eval: hemovk gt WCEBleedGen_DIR --output gt.json [--split val]"},
     {"eval", hv_cmd_eval, "measure accuracy: hemovk eval --ground-truth GT --results RUN_DIR [--split val]"},
@@ -25,17 +25,19 @@ static const command k_commands[] = {
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: hemovk [--device SEL] [--log LEVEL] COMMAND [ARGS]\n"
+            "usage: hemovk [--device SEL] [--threads N] [--log LEVEL] COMMAND [ARGS]\n"
             "       hemovk --version | --help\n\n"
             "commands:\n");
     for (size_t i = 0; i < sizeof k_commands / sizeof k_commands[0]; i++)
         fprintf(f, "  %-9s %s\n", k_commands[i].name, k_commands[i].summary);
     fprintf(f,
             "\nglobal options:\n"
-            "  --device SEL  Vulkan device by index or name substring (also HEMOVK_DEVICE);\n"
-            "                default: discrete > integrated > virtual > CPU\n"
+            "  --device SEL  device by index or name substring (also HEMOVK_DEVICE): \"cpu\" is hemovk's\n"
+            "                CPU backend, \"vulkan\" the best Vulkan device; default: discrete > integrated >\n"
+            "                virtual GPU > the CPU backend > a Vulkan CPU device (lavapipe)\n"
+            "  --threads N   threads of the CPU backend (also HEMOVK_THREADS; default: every core)\n"
             "  --log LEVEL   error, warn, info or debug (also HEMOVK_LOG)\n\n"
-            "environment: HEMOVK_DEVICE, HEMOVK_LOG, HEMOVK_VALIDATE=1 (Khronos validation layer),\n"
+            "environment: HEMOVK_DEVICE, HEMOVK_THREADS, HEMOVK_LOG, HEMOVK_VALIDATE=1 (Khronos validation layer),\n"
             "  HEMOVK_PROFILE=1 (per-op GPU times), HEMOVK_PLUGIN_PATH (extra plugin folders),\n"
             "  HEMOVK_DISABLE_FP16, HEMOVK_DISABLE_STORAGE16, HEMOVK_DISABLE_INT8,\n"
             "  HEMOVK_DISABLE_SUBGROUP, HEMOVK_DISABLE_COOPMAT (turn optional features off)\n\n"
@@ -96,6 +98,15 @@ int main(int argc, char **argv) {
             return HV_EXIT_OK;
         } else if (!strcmp(a, "--device") && i + 1 < argc) {
             hv_cli_device = argv[++i];
+        } else if (!strcmp(a, "--threads") && i + 1 < argc) {
+            const char *v = argv[++i];
+            char *end = NULL;
+            long n = strtol(v, &end, 10);
+            if (!*v || *end || n < 1 || n > 256) {
+                fprintf(stderr, "hemovk: --threads expects a number from 1 to 256, got '%s'\n", v);
+                return HV_EXIT_USAGE;
+            }
+            setenv("HEMOVK_THREADS", v, 1); /* read by the CPU backend when it starts */
         } else if (!strcmp(a, "--log") && i + 1 < argc) {
             const char *v = argv[++i];
             if (!log_level_ok(v)) {

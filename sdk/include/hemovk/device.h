@@ -71,10 +71,15 @@ typedef struct hv_device_info {
     uint64_t min_storage_buffer_offset_alignment; /**< binding offsets must be multiples of this */
     uint32_t subgroup_supported_ops; /**< VkSubgroupFeatureFlags (basic=1, vote=2, arithmetic=4, ballot=8,
                                           shuffle=16, shuffle_relative=32, clustered=64, quad=128) */
+    /* since ABI 1.2 */
+    bool host;                    /**< not a Vulkan device: hemovk's optimised CPU backend ("cpu", listed
+                                       last; heavy ops through oneDNN, threads from HEMOVK_THREADS) */
+    uint32_t threads;             /**< host: the threads it runs on; 0 for Vulkan devices */
 } hv_device_info;
 
-/** Enumerate every Vulkan physical device. `*out` points to an internal array valid until the next
- *  call; `*count` receives its length. Needs no open device. */
+/** Enumerate every Vulkan physical device, then hemovk's CPU backend as the last entry (`host` set;
+ *  since ABI 1.2). `*out` points to an internal array valid until the next call; `*count` receives its
+ *  length. Needs no open device. */
 HV_API hv_status hv_device_list(const hv_device_info **out, uint32_t *count);
 
 /** Index (into `infos`) of the device the choice rule picks for `selector` (NULL or "" = best).
@@ -82,7 +87,8 @@ HV_API hv_status hv_device_list(const hv_device_info **out, uint32_t *count);
  *  HV_ERR_NOT_FOUND with a message listing every device. */
 HV_API hv_status hv_device_choose(const hv_device_info *infos, uint32_t count, const char *selector, uint32_t *chosen);
 
-/** Open a device. `selector` NULL means HEMOVK_DEVICE, else the best by the choice rule. */
+/** Open a device. `selector` NULL means HEMOVK_DEVICE, else the best by the choice rule. The selector
+ *  "cpu" opens the CPU backend without touching Vulkan; plans made for that device run on the CPU. */
 HV_API hv_status hv_device_open(const char *selector, hv_device **out);
 
 /** Close a device, saving its pipeline cache. NULL is a no-op. */
@@ -106,7 +112,8 @@ HV_API const char *hv_device_pipeline_cache_path(const hv_device *dev);
 
 /** What crossed between host and device through plans since the device was opened: the traffic that
  *  decides speed on a discrete GPU (every upload and download crosses the bus, every submission is a
- *  fence wait the host spends idle). Weight uploads at plan creation are not counted. */
+ *  fence wait the host spends idle). Weight uploads at plan creation are not counted; the CPU backend
+ *  moves nothing and counts zeros. */
 typedef struct hv_transfer_stats {
     uint64_t uploads;         /**< hv_plan_set_input calls (each one staged copy host -> device) */
     uint64_t upload_bytes;    /**< bytes they staged, in the device's storage type */

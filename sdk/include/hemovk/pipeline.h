@@ -176,6 +176,7 @@ typedef struct hv_pipeline_summary {
     int interrupted;            /**< non-zero when the run stopped early (an error, or a stop request) */
     int stop_signal;            /**< the value of *options.stop that stopped the run (the signal), else 0 */
     hv_transfer_stats transfers; /**< host <-> device traffic of this run's plans (zeros without a device) */
+    char device[256];           /**< the device the run's plans ran on, as hemovk devices names it (ABI 1.2) */
 } hv_pipeline_summary;
 
 /** Run the pipeline over its source and fill *summary (always initialised, even on failure). Returns
