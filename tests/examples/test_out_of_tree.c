@@ -7,12 +7,16 @@
  *      and from the plugin folder, and the installed program uses the installed libhemovk and plugins;
  *   4. the installed `hemovk run` runs the example's pipeline.yaml over real WCEBleedGen frames (masks of
  *      three PNG encodings, multi-region masks, a normal frame without a mask) and the JSONL metadata
- *      equals an independent Python/PIL measure of the mask files.
+ *      equals an independent Python/PIL measure of the mask files;
+ *   5. the plugin's own custom operator (bleeding_area.red_ratio: C code and SPIR-V built with the plugin)
+ *      gives each frame's mean red ratio on the Vulkan device and on hemovk's CPU backend, equal to each
+ *      other and to NumPy.
  * Nothing of hemovk is rebuilt for the plugin. */
 #include "hvtest.h"
 #include "hemovk/plugin.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,11 +219,12 @@ START_TEST(installed_hemovk_runs_the_example_pipeline) {
     cJSON_Delete(summary);
     free(summary_text);
 
-    char results[2100];
+    char results[4300];
     snprintf(results, sizeof results, "%s/results.jsonl", out_dir);
     char *text = slurp(results);
     ck_assert_msg(text, "no %s", results);
     int seen[N] = {0};
+    double redness[N] = {0};
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         cJSON *o = cJSON_Parse(line);
         ck_assert_msg(o, "not JSON: %s", line);
@@ -244,10 +249,43 @@ START_TEST(installed_hemovk_runs_the_example_pipeline) {
         ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(meta, "masks.found")), e[i].mask ? "true" : "false");
         /* detect.from_masks made one detection per region */
         ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(o, "detections")), (int)e[i].regions);
+        /* measure.redness: the plugin's custom operator, here on the Vulkan device (its SPIR-V) */
+        const char *red = cJSON_GetStringValue(cJSON_GetObjectItem(meta, "redness.mean"));
+        ck_assert_msg(red, "no redness.mean: %s", line);
+        redness[i] = atof(red);
         cJSON_Delete(o);
     }
     free(text);
     for (int i = 0; i < N; i++) ck_assert_msg(seen[i] == 1, "frame %s written %d times", e[i].image, seen[i]);
+    /* the same op's C code on hemovk's CPU backend, and an independent NumPy reference */
+    char out_cpu[2100];
+    snprintf(out_cpu, sizeof out_cpu, "%s/run-cpu", g_tmp);
+    rc = sh("HEMOVK_PLUGIN_PATH='%s' '%s/bin/hemovk' --device cpu run '%s/pipeline.yaml' --input '%s' --output '%s'",
+            g_build, g_prefix, EXAMPLE, list, out_cpu);
+    ck_assert_msg(rc == 0, "hemovk --device cpu run failed (exit %d):\n%s", rc, last_log());
+    snprintf(results, sizeof results, "%s/results.jsonl", out_cpu);
+    text = slurp(results);
+    ck_assert_ptr_nonnull(text);
+    int k = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), k++) {
+        cJSON *o = cJSON_Parse(line);
+        const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(o, "path"));
+        int i = 0;
+        while (i < N && !(path && !strcmp(path, e[i].image))) i++;
+        ck_assert_int_lt(i, N);
+        double on_cpu = atof(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "meta"), "redness.mean")));
+        /* 6 decimals written, f32 sums of 50,176 pixels: equal to 1e-5 */
+        ck_assert_msg(fabs(on_cpu - redness[i]) <= 1e-5, "%s: redness %.6f on the CPU backend, %.6f on Vulkan", path,
+                      on_cpu, redness[i]);
+        SH_OK("'%s' -c \"import sys, numpy as np; from PIL import Image; "
+              "a = np.asarray(Image.open(sys.argv[1]).convert('RGB'), dtype=np.float64); "
+              "print('%%.8f' %% (a[..., 0] / (a.sum(-1) + 1)).mean())\" '%s'", HEMOVK_PYTHON, path);
+        double want = atof(last_log());
+        ck_assert_msg(want > 0.2 && fabs(on_cpu - want) <= 1e-5, "%s: redness %.6f, NumPy says %.8f", path, on_cpu, want);
+        cJSON_Delete(o);
+    }
+    ck_assert_int_eq(k, N);
+    free(text);
 }
 END_TEST
 

@@ -9,6 +9,10 @@
 extern const hv_stage_vtable ba_measure_vtable;
 extern const char ba_measure_schema[];
 
+/* measure.redness (stage_redness.c), built on the custom op in red_ratio.c */
+extern const hv_stage_vtable ba_redness_vtable;
+extern const char ba_redness_schema[];
+
 /* detect.from_masks (stage_from_masks.c) */
 extern const hv_stage_vtable ba_from_masks_vtable;
 extern const char ba_from_masks_schema[];

@@ -60,7 +60,8 @@ extern "C" {
 /** ABI version of these headers (kept equal to HEMOVK_ABI_MAJOR/MINOR in the top CMakeLists.txt). A minor
  *  adds and never changes: 1.1 added hv_config_need_* (schema-filled params), the read-only registry
  *  catalog (hemovk/registry.h), hv_device_transfer_stats and hv_pipeline_summary.transfers (at its end);
- *  1.2 added the CPU backend's device (hv_device_info.host and .threads, at its end). A plugin built for
+ *  1.2 added the CPU backend's device (hv_device_info.host and .threads, at its end), the run's device in
+ *  hv_pipeline_summary.device, and custom operators (hemovk/custom_op.h). A plugin built for
  *  an older minor loads unchanged; one built for a newer minor needs a host at least that new. */
 #define HV_ABI_MAJOR 1
 #define HV_ABI_MINOR 2
