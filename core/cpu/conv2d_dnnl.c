@@ -1,5 +1,6 @@
-/* conv2d on the host backend: a oneDNN convolution per step, NCHW in and out, weights reordered once
- * into the layout the primitive prefers, bias, the fused activation and residual as post-ops. Groups
+/* conv2d on the host backend: a oneDNN convolution per step, NCHW in and out of the graph (the
+ * activations reordered to and from the blocked layout the primitive prefers, in the plan's scratch),
+ * weights reordered once, bias, the fused activation and residual as post-ops. Groups
  * (depthwise included), strides, dilation and TF-"SAME" padding (resolved by hv_conv2d_resolve) map
  * one to one. */
 #ifdef HEMOVK_HAVE_DNNL
@@ -35,9 +36,12 @@ static hv_status conv_prepare(const void *params, const hv_tensor_desc *src, con
     dnnl_dims_t wd_group = {g.groups, g.c_out / g.groups, g.c_in / g.groups, g.kh, g.kw};
     int grouped = g.groups > 1, wn = grouped ? 5 : 4;
     dnnl_dims_t strides = {g.sh, g.sw}, dilates = {g.dh - 1, g.dw - 1}, pad_l = {g.pt, g.pl}, pad_r = {g.pb, g.pr};
-    dnnl_memory_desc_t x_md, y_md, b_md, w_user, w_any;
+    dnnl_memory_desc_t x_md, y_md, x_any, y_any, b_md, w_user, w_any;
     dnnl_status_t s = dnnl_memory_desc_init_by_tag(&x_md, 4, xd, dnnl_f32, dnnl_nchw);
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&y_md, 4, yd, dnnl_f32, dnnl_nchw);
+    /* activations "any": oneDNN picks its blocked layout, and the step reorders in and out (dnnl_util.h) */
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&x_any, 4, xd, dnnl_f32, dnnl_format_tag_any);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&y_any, 4, yd, dnnl_f32, dnnl_format_tag_any);
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_a);
     if (s == dnnl_success)
         s = dnnl_memory_desc_init_by_tag(&w_user, wn, grouped ? wd_group : wd_plain, dnnl_f32,
@@ -46,8 +50,8 @@ static hv_status conv_prepare(const void *params, const hv_tensor_desc *src, con
         s = dnnl_memory_desc_init_by_tag(&w_any, wn, grouped ? wd_group : wd_plain, dnnl_f32, dnnl_format_tag_any);
     dnnl_convolution_desc_t cd;
     if (s == dnnl_success)
-        s = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &x_md,
-                                                       &w_any, p->has_bias ? &b_md : NULL, &y_md, strides, dilates,
+        s = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &x_any,
+                                                       &w_any, p->has_bias ? &b_md : NULL, &y_any, strides, dilates,
                                                        pad_l, pad_r);
     if (s != dnnl_success) return hv_dnnl_fail(s, "describing a conv2d");
     conv_state *c = calloc(1, sizeof *c);
@@ -63,14 +67,21 @@ static hv_status conv_prepare(const void *params, const hv_tensor_desc *src, con
     return HV_OK;
 }
 
-static hv_status conv_run(void *state, const float *const *src, uint32_t n_src, float *dst) {
+static size_t conv_scratch(const void *state) {
+    const conv_state *c = state;
+    return hv_dnnl_step_scratch(&c->step);
+}
+
+static hv_status conv_run(void *state, const float *const *src, uint32_t n_src, float *dst, void *scratch) {
     conv_state *c = state;
     (void)n_src;
-    return hv_dnnl_step_run(&c->step, src[0], c->res_index >= 0 ? src[c->res_index] : NULL, dst, "running conv2d");
+    return hv_dnnl_step_run(&c->step, src[0], c->res_index >= 0 ? src[c->res_index] : NULL, dst, scratch,
+                            "running conv2d");
 }
 
 const hv_host_kernel hv_host_conv2d_dnnl = {
     .prepare = conv_prepare,
+    .scratch_bytes = conv_scratch,
     .run = conv_run,
     .release = conv_release,
 };

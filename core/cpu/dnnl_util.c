@@ -110,15 +110,27 @@ float *hv_dnnl_reorder_weights(const dnnl_memory_desc_t *user_md, const float *u
     }
     return out;
 }
+static size_t align64(size_t v) { return (v + 63) / 64 * 64; }
+
+/* A reorder primitive from `from` to `to`. */
+static dnnl_status_t make_reorder(dnnl_engine_t eng, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
+                                  dnnl_primitive_t *out) {
+    dnnl_primitive_desc_t rpd = NULL;
+    dnnl_status_t rc = dnnl_reorder_primitive_desc_create(&rpd, from, eng, to, eng, NULL);
+    if (rc == dnnl_success) rc = dnnl_primitive_create(out, rpd);
+    if (rpd) dnnl_primitive_desc_destroy(rpd);
+    return rc;
+}
+
 hv_status hv_dnnl_step_create(hv_dnnl_step *s, const_dnnl_op_desc_t op_desc, hv_activation act, int residual,
-                              const dnnl_memory_desc_t *x_md, const dnnl_memory_desc_t *y_md,
+                              const dnnl_memory_desc_t *x_user, const dnnl_memory_desc_t *y_user,
                               const dnnl_memory_desc_t *w_user, const float *w, const dnnl_memory_desc_t *b_md,
                               const float *b, const char *what) {
     char msg[96];
     dnnl_engine_t eng = hv_dnnl_engine();
     if (!eng) return HV_ERR_INTERNAL;
     s->has_bias = b != NULL;
-    s->dst_bytes = dnnl_memory_desc_get_size(y_md);
+    s->dst_bytes = dnnl_memory_desc_get_size(y_user);
     hv_status st = HV_OK;
     dnnl_primitive_attr_t attr = hv_dnnl_post_ops(act, residual, &st);
     if (st) return st;
@@ -130,6 +142,8 @@ hv_status hv_dnnl_step_create(hv_dnnl_step *s, const_dnnl_op_desc_t op_desc, hv_
         return hv_dnnl_fail(rc, msg);
     }
     const dnnl_memory_desc_t *w_md = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    const dnnl_memory_desc_t *x_md = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+    const dnnl_memory_desc_t *y_md = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
     if (!dnnl_memory_desc_equal(w_md, w_user)) {
         s->wei_buf = hv_dnnl_reorder_weights(w_user, w, w_md, &st);
         if (st) {
@@ -138,11 +152,21 @@ hv_status hv_dnnl_step_create(hv_dnnl_step *s, const_dnnl_op_desc_t op_desc, hv_
         }
         w = s->wei_buf;
     }
+    int x_blocked = !dnnl_memory_desc_equal(x_md, x_user), y_blocked = !dnnl_memory_desc_equal(y_md, y_user);
+    s->x_blk_bytes = x_blocked ? align64(dnnl_memory_desc_get_size(x_md)) : 0;
+    s->y_blk_bytes = y_blocked ? align64(dnnl_memory_desc_get_size(y_md)) : 0;
     rc = dnnl_primitive_create(&s->prim, pd);
-    if (rc == dnnl_success) rc = dnnl_memory_create(&s->src, x_md, eng, DNNL_MEMORY_NONE);
-    if (rc == dnnl_success) rc = dnnl_memory_create(&s->dst, y_md, eng, DNNL_MEMORY_NONE);
+    if (rc == dnnl_success) rc = dnnl_stream_create(&s->stream, eng, dnnl_stream_default_flags);
+    if (rc == dnnl_success) rc = dnnl_memory_create(&s->x_user, x_user, eng, DNNL_MEMORY_NONE);
+    if (rc == dnnl_success) rc = dnnl_memory_create(&s->y_user, y_user, eng, DNNL_MEMORY_NONE);
     if (rc == dnnl_success) rc = dnnl_memory_create(&s->wei, w_md, eng, (void *)w);
     if (rc == dnnl_success && b) rc = dnnl_memory_create(&s->bias, b_md, eng, (void *)b);
+    if (rc == dnnl_success && x_blocked) rc = dnnl_memory_create(&s->x_blk, x_md, eng, DNNL_MEMORY_NONE);
+    if (rc == dnnl_success && x_blocked) rc = make_reorder(eng, x_user, x_md, &s->to_blocked);
+    if (rc == dnnl_success && y_blocked) rc = dnnl_memory_create(&s->y_blk, y_md, eng, DNNL_MEMORY_NONE);
+    if (rc == dnnl_success && y_blocked) rc = make_reorder(eng, y_md, y_user, &s->from_blocked);
+    if (rc == dnnl_success && y_blocked && residual) rc = dnnl_memory_create(&s->res_user, y_user, eng, DNNL_MEMORY_NONE);
+    if (rc == dnnl_success && y_blocked && residual) rc = make_reorder(eng, y_user, y_md, &s->residual_to_blocked);
     dnnl_primitive_desc_destroy(pd);
     if (rc != dnnl_success) {
         snprintf(msg, sizeof msg, "creating a %s primitive", what);
@@ -151,22 +175,52 @@ hv_status hv_dnnl_step_create(hv_dnnl_step *s, const_dnnl_op_desc_t op_desc, hv_
     return HV_OK;
 }
 
-hv_status hv_dnnl_step_run(hv_dnnl_step *s, const float *x, const float *residual, float *y, const char *what) {
-    if (residual) memcpy(y, residual, s->dst_bytes); /* the sum post-op adds the destination's content */
-    dnnl_status_t rc = dnnl_memory_set_data_handle(s->src, (void *)x);
-    if (rc == dnnl_success) rc = dnnl_memory_set_data_handle(s->dst, y);
+size_t hv_dnnl_step_scratch(const hv_dnnl_step *s) { return s->x_blk_bytes + s->y_blk_bytes; }
+
+static hv_status exec_reorder(hv_dnnl_step *s, dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to, const char *what) {
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    dnnl_status_t rc = dnnl_primitive_execute(r, s->stream, 2, args);
+    return rc == dnnl_success ? HV_OK : hv_dnnl_fail(rc, what);
+}
+
+hv_status hv_dnnl_step_run(hv_dnnl_step *s, const float *x, const float *residual, float *y, void *scratch,
+                           const char *what) {
+    hv_host_apply_threads();
+    /* the primitive reads x_blk / writes y_blk (in the scratch) when it works in a blocked layout */
+    dnnl_memory_t src = s->x_blk ? s->x_blk : s->x_user, dst = s->y_blk ? s->y_blk : s->y_user;
+    dnnl_status_t rc = dnnl_memory_set_data_handle(s->x_user, (void *)x);
+    if (rc == dnnl_success) rc = dnnl_memory_set_data_handle(s->y_user, y);
+    if (rc == dnnl_success && s->x_blk) rc = dnnl_memory_set_data_handle(s->x_blk, scratch);
+    if (rc == dnnl_success && s->y_blk) rc = dnnl_memory_set_data_handle(s->y_blk, (char *)scratch + s->x_blk_bytes);
+    if (rc == dnnl_success && residual && s->res_user) rc = dnnl_memory_set_data_handle(s->res_user, (void *)residual);
     if (rc != dnnl_success) return hv_dnnl_fail(rc, what);
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, s->src}, {DNNL_ARG_WEIGHTS, s->wei}, {DNNL_ARG_DST, s->dst},
-                               {DNNL_ARG_BIAS, s->bias}};
-    return hv_dnnl_execute(s->prim, s->has_bias ? 4 : 3, args, what);
+    hv_status st = HV_OK;
+    if (s->to_blocked) st = exec_reorder(s, s->to_blocked, s->x_user, s->x_blk, what);
+    /* the sum post-op adds the destination's content: the residual, in the destination's layout */
+    if (!st && residual) {
+        if (s->residual_to_blocked) st = exec_reorder(s, s->residual_to_blocked, s->res_user, s->y_blk, what);
+        else memcpy(y, residual, s->dst_bytes);
+    }
+    if (!st) {
+        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, s->wei}, {DNNL_ARG_DST, dst},
+                                   {DNNL_ARG_BIAS, s->bias}};
+        rc = dnnl_primitive_execute(s->prim, s->stream, s->has_bias ? 4 : 3, args);
+        if (rc != dnnl_success) st = hv_dnnl_fail(rc, what);
+    }
+    if (!st && s->from_blocked) st = exec_reorder(s, s->from_blocked, s->y_blk, s->y_user, what);
+    rc = dnnl_stream_wait(s->stream);
+    if (!st && rc != dnnl_success) st = hv_dnnl_fail(rc, what);
+    return st;
 }
 
 void hv_dnnl_step_destroy(hv_dnnl_step *s) {
-    if (s->prim) dnnl_primitive_destroy(s->prim);
-    if (s->src) dnnl_memory_destroy(s->src);
-    if (s->wei) dnnl_memory_destroy(s->wei);
-    if (s->bias) dnnl_memory_destroy(s->bias);
-    if (s->dst) dnnl_memory_destroy(s->dst);
+    dnnl_primitive_t prims[4] = {s->prim, s->to_blocked, s->from_blocked, s->residual_to_blocked};
+    for (int i = 0; i < 4; i++)
+        if (prims[i]) dnnl_primitive_destroy(prims[i]);
+    dnnl_memory_t mems[7] = {s->x_user, s->x_blk, s->y_user, s->y_blk, s->res_user, s->wei, s->bias};
+    for (int i = 0; i < 7; i++)
+        if (mems[i]) dnnl_memory_destroy(mems[i]);
+    if (s->stream) dnnl_stream_destroy(s->stream);
     free(s->wei_buf);
     memset(s, 0, sizeof *s);
 }

@@ -27,26 +27,37 @@ hv_status hv_dnnl_execute(dnnl_primitive_t prim, int n, const dnnl_exec_arg_t *a
 float *hv_dnnl_reorder_weights(const dnnl_memory_desc_t *user_md, const float *user, const dnnl_memory_desc_t *md,
                                hv_status *st);
 
-/** One oneDNN primitive with its memories: what a conv2d or linear step of the host backend keeps. */
+/** One oneDNN primitive with its memories: what a conv2d or linear step of the host backend keeps.
+ *  When the primitive prefers blocked activations (nChw16c...), the step reorders its input into the
+ *  plan's scratch, computes there and reorders the output back into the graph's plain layout: the fast
+ *  blocked kernels more than pay for two memory passes (the plain-layout path falls back to im2col GEMM,
+ *  5-10x slower for 3x3 and depthwise convolutions). */
 typedef struct hv_dnnl_step {
-    dnnl_primitive_t prim;
-    dnnl_memory_t src, wei, bias, dst;
+    dnnl_primitive_t prim, to_blocked, from_blocked, residual_to_blocked; /* the last three: NULL when plain */
+    dnnl_memory_t x_user, x_blk, y_user, y_blk, res_user, wei, bias;
+    dnnl_stream_t stream;
     float *wei_buf;          /* weights reordered into the primitive's layout (owned), or NULL */
     int has_bias;
-    size_t dst_bytes;
+    size_t dst_bytes;        /* the plain output's bytes */
+    size_t x_blk_bytes, y_blk_bytes; /* scratch: [x_blk | y_blk], each 64-byte aligned, 0 when plain */
 } hv_dnnl_step;
 
-/** Build `s` for the op described by `op_desc` (a dnnl_*_desc_t whose weights are format "any"): post-ops
- *  from act/residual, the primitive oneDNN picks, the constant weights `w` (laid out as `w_user`)
- *  reordered once into its preferred layout, bias `b` (NULL: none) and src/dst memories bound at run.
- *  `what` names the op in messages. On error `s` holds what was made; hv_dnnl_step_destroy frees it. */
+/** Build `s` for the op described by `op_desc` (a dnnl_*_desc_t whose weights, and optionally src and
+ *  dst, are format "any"): post-ops from act/residual, the primitive oneDNN picks, the constant weights
+ *  `w` (laid out as `w_user`) reordered once into its preferred layout, bias `b` (NULL: none), and the
+ *  reorders between the graph's plain x_user/y_user layouts and the primitive's. `what` names the op in
+ *  messages. On error `s` holds what was made; hv_dnnl_step_destroy frees it. */
 hv_status hv_dnnl_step_create(hv_dnnl_step *s, const_dnnl_op_desc_t op_desc, hv_activation act, int residual,
-                              const dnnl_memory_desc_t *x_md, const dnnl_memory_desc_t *y_md,
+                              const dnnl_memory_desc_t *x_user, const dnnl_memory_desc_t *y_user,
                               const dnnl_memory_desc_t *w_user, const float *w, const dnnl_memory_desc_t *b_md,
                               const float *b, const char *what);
 
+/** Scratch bytes hv_dnnl_step_run needs (0 when the primitive works on the plain layouts). */
+size_t hv_dnnl_step_scratch(const hv_dnnl_step *s);
+
 /** Run the step: y = op(x) (+ residual when the step was made with one; NULL otherwise). */
-hv_status hv_dnnl_step_run(hv_dnnl_step *s, const float *x, const float *residual, float *y, const char *what);
+hv_status hv_dnnl_step_run(hv_dnnl_step *s, const float *x, const float *residual, float *y, void *scratch,
+                           const char *what);
 
 /** Free what hv_dnnl_step_create made (the struct itself is the caller's). */
 void hv_dnnl_step_destroy(hv_dnnl_step *s);

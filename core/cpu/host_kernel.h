@@ -16,8 +16,12 @@ typedef struct hv_host_kernel {
     hv_status (*prepare)(const void *params, const hv_tensor_desc *src, const float *const *constant, uint32_t n_src,
                          const hv_tensor_desc *dst, void **state);
 
+    /** Bytes of scratch memory run() needs (NULL or 0: none). The backend hands every step the same
+     *  plan-wide scratch (steps run one after another), 64-byte aligned. */
+    size_t (*scratch_bytes)(const void *state);
+
     /** Compute dst from the sources (all f32, contiguous, in the graph's layouts). */
-    hv_status (*run)(void *state, const float *const *src, uint32_t n_src, float *dst);
+    hv_status (*run)(void *state, const float *const *src, uint32_t n_src, float *dst, void *scratch);
 
     /** Free what prepare() built. */
     void (*release)(void *state);

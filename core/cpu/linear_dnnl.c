@@ -50,14 +50,21 @@ static hv_status linear_prepare(const void *params, const hv_tensor_desc *src, c
     return HV_OK;
 }
 
-static hv_status linear_run(void *state, const float *const *src, uint32_t n_src, float *dst) {
+static size_t linear_scratch(const void *state) {
+    const linear_state *c = state;
+    return hv_dnnl_step_scratch(&c->step);
+}
+
+static hv_status linear_run(void *state, const float *const *src, uint32_t n_src, float *dst, void *scratch) {
     linear_state *c = state;
     (void)n_src;
-    return hv_dnnl_step_run(&c->step, src[0], c->res_index >= 0 ? src[c->res_index] : NULL, dst, "running linear");
+    return hv_dnnl_step_run(&c->step, src[0], c->res_index >= 0 ? src[c->res_index] : NULL, dst, scratch,
+                            "running linear");
 }
 
 const hv_host_kernel hv_host_linear_dnnl = {
     .prepare = linear_prepare,
+    .scratch_bytes = linear_scratch,
     .run = linear_run,
     .release = linear_release,
 };

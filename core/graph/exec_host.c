@@ -11,8 +11,10 @@
 #include "cpu/host_kernel.h"
 #include "graph/plan_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static uint64_t f32_bytes(const hv_tensor *t) { return ((uint64_t)hv_desc_numel(&t->desc) * 4u + 15u) & ~(uint64_t)15; }
 
@@ -60,14 +62,60 @@ static hv_status host_prepare(hv_plan *p) {
         }
         st = k->prepare(ps->params, sd, constant, ps->n_src, &ps->node->desc, &p->host_state[s]);
         if (st) return hv_error_context(st, "%s '%s' (CPU backend)", ps->op->name, ps->node->name);
-        if (p->host_state[s]) p->host_kernel[s] = k;
+        if (!p->host_state[s]) continue;
+        p->host_kernel[s] = k;
+        size_t need = k->scratch_bytes ? k->scratch_bytes(p->host_state[s]) : 0;
+        if (need > p->host_scratch_bytes) p->host_scratch_bytes = need;
     }
+    /* one scratch for every step (they run one after another): blocked copies of activations */
+    if (p->host_scratch_bytes && !(p->host_scratch = aligned_alloc(64, (p->host_scratch_bytes + 63) / 64 * 64)))
+        return hv_error(HV_ERR_OUT_OF_MEMORY, "CPU backend: no memory for %.1f MiB of kernel scratch",
+                        p->host_scratch_bytes / 1048576.0);
     p->dispatches = p->n_steps;
     return HV_OK;
 }
 
+static double now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+/* HEMOVK_PROFILE / hv_plan_options.profile: per-op wall time of the last run, by op name (hv_plan_profile),
+ * printed like the Vulkan backend's table. */
+static void add_time(hv_plan *p, const char *op, double ns) {
+    uint32_t k = 0;
+    while (k < p->n_prof && strcmp(p->prof[k].op, op)) k++;
+    if (k == p->n_prof) p->prof[p->n_prof++] = (hv_op_time){.op = op};
+    p->prof[k].count++;
+    p->prof[k].ns += ns;
+}
+
+static int by_time_desc(const void *a, const void *b) {
+    const hv_op_time *x = a, *y = b;
+    return x->ns < y->ns ? 1 : (x->ns > y->ns ? -1 : 0);
+}
+
+static void print_profile(hv_plan *p) {
+    qsort(p->prof, p->n_prof, sizeof *p->prof, by_time_desc);
+    double total = 0;
+    for (uint32_t k = 0; k < p->n_prof; k++) total += p->prof[k].ns;
+    fprintf(stderr, "hemovk profile (CPU backend): %u steps, %.3f ms\n  %-24s %6s %10s %6s\n", p->n_steps, total / 1e6,
+            "op", "count", "ms", "%");
+    for (uint32_t k = 0; k < p->n_prof; k++)
+        fprintf(stderr, "  %-24s %6u %10.3f %5.1f%%\n", p->prof[k].op, p->prof[k].count, p->prof[k].ns / 1e6,
+                total > 0 ? 100.0 * p->prof[k].ns / total : 0.0);
+}
+
 static hv_status host_run(hv_plan *p) {
+    int profile = p->opts.profile;
+    if (profile) {
+        free(p->prof);
+        p->n_prof = 0;
+        if (!(p->prof = calloc(p->n_steps ? p->n_steps : 1, sizeof *p->prof))) profile = 0;
+    }
     for (uint32_t s = 0; s < p->n_steps; s++) {
+        double t0 = profile ? now_ns() : 0;
         plan_step *ps = &p->steps[s];
         hv_tensor *t = ps->node;
         float *out = p->host[t->id];
@@ -78,14 +126,16 @@ static hv_status host_run(hv_plan *p) {
             sp[k] = p->host[ps->src[k]];
         }
         hv_status rc;
-        if (p->host_state[s]) rc = p->host_kernel[s]->run(p->host_state[s], sp, ps->n_src, out);
+        if (p->host_state[s]) rc = p->host_kernel[s]->run(p->host_state[s], sp, ps->n_src, out, p->host_scratch);
         else rc = ps->op->ref(ps->params, sd, sp, ps->n_src, &t->desc, out);
         if (rc) return hv_error_context(rc, "%s '%s' (CPU backend)", ps->op->name, t->name);
         if (t->desc.dtype == HV_F16) {
             size_t n = (size_t)hv_desc_numel(&t->desc);
             for (size_t i = 0; i < n; i++) out[i] = hv_f16_round(out[i]);
         }
+        if (profile) add_time(p, ps->op->name, now_ns() - t0);
     }
+    if (profile && getenv("HEMOVK_PROFILE") && strcmp(getenv("HEMOVK_PROFILE"), "0")) print_profile(p);
     return HV_OK;
 }
 
@@ -99,6 +149,8 @@ static void host_free(hv_plan *p) {
     p->host_kernel = NULL;
     free(p->host_arena);
     p->host_arena = NULL;
+    free(p->host_scratch);
+    p->host_scratch = NULL;
     free(p->host); /* weights point into the graph; everything else into the arena */
     p->host = NULL;
 }

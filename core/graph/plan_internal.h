@@ -49,6 +49,8 @@ struct hv_plan {
     float *host_arena;             /* every input and op output, laid out by plan_assign_memory */
     void **host_state;             /* per step: what its host kernel prepared (NULL: runs the reference) */
     const struct hv_host_kernel **host_kernel; /* per step: the kernel that prepared host_state */
+    void *host_scratch;            /* kernels' scratch, shared by every step (host_kernel.h) */
+    size_t host_scratch_bytes;
     /* Vulkan backend */
     hv_buffer arena, weights;
     hv_buffer *in_stage;           /* per input (index in inputs[]) */

@@ -1,4 +1,5 @@
 /* Element-wise add / sub / mul with NumPy broadcasting, and an optional fused activation. */
+#include <math.h>
 #include <string.h>
 
 #include "ops/ops_basic_defs.h"
@@ -79,6 +80,63 @@ static hv_status binary_ref(const void *params, const hv_tensor_desc *src, const
                 }
     (void)dst;
     return HV_OK;
+}
+
+/* float form of an activation, for the host backend's rows */
+static float act_f(hv_activation act, float v) {
+    switch (act) {
+    case HV_ACT_RELU: return v > 0 ? v : 0;
+    case HV_ACT_SILU: return v / (1.0f + expf(-v));
+    case HV_ACT_GELU: return 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));
+    case HV_ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
+    default: return v;
+    }
+}
+
+/* The host backend's binary (core/cpu/rows_host.c): output rows [r0, r1) of the dims[0]·dims[1]·dims[2]
+ * rows of dims[3] values, in float, with the innermost loop specialised for the strides broadcasting
+ * gives (0 or 1) so it vectorises. */
+hv_status opsbasic_binary_rows(const void *params, const hv_tensor_desc *src, const float *const *d, float *y,
+                               int64_t r0, int64_t r1) {
+    const hv_binary_params *p = params;
+    bcast g;
+    hv_status st = binary_check(p, src, 2, &g);
+    if (st) return st;
+    const int64_t w = g.dims[3];
+    for (int64_t r = r0; r < r1; r++) {
+        const int64_t c0 = r / (g.dims[1] * g.dims[2]), c1 = (r / g.dims[2]) % g.dims[1], c2 = r % g.dims[2];
+        const float *a = d[0] + c0 * g.sa[0] + c1 * g.sa[1] + c2 * g.sa[2];
+        const float *b = d[1] + c0 * g.sb[0] + c1 * g.sb[1] + c2 * g.sb[2];
+        float *o = y + r * w;
+        const int64_t xa = g.sa[3], xb = g.sb[3];
+        if (p->kind == HV_BINARY_ADD) {
+            if (xa && xb) for (int64_t i = 0; i < w; i++) o[i] = a[i] + b[i];
+            else if (xa) for (int64_t i = 0; i < w; i++) o[i] = a[i] + b[0];
+            else if (xb) for (int64_t i = 0; i < w; i++) o[i] = a[0] + b[i];
+            else for (int64_t i = 0; i < w; i++) o[i] = a[0] + b[0];
+        } else if (p->kind == HV_BINARY_SUB) {
+            if (xa && xb) for (int64_t i = 0; i < w; i++) o[i] = a[i] - b[i];
+            else if (xa) for (int64_t i = 0; i < w; i++) o[i] = a[i] - b[0];
+            else if (xb) for (int64_t i = 0; i < w; i++) o[i] = a[0] - b[i];
+            else for (int64_t i = 0; i < w; i++) o[i] = a[0] - b[0];
+        } else {
+            if (xa && xb) for (int64_t i = 0; i < w; i++) o[i] = a[i] * b[i];
+            else if (xa) for (int64_t i = 0; i < w; i++) o[i] = a[i] * b[0];
+            else if (xb) for (int64_t i = 0; i < w; i++) o[i] = a[0] * b[i];
+            else for (int64_t i = 0; i < w; i++) o[i] = a[0] * b[0];
+        }
+        if (p->act != HV_ACT_NONE)
+            for (int64_t i = 0; i < w; i++) o[i] = act_f(p->act, o[i]);
+    }
+    return HV_OK;
+}
+
+/* Rows opsbasic_binary_rows splits, and values per row. */
+int64_t opsbasic_binary_row_count(const void *params, const hv_tensor_desc *src, int64_t *row_len) {
+    bcast g;
+    if (binary_check(params, src, 2, &g)) return 0;
+    if (row_len) *row_len = g.dims[3];
+    return g.dims[0] * g.dims[1] * g.dims[2];
 }
 
 typedef struct elt_push {

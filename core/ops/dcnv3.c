@@ -135,9 +135,11 @@ hv_status opsdcn_dcnv3_rows(const void *params, const hv_tensor_desc *src, const
 }
 
 /* n·Ho: the rows opsdcn_dcnv3_rows splits (0 when the params do not resolve). */
-int64_t opsdcn_dcnv3_row_count(const void *params, const hv_tensor_desc *src) {
+int64_t opsdcn_dcnv3_row_count(const void *params, const hv_tensor_desc *src, int64_t *row_len) {
     dcn_geom g;
-    return dcn_resolve(params, &src[0], &g) ? 0 : g.n * g.ho;
+    if (dcn_resolve(params, &src[0], &g)) return 0;
+    if (row_len) *row_len = g.wo * g.c * g.k; /* work per row: samples, not values */
+    return g.n * g.ho;
 }
 
 static hv_status dcn_ref(const void *params, const hv_tensor_desc *src, const float *const *src_data, uint32_t n_src,

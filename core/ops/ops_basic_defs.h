@@ -19,6 +19,19 @@ extern const hv_op_def hv_op_unary;
 extern const hv_op_def hv_op_gap;
 
 /** Geometry of one GEMM dispatch (shaders/gemm.comp). */
+/** The host backend's binary: output rows [r0, r1) (row = the leading three broadcast dims, flattened;
+ *  a row holds the last dim) in float (core/cpu/rows_host.c splits rows across threads). */
+hv_status opsbasic_binary_rows(const void *params, const hv_tensor_desc *src, const float *const *d, float *y,
+                               int64_t r0, int64_t r1);
+
+/** The rows opsbasic_binary_rows splits; *row_len receives the values per row. */
+int64_t opsbasic_binary_row_count(const void *params, const hv_tensor_desc *src, int64_t *row_len);
+
+/** The host backend's unary: values [r0, r1) in float; the "rows" are single values. */
+hv_status opsbasic_unary_rows(const void *params, const hv_tensor_desc *src, const float *const *d, float *y,
+                              int64_t r0, int64_t r1);
+int64_t opsbasic_unary_row_count(const void *params, const hv_tensor_desc *src, int64_t *row_len);
+
 typedef struct opsbasic_gemm {
     uint32_t m, n, k, batch;
     uint32_t a_batch, b_batch, c_batch; /* element strides between batches */

@@ -17,8 +17,8 @@ extern const hv_op_def hv_op_preprocess;
 hv_status opsdcn_dcnv3_rows(const void *params, const hv_tensor_desc *src, const float *const *src_data, float *dst_data,
                             int64_t row0, int64_t row1);
 
-/** The number of rows opsdcn_dcnv3_rows splits (n·Ho). */
-int64_t opsdcn_dcnv3_row_count(const void *params, const hv_tensor_desc *src);
+/** The number of rows opsdcn_dcnv3_rows splits (n·Ho); *row_len receives the values per row (Wo·C). */
+int64_t opsdcn_dcnv3_row_count(const void *params, const hv_tensor_desc *src, int64_t *row_len);
 
 /** Invocations per workgroup of the family's 1-D shaders (local_size_x in their .comp files). */
 #define OPSDCN_LOCAL 64u

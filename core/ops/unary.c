@@ -1,5 +1,6 @@
 /* Unary activations y = act(x) (relu, silu, gelu-erf, sigmoid; none = copy). The planner folds them
  * into a single-use conv2d / linear producer through pure_activation. */
+#include <math.h>
 #include "ops/ops_basic_defs.h"
 #include "ops/ops_conv_defs.h"
 #include "ops/opsconv_util.h"
@@ -43,6 +44,40 @@ static hv_status unary_ref(const void *params, const hv_tensor_desc *src, const 
         for (int64_t i = 0; i < n; i++) y[i] = hv_f16_round(y[i]);
     (void)dst;
     return HV_OK;
+}
+
+/* The host backend's unary (core/cpu/rows_host.c): values [r0, r1) ("rows" of one value) in float. */
+hv_status opsbasic_unary_rows(const void *params, const hv_tensor_desc *src, const float *const *d, float *y,
+                              int64_t r0, int64_t r1) {
+    const hv_unary_params *p = params;
+    hv_status st = unary_check(p, src, 1);
+    if (st) return st;
+    const float *x = d[0];
+    switch (p->act) {
+    case HV_ACT_RELU:
+        for (int64_t i = r0; i < r1; i++) y[i] = x[i] > 0 ? x[i] : 0;
+        break;
+    case HV_ACT_SILU:
+        for (int64_t i = r0; i < r1; i++) y[i] = x[i] / (1.0f + expf(-x[i]));
+        break;
+    case HV_ACT_GELU:
+        for (int64_t i = r0; i < r1; i++) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+        break;
+    case HV_ACT_SIGMOID:
+        for (int64_t i = r0; i < r1; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+        break;
+    default:
+        for (int64_t i = r0; i < r1; i++) y[i] = x[i];
+    }
+    if (p->cast && p->out_dtype == HV_F16)
+        for (int64_t i = r0; i < r1; i++) y[i] = hv_f16_round(y[i]);
+    return HV_OK;
+}
+
+int64_t opsbasic_unary_row_count(const void *params, const hv_tensor_desc *src, int64_t *row_len) {
+    (void)params;
+    if (row_len) *row_len = 1;
+    return hv_desc_numel(&src[0]);
 }
 
 typedef struct elt_push { /* shaders/eltwise.comp's push constants (only n is read in unary mode) */

@@ -4,6 +4,8 @@
  *     depthwise, asymmetric pads, N > 1, channels not a multiple of 8, each fused activation, residual),
  *     built through the SDK so the planner's fusion decides what the kernel gets;
  *   - linear on rank 2..4 inputs with and without bias, each activation, a residual;
+ *   - binary with every broadcast the models use, each kind and activation, and unary (each activation, a
+ *     cast to f16) — hemovk's float rows;
  *   - DCNv3 (hemovk's own threaded kernel) in InternImage's geometry, strided, offset_scale 2 (XL), N = 2,
  *     offsets reaching outside the image;
  *   - a small network (conv, activation, depthwise, residual add, layer norm, linear) in f32 and f16
@@ -187,6 +189,50 @@ START_TEST(dcnv3_geometries) {
 }
 END_TEST
 
+/* binary with broadcasting (the host backend's float rows): squeeze-excitation [N,C,H,W]·[N,C,1,1],
+ * layer scale [N,H,W,C]·[C], a row against a column, each kind and activation. */
+START_TEST(binary_broadcasts) {
+    static const struct { uint32_t ra; int64_t a[4]; uint32_t rb; int64_t b[4]; } cases[] = {
+        {4, {2, 16, 7, 9}, 4, {2, 16, 1, 1}}, {4, {1, 5, 6, 24}, 1, {24, 1, 1, 1}},
+        {4, {1, 3, 8, 1}, 4, {1, 3, 1, 10}},  {3, {4, 5, 6, 1}, 3, {4, 5, 6, 1}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int kind = HV_BINARY_ADD; kind <= HV_BINARY_MUL; kind++)
+            for (int act = HV_ACT_NONE; act <= HV_ACT_SIGMOID; act++) {
+                hv_graph *g = NULL;
+                ck_assert_int_eq(hv_graph_create(&g), HV_OK);
+                hv_tensor_desc ad = {.dtype = HV_F32, .layout = HV_LAYOUT_NCHW, .rank = cases[i].ra};
+                hv_tensor_desc bd = {.dtype = HV_F32, .layout = HV_LAYOUT_NCHW, .rank = cases[i].rb};
+                memcpy(ad.dims, cases[i].a, sizeof ad.dims);
+                memcpy(bd.dims, cases[i].b, sizeof bd.dims);
+                hv_tensor *x = hv_graph_input(g, "x", &ad);
+                hv_tensor *y = hv_binary(g, x, weight(g, "b", bd, 101 + i, 1.5f), (hv_binary_kind)kind,
+                                         (hv_activation)act, "op");
+                ck_assert_int_eq(hv_graph_output(g, y, "y"), HV_OK);
+                double e = compare(g, (size_t)hv_desc_numel(&ad), (size_t)hv_desc_numel(hv_tensor_get_desc(y)), 111,
+                                   "binary");
+                ck_assert_msg(e <= 1e-9, "binary case %zu kind %d act %d: NMSE %.3g", i, kind, act, e);
+                hv_graph_free(g);
+            }
+}
+END_TEST
+
+/* unary: each activation on its own (not fused: its input is the graph input), and a cast to f16. */
+START_TEST(unary_activations_and_cast) {
+    for (int act = HV_ACT_NONE; act <= HV_ACT_SIGMOID + 1; act++) {
+        hv_graph *g = NULL;
+        ck_assert_int_eq(hv_graph_create(&g), HV_OK);
+        hv_tensor_desc xd = {.dtype = HV_F32, .layout = HV_LAYOUT_NCHW, .rank = 4, .dims = {2, 3, 17, 19}};
+        hv_tensor *x = hv_graph_input(g, "x", &xd);
+        hv_tensor *y = act <= HV_ACT_SIGMOID ? hv_activate(g, x, (hv_activation)act, "act") : hv_cast(g, x, HV_F16, "cast");
+        ck_assert_int_eq(hv_graph_output(g, y, "y"), HV_OK);
+        double e = compare(g, (size_t)hv_desc_numel(&xd), (size_t)hv_desc_numel(&xd), 121, "unary");
+        ck_assert_msg(e <= 1e-9, "unary %d: NMSE %.3g", act, e);
+        hv_graph_free(g);
+    }
+}
+END_TEST
+
 /* conv → SiLU → depthwise conv → + skip → layer norm (channels last) → linear → GELU, in `dt`. */
 static hv_graph *small_network(hv_dtype dt) {
     hv_graph *g = NULL;
@@ -309,6 +355,8 @@ int main(void) {
     tcase_add_test(tc, conv2d_activations);
     tcase_add_test(tc, linear_shapes);
     tcase_add_test(tc, dcnv3_geometries);
+    tcase_add_test(tc, binary_broadcasts);
+    tcase_add_test(tc, unary_activations_and_cast);
     tcase_add_test(tc, network_f32_and_f16_runs_repeat);
     tcase_add_test(tc, computed_weights_run_the_reference);
     tcase_add_test(tc, the_cpu_device);
