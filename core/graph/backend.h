@@ -31,6 +31,12 @@ typedef struct plan_backend {
     /** Where output `o` (index in p->outputs) can be read after a run, and its storage type. */
     const void *(*output_slot)(hv_plan *p, uint32_t o, hv_dtype *stored_as);
 
+    /** Links (hv_plan_link_input) or device-only outputs (hv_plan_set_output_readback) changed: make
+     *  the next run() honour them — the Vulkan backend re-records its command buffer with device-to-device
+     *  copies and without the skipped readbacks. NULL: the planner copies linked inputs through
+     *  input_slot/output_slot before each run (backends whose memory is host memory). */
+    hv_status (*relink)(hv_plan *p);
+
     /** Release everything prepare() made. */
     void (*free)(hv_plan *p);
 } plan_backend;

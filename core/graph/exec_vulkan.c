@@ -97,14 +97,33 @@ static hv_status upload_weights(hv_plan *p, uint64_t align) {
     return st;
 }
 
+/* Copy-in: host inputs from their staging buffers; linked inputs (hv_plan_link_input) device-to-device from
+ * the source plan's memory, after a barrier that orders them behind the source's earlier submission. */
+static hv_status record_inputs(hv_plan *p) {
+    hv_status st = HV_OK;
+    for (uint32_t i = 0; i < p->n_inputs; i++)
+        if (p->link_src[i]) {
+            hv_cmd_barrier(p->cmd);
+            break;
+        }
+    for (uint32_t i = 0; i < p->n_inputs && !st; i++) {
+        uint32_t v = p->inputs[i];
+        hv_plan *src = p->link_src[i];
+        if (src) {
+            hv_binding b = bind_value(src, plan_resolve(src, src->outputs[p->link_out[i]]));
+            st = hv_cmd_copy(p->cmd, b.buf, b.offset, &p->arena, p->values[v].offset, p->in_stage[i].size);
+        } else {
+            st = hv_cmd_copy(p->cmd, &p->in_stage[i], 0, &p->arena, p->values[v].offset, p->in_stage[i].size);
+        }
+    }
+    return st;
+}
+
 static hv_status record(hv_plan *p) {
     hv_status st = hv_cmd_begin(p->dev, &p->cmd);
     if (st) return st;
-    for (uint32_t i = 0; i < p->n_inputs; i++) {
-        uint32_t v = p->inputs[i];
-        st = hv_cmd_copy(p->cmd, &p->in_stage[i], 0, &p->arena, p->values[v].offset, p->in_stage[i].size);
-        if (st) return st;
-    }
+    p->barriers = 0;
+    if ((st = record_inputs(p))) return st;
     hv_cmd_barrier(p->cmd);
     hazard_set hz = {0};
     hz.cap = 4 * (HV_OP_MAX_SRC + 2) * (p->n_steps + 1);
@@ -156,6 +175,7 @@ static hv_status record(hv_plan *p) {
     if (st) return st;
     hv_cmd_barrier(p->cmd);
     for (uint32_t o = 0; o < p->n_outputs && !st; o++) {
+        if (p->out_device_only[o]) continue; /* read by linked plans only: no device→host copy */
         uint32_t v = plan_resolve(p, p->outputs[o]);
         hv_binding b = bind_value(p, v);
         if (b.buf == &p->weights) st = hv_cmd_copy(p->cmd, &p->weights, b.offset, &p->out_stage[o], 0, p->out_stage[o].size);
@@ -163,6 +183,17 @@ static hv_status record(hv_plan *p) {
     }
     if (st) return st;
     return hv_cmd_end(p->cmd);
+}
+
+/* record() with per-dispatch timestamps when this plan profiles (the device flag is per recording). */
+static hv_status record_profiled(hv_plan *p) {
+    if (p->opts.profile) hv_device_set_profiling(p->dev, true);
+    hv_status st = record(p);
+    if (p->opts.profile) {
+        const char *env = getenv("HEMOVK_PROFILE");
+        if (!env || !strcmp(env, "0")) hv_device_set_profiling(p->dev, false);
+    }
+    return st;
 }
 
 static hv_status vk_prepare(hv_plan *p) {
@@ -193,13 +224,13 @@ static hv_status vk_prepare(hv_plan *p) {
     for (uint32_t o = 0; o < p->n_outputs && !st; o++)
         st = hv_buffer_alloc(p->dev, HV_MEM_READBACK, wbytes(p->g->nodes[p->outputs[o]]), &p->out_stage[o]);
     if (st) return st;
-    if (p->opts.profile) hv_device_set_profiling(p->dev, true);
-    st = record(p);
-    if (p->opts.profile) {
-        const char *env = getenv("HEMOVK_PROFILE");
-        if (!env || !strcmp(env, "0")) hv_device_set_profiling(p->dev, false);
-    }
-    return st;
+    return record_profiled(p);
+}
+
+static hv_status vk_relink(hv_plan *p) {
+    hv_cmd_free(p->cmd);
+    p->cmd = NULL;
+    return record_profiled(p);
 }
 
 static int by_time_desc(const void *a, const void *b) {
@@ -279,5 +310,6 @@ const plan_backend plan_backend_vulkan = {
     .input_slot = vk_input_slot,
     .run = vk_run,
     .output_slot = vk_output_slot,
+    .relink = vk_relink,
     .free = vk_free,
 };

@@ -67,8 +67,12 @@ hv_status hv_plan_create(hv_graph *g, hv_device *dev, const hv_plan_options *opt
     p->inputs = calloc(g->count, sizeof *p->inputs);
     p->input_set = calloc(g->count, 1);
     p->outputs = calloc(g->count, sizeof *p->outputs);
+    p->link_src = calloc(g->count, sizeof *p->link_src);
+    p->link_out = calloc(g->count, sizeof *p->link_out);
+    p->out_device_only = calloc(g->count, 1);
     hv_status st = HV_OK;
-    if (!p->alias || !p->values || !p->steps || !p->inputs || !p->input_set || !p->outputs) {
+    if (!p->alias || !p->values || !p->steps || !p->inputs || !p->input_set || !p->outputs || !p->link_src ||
+        !p->link_out || !p->out_device_only) {
         st = hv_error(HV_ERR_OUT_OF_MEMORY, "plan: out of memory for %u nodes", g->count);
         goto fail;
     }
@@ -82,6 +86,20 @@ hv_status hv_plan_create(hv_graph *g, hv_device *dev, const hv_plan_options *opt
 fail:
     hv_plan_free(p);
     return st;
+}
+
+/* n values of src_type (HV_F32 / HV_F16) into storage of dst_type for a tensor of logical dtype `logical`
+ * (f32 storage of an f16 tensor holds f16-rounded values, as the reference backend emulates it). */
+static void store_values(void *dst, hv_dtype dst_type, hv_dtype logical, const void *src, hv_dtype src_type, size_t n) {
+    if (dst_type == src_type && (dst_type == HV_F16 || logical != HV_F16)) {
+        memcpy(dst, src, n * (dst_type == HV_F16 ? 2u : 4u));
+        return;
+    }
+    for (size_t k = 0; k < n; k++) {
+        float f = src_type == HV_F16 ? hv_f16_to_f32(((const uint16_t *)src)[k]) : ((const float *)src)[k];
+        if (dst_type == HV_F16) ((uint16_t *)dst)[k] = hv_f32_to_f16_sat(f);
+        else ((float *)dst)[k] = logical == HV_F16 ? hv_f16_round(f) : f;
+    }
 }
 
 static int find_input(const hv_plan *p, const char *name) {
@@ -114,6 +132,10 @@ hv_status hv_plan_set_input(hv_plan *p, const char *name, const void *data, hv_d
         list_names(p, 0, names, sizeof names);
         return hv_error(HV_ERR_NOT_FOUND, "plan has no input '%s' (inputs: %s)", name, names[0] ? names : "none");
     }
+    if (p->link_src[i])
+        return hv_error(HV_ERR_INVALID_ARGUMENT,
+                        "input '%s' is linked to another plan's output (hv_plan_link_input); unlink it (src NULL) "
+                        "before setting it from the host", name);
     uint32_t v = p->inputs[i];
     const hv_tensor_desc *d = &p->g->nodes[v]->desc;
     if ((int64_t)n != hv_desc_numel(d)) {
@@ -123,22 +145,101 @@ hv_status hv_plan_set_input(hv_plan *p, const char *name, const void *data, hv_d
     }
     hv_dtype dst_type = HV_F32;
     void *dst = p->be->input_slot(p, (uint32_t)i, &dst_type);
-    for (size_t k = 0; k < n; k++) {
-        float f = data_type == HV_F16 ? hv_f16_to_f32(((const uint16_t *)data)[k]) : ((const float *)data)[k];
-        if (dst_type == HV_F16) ((uint16_t *)dst)[k] = hv_f32_to_f16_sat(f);
-        else ((float *)dst)[k] = d->dtype == HV_F16 ? hv_f16_round(f) : f;
-    }
+    store_values(dst, dst_type, d->dtype, data, data_type, n);
     p->input_set[i] = 1;
     return HV_OK;
 }
 
+hv_status hv_plan_link_input(hv_plan *dst, const char *input, hv_plan *src, const char *output) {
+    if (!dst || !input || (src && !output))
+        return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_plan_link_input: NULL argument");
+    int i = find_input(dst, input);
+    if (i < 0) {
+        char names[1024];
+        list_names(dst, 0, names, sizeof names);
+        return hv_error(HV_ERR_NOT_FOUND, "hv_plan_link_input: plan has no input '%s' (inputs: %s)", input,
+                        names[0] ? names : "none");
+    }
+    if (!src) { /* unlink: the input must be set from the host again before the next run */
+        if (dst->link_src[i]) dst->relink_pending = 1, dst->input_set[i] = 0;
+        dst->link_src[i] = NULL;
+        return HV_OK;
+    }
+    if (src == dst) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_plan_link_input: '%s' cannot read its own plan", input);
+    if (src->dev != dst->dev)
+        return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_plan_link_input: input '%s' and output '%s' are plans of different "
+                                                 "devices; copy through the host (hv_plan_get_output, hv_plan_set_input)",
+                        input, output);
+    int o = find_output(src, output);
+    if (o < 0) {
+        char names[1024];
+        list_names(src, 1, names, sizeof names);
+        return hv_error(HV_ERR_NOT_FOUND, "hv_plan_link_input: source plan has no output '%s' (outputs: %s)", output, names);
+    }
+    const hv_tensor_desc *di = &dst->g->nodes[dst->inputs[i]]->desc, *dout = &src->g->nodes[src->outputs[o]]->desc;
+    int same = di->dtype == dout->dtype && di->rank == dout->rank;
+    for (uint32_t k = 0; same && k < di->rank; k++) same = di->dims[k] == dout->dims[k];
+    if (!same) {
+        char a[96], b[96];
+        return hv_error(HV_ERR_SHAPE, "hv_plan_link_input: input '%s' is %s %s but output '%s' is %s %s", input,
+                        hv_desc_str(di, a, sizeof a), hv_dtype_name(di->dtype), output, hv_desc_str(dout, b, sizeof b),
+                        hv_dtype_name(dout->dtype));
+    }
+    if (dst->link_src[i] != src || dst->link_out[i] != (uint32_t)o) dst->relink_pending = 1;
+    dst->link_src[i] = src;
+    dst->link_out[i] = (uint32_t)o;
+    return HV_OK;
+}
+
+hv_status hv_plan_set_output_readback(hv_plan *p, const char *name, bool readback) {
+    if (!p || !name) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_plan_set_output_readback: NULL argument");
+    int o = find_output(p, name);
+    if (o < 0) {
+        char names[1024];
+        list_names(p, 1, names, sizeof names);
+        return hv_error(HV_ERR_NOT_FOUND, "plan has no output '%s' (outputs: %s)", name, names);
+    }
+    if (p->out_device_only[o] != !readback) p->relink_pending = 1;
+    p->out_device_only[o] = !readback;
+    return HV_OK;
+}
+
+/* Backends without relink() (host memory): linked inputs are copied from the source's output slot. */
+static void copy_links_on_host(hv_plan *p) {
+    for (uint32_t i = 0; i < p->n_inputs; i++) {
+        hv_plan *src = p->link_src[i];
+        if (!src) continue;
+        const hv_tensor_desc *d = &p->g->nodes[p->inputs[i]]->desc;
+        hv_dtype from = HV_F32, to = HV_F32;
+        const void *s = src->be->output_slot(src, p->link_out[i], &from);
+        void *dst = p->be->input_slot(p, i, &to);
+        store_values(dst, to, d->dtype, s, from, (size_t)hv_desc_numel(d));
+    }
+}
+
 hv_status hv_plan_run(hv_plan *p) {
     if (!p) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_plan_run: plan is NULL");
-    for (uint32_t i = 0; i < p->n_inputs; i++)
-        if (!p->input_set[i])
-            return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_plan_run: input '%s' was never set (hv_plan_set_input)",
-                            p->g->nodes[p->inputs[i]]->name);
-    return p->be->run(p);
+    for (uint32_t i = 0; i < p->n_inputs; i++) {
+        const char *name = p->g->nodes[p->inputs[i]]->name;
+        if (p->link_src[i] && !p->link_src[i]->runs)
+            return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_plan_run: input '%s' is linked to output '%s' of a plan that "
+                                                     "has not run yet; run that plan first",
+                            name, p->link_src[i]->g->nodes[p->link_src[i]->outputs[p->link_out[i]]]->output_name);
+        if (!p->input_set[i] && !p->link_src[i])
+            return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_plan_run: input '%s' was never set (hv_plan_set_input)", name);
+    }
+    if (p->be->relink) {
+        if (p->relink_pending) {
+            hv_status st = p->be->relink(p);
+            if (st) return hv_error_context(st, "re-recording the plan for its links");
+            p->relink_pending = 0;
+        }
+    } else {
+        copy_links_on_host(p);
+    }
+    hv_status st = p->be->run(p);
+    if (st == HV_OK) p->runs++;
+    return st;
 }
 
 hv_status hv_plan_get_output(hv_plan *p, const char *name, float *dst, size_t n) {
@@ -152,6 +253,9 @@ hv_status hv_plan_get_output(hv_plan *p, const char *name, float *dst, size_t n)
     const hv_tensor_desc *d = &p->g->nodes[p->outputs[o]]->desc;
     if ((int64_t)n != hv_desc_numel(d))
         return hv_error(HV_ERR_SHAPE, "output '%s' has %lld values, asked for %zu", name, (long long)hv_desc_numel(d), n);
+    if (p->out_device_only[o])
+        return hv_error(HV_ERR_INVALID_ARGUMENT, "output '%s' is kept on the device (hv_plan_set_output_readback "
+                                                 "false); turn its readback on to read it from the host", name);
     hv_dtype src_type = HV_F32;
     const void *src = p->be->output_slot(p, (uint32_t)o, &src_type);
     if (src_type == HV_F16)
@@ -193,6 +297,9 @@ void hv_plan_free(hv_plan *p) {
     free(p->inputs);
     free(p->input_set);
     free(p->outputs);
+    free(p->link_src);
+    free(p->link_out);
+    free(p->out_device_only);
     free(p->prof);
     free(p);
 }

@@ -43,6 +43,12 @@ struct hv_plan {
     uint32_t *inputs, n_inputs;    /* value ids */
     uint8_t *input_set;            /* per input: hv_plan_set_input called at least once */
     uint32_t *outputs, n_outputs;  /* graph node ids carrying an output name */
+    /* plan-to-plan links (hv_plan_link_input) and device-only outputs (hv_plan_set_output_readback) */
+    hv_plan **link_src;            /* per input: the plan whose output feeds it, or NULL */
+    uint32_t *link_out;            /* per input: that output's index in link_src's outputs[] */
+    uint8_t *out_device_only;      /* per output: 1 = never copied back for the host */
+    int relink_pending;            /* links or readback changed since the backend last saw them */
+    uint64_t runs;                 /* completed hv_plan_run calls */
     /* reference and host backends */
     float **host;                  /* per value id: f32 data (weights point into the graph) */
     /* host backend (exec_host.c) */

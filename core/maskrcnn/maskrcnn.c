@@ -133,13 +133,21 @@ static hv_status fetch(hv_plan *p, const char *name, float **dst, int32_t *c, in
     return hv_plan_get_output(p, name, *dst, n);
 }
 
+/* Run the features plan and read back what the host needs: the RPN maps always, the FPN maps unless the
+ * plan keeps them on the device (a device slot: only the keep_fpn_level map comes back). */
 static hv_status collect(hv_maskrcnn *m, mr_plan *pl, hv_maskrcnn_features *f) {
     hv_status st = hv_plan_run(pl->plan);
     char name[32];
     for (int i = 0; i < HV_MRCNN_LEVELS && st == HV_OK; i++) {
         snprintf(name, sizeof name, "fpn.%d", i);
-        st = fetch(pl->plan, name, &f->fpn[i], &f->channels, &f->h[i], &f->w[i]);
-        if (st == HV_OK) mr_scan_output(m, name, f->fpn[i], (size_t)f->channels * f->h[i] * f->w[i]);
+        if (pl->slot >= 0 && i + 1 != m->p.keep_fpn_level) { /* on the device: sizes only */
+            const hv_tensor_desc *d = hv_plan_output_desc(pl->plan, name);
+            if (!d) st = hv_error(HV_ERR_INTERNAL, "maskrcnn: features plan has no output '%s'", name);
+            else f->channels = (int32_t)d->dims[1], f->h[i] = (int32_t)d->dims[2], f->w[i] = (int32_t)d->dims[3];
+        } else {
+            st = fetch(pl->plan, name, &f->fpn[i], &f->channels, &f->h[i], &f->w[i]);
+            if (st == HV_OK) mr_scan_output(m, name, f->fpn[i], (size_t)f->channels * f->h[i] * f->w[i]);
+        }
         snprintf(name, sizeof name, "rpn_cls.%d", i);
         if (st == HV_OK) st = fetch(pl->plan, name, &f->rpn_cls[i], NULL, NULL, NULL);
         if (st == HV_OK) mr_scan_output(m, name, f->rpn_cls[i], (size_t)MR_ANCHORS * f->h[i] * f->w[i]);
@@ -159,21 +167,21 @@ hv_status hv_maskrcnn_features_from_image(hv_maskrcnn *m, const float *image, in
         return hv_error(HV_ERR_INVALID_ARGUMENT, "maskrcnn: image %dx%d inside padded %dx%d is invalid", img_h, img_w,
                         pad_h, pad_w);
     mr_plan *pl;
-    hv_status st = mr_feature_plan(m, MR_PLAN_FEAT_IMAGE, pad_h, pad_w, &pl);
+    hv_status st = mr_feature_plan(m, MR_PLAN_FEAT_IMAGE, pad_h, pad_w, -1, &pl);
     if (st == HV_OK) st = hv_plan_set_input(pl->plan, "image", image, HV_F32, (size_t)3 * pad_h * pad_w);
     if (st == HV_OK) st = collect(m, pl, f);
     f->img_h = img_h, f->img_w = img_w, f->pad_h = pad_h, f->pad_w = pad_w;
     return st;
 }
 
-hv_status hv_maskrcnn_features_from_pixels(hv_maskrcnn *m, const uint8_t *pixels, int32_t img_h, int32_t img_w,
-                                           hv_maskrcnn_features *f) {
-    if (!m || !pixels || !f) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_maskrcnn_features_from_pixels: NULL argument");
+static hv_status features_from_pixels(hv_maskrcnn *m, const uint8_t *pixels, int32_t img_h, int32_t img_w,
+                                     int32_t slot, hv_maskrcnn_features *f, mr_plan **used) {
     memset(f, 0, sizeof *f);
     if (img_h < 1 || img_w < 1) return hv_error(HV_ERR_INVALID_ARGUMENT, "maskrcnn: image %dx%d is empty", img_h, img_w);
     mr_plan *pl;
-    hv_status st = mr_feature_plan(m, MR_PLAN_FEAT_PIXELS, img_h, img_w, &pl);
+    hv_status st = mr_feature_plan(m, MR_PLAN_FEAT_PIXELS, img_h, img_w, slot, &pl);
     if (st != HV_OK) return st;
+    *used = pl;
     size_t words = (size_t)hv_preprocess_packed_words(img_h, img_w);
     uint32_t *packed = malloc(words * sizeof(uint32_t));
     if (!packed) return hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn: packing a %dx%d frame", img_w, img_h);
@@ -186,6 +194,21 @@ hv_status hv_maskrcnn_features_from_pixels(hv_maskrcnn *m, const uint8_t *pixels
     return st;
 }
 
+hv_status hv_maskrcnn_features_from_pixels(hv_maskrcnn *m, const uint8_t *pixels, int32_t img_h, int32_t img_w,
+                                           hv_maskrcnn_features *f) {
+    if (!m || !pixels || !f) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_maskrcnn_features_from_pixels: NULL argument");
+    mr_plan *pl = NULL;
+    return features_from_pixels(m, pixels, img_h, img_w, -1, f, &pl);
+}
+
+hv_status mr_features_on_device(hv_maskrcnn *m, const uint8_t *pixels, int32_t img_h, int32_t img_w, int32_t slot,
+                                hv_maskrcnn_features *f, hv_plan **src) {
+    mr_plan *pl = NULL;
+    hv_status st = features_from_pixels(m, pixels, img_h, img_w, slot, f, &pl);
+    *src = st == HV_OK ? pl->plan : NULL;
+    return st;
+}
+
 /* ---- proposals ----------------------------------------------------------------------------------- */
 
 /* [ch, h, w] → [h, w, ch]: the RPN head's flattening order (§5.2) */
@@ -195,7 +218,8 @@ static void to_hwc(const float *src, int32_t ch, int32_t h, int32_t w, float *ds
 }
 
 hv_status hv_maskrcnn_proposals(const hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_det *out, size_t *n_out) {
-    if (!m || !f || !out || !n_out || !f->fpn[0]) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_maskrcnn_proposals: NULL argument");
+    if (!m || !f || !out || !n_out || !f->rpn_cls[0] || !f->rpn_reg[0])
+        return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_maskrcnn_proposals: NULL argument or features without RPN maps");
     size_t total = 0;
     for (int i = 0; i < HV_MRCNN_LEVELS; i++) total += (size_t)f->h[i] * f->w[i] * MR_ANCHORS;
     float *buf = malloc(total * 5 * sizeof(float));
@@ -222,13 +246,28 @@ hv_status hv_maskrcnn_proposals(const hv_maskrcnn *m, const hv_maskrcnn_features
 
 /* ---- box head and decoding ------------------------------------------------------------------------ */
 
+/* Host-fed heads need the four maps the device path leaves on the device. */
+static hv_status need_host_maps(const hv_maskrcnn_features *f, const char *who) {
+    for (int l = 0; l < 4; l++)
+        if (!f->fpn[l])
+            return hv_error(HV_ERR_INVALID_ARGUMENT, "%s: features without host copies of P%d (use "
+                                                     "hv_maskrcnn_features_from_pixels / _from_image)", who, l + 2);
+    return HV_OK;
+}
+
 hv_status hv_maskrcnn_box_head(hv_maskrcnn *m, const hv_maskrcnn_features *f, const hv_box *rois, size_t n,
                                float *cls_score, float *bbox_pred) {
     if (!m || !f || (n && (!rois || !cls_score || !bbox_pred)))
         return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_maskrcnn_box_head: NULL argument");
+    hv_status st = n ? need_host_maps(f, "hv_maskrcnn_box_head") : HV_OK;
+    return st == HV_OK ? mr_box_head_run(m, f, NULL, rois, n, cls_score, bbox_pred) : st;
+}
+
+hv_status mr_box_head_run(hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_plan *src, const hv_box *rois, size_t n,
+                          float *cls_score, float *bbox_pred) {
     if (n == 0) return HV_OK;
     mr_plan *pl;
-    hv_status st = mr_head_plan(m, MR_PLAN_BOX, f, n, &pl);
+    hv_status st = mr_head_plan(m, MR_PLAN_BOX, f, n, src, &pl);
     if (st == HV_OK) st = mr_run_head(m, pl, f, rois, n);
     size_t rows = (size_t)pl->a, K = (size_t)m->num_classes;
     float *tmp = st == HV_OK ? malloc(rows * (5 * K + 1) * sizeof(float)) : NULL;
@@ -302,9 +341,15 @@ hv_status hv_maskrcnn_decode(const hv_maskrcnn *m, const hv_maskrcnn_features *f
 hv_status hv_maskrcnn_mask_head(hv_maskrcnn *m, const hv_maskrcnn_features *f, const hv_box *boxes, size_t n,
                                 float *logits) {
     if (!m || !f || (n && (!boxes || !logits))) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_maskrcnn_mask_head: NULL argument");
+    hv_status st = n ? need_host_maps(f, "hv_maskrcnn_mask_head") : HV_OK;
+    return st == HV_OK ? mr_mask_head_run(m, f, NULL, boxes, n, logits) : st;
+}
+
+hv_status mr_mask_head_run(hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_plan *src, const hv_box *boxes, size_t n,
+                           float *logits) {
     if (n == 0) return HV_OK;
     mr_plan *pl;
-    hv_status st = mr_head_plan(m, MR_PLAN_MASK, f, n, &pl);
+    hv_status st = mr_head_plan(m, MR_PLAN_MASK, f, n, src, &pl);
     if (st == HV_OK) st = mr_run_head(m, pl, f, boxes, n);
     size_t per = (size_t)m->num_classes * MR_MASK * MR_MASK, rows = (size_t)pl->a;
     float *tmp = st == HV_OK ? malloc(rows * per * sizeof(float)) : NULL;
@@ -348,8 +393,12 @@ void hv_maskrcnn_result_free(hv_maskrcnn_result *r) {
 hv_status mr_single(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, float sx, float sy,
                     hv_maskrcnn_result *out) {
     hv_maskrcnn_features f;
-    hv_status st = hv_maskrcnn_features_from_pixels(m, img, ih, iw, &f);
-    if (st != HV_OK) return st;
+    hv_plan *src = NULL; /* the FPN maps stay in this plan, on the device, for both heads */
+    hv_status st = mr_features_on_device(m, img, ih, iw, 0, &f, &src);
+    if (st != HV_OK) {
+        hv_maskrcnn_features_free(&f);
+        return st;
+    }
     size_t np = 0, K = (size_t)m->num_classes, cap = (size_t)m->p.test.rpn_max_per_img;
     hv_det *props = malloc(cap * sizeof(hv_det));
     hv_box *rois = malloc(cap * sizeof(hv_box));
@@ -358,7 +407,7 @@ hv_status mr_single(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, 
     if (!props || !rois || !cls || !reg || !out->dets) st = hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn: detection buffers");
     if (st == HV_OK) st = hv_maskrcnn_proposals(m, &f, props, &np);
     for (size_t i = 0; i < np && st == HV_OK; i++) rois[i] = props[i].box;
-    if (st == HV_OK) st = hv_maskrcnn_box_head(m, &f, rois, np, cls, reg);
+    if (st == HV_OK) st = mr_box_head_run(m, &f, src, rois, np, cls, reg);
     if (st == HV_OK) st = hv_maskrcnn_decode(m, &f, rois, np, cls, reg, sx, sy, out->dets, &out->n);
     size_t n = out->n;
     float *logits = NULL;
@@ -371,7 +420,7 @@ hv_status mr_single(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, 
         hv_box b = out->dets[i].box;
         rois[i] = (hv_box){b.x1 * sx, b.y1 * sy, b.x2 * sx, b.y2 * sy};
     }
-    if (st == HV_OK) st = hv_maskrcnn_mask_head(m, &f, rois, n, logits);
+    if (st == HV_OK) st = mr_mask_head_run(m, &f, src, rois, n, logits);
     if (st == HV_OK) mr_mask_probs(logits, out->dets, n, m->num_classes, out->mask_probs);
     for (size_t i = 0; i < n && st == HV_OK; i++) /* get_seg_masks(rescale=True): (det·s)/s in f32 */
         out->dets[i].box = (hv_box){rois[i].x1 / sx, rois[i].y1 / sy, rois[i].x2 / sx, rois[i].y2 / sy};

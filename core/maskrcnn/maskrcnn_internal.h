@@ -7,14 +7,18 @@
 
 #define MR_ANCHORS 3          /* ratios 0.5/1/2 at one scale (the RPN head's A) */
 #define MR_MASK 28            /* mask head output size */
-#define MR_MAX_PLANS 16       /* per kind */
+#define MR_MAX_PLANS 16       /* per kind and device slot (TTA view) */
 
 /** Which graph a cached plan holds. */
 typedef enum mr_plan_kind { MR_PLAN_FEAT_IMAGE = 0, MR_PLAN_FEAT_PIXELS = 1, MR_PLAN_BOX = 2, MR_PLAN_MASK = 3 } mr_plan_kind;
 
 typedef struct mr_plan {
     int32_t kind, a, b;       /* features: padded (or image) h, w; heads: rows, unused */
+    int32_t slot;             /* features: −1 = FPN maps read back (the stage-by-stage API); ≥ 0 = FPN maps
+                               * kept on the device, one plan per TTA view slot (views alive together) */
     int32_t fh[HV_MRCNN_LEVELS], fw[HV_MRCNN_LEVELS]; /* heads: the map sizes the plan was built for */
+    hv_plan *src;             /* heads: the features plan whose P2..P5 they read on the device (linked),
+                               * or NULL: fed from host copies */
     hv_graph *g;
     hv_plan *plan;
 } mr_plan;
@@ -28,7 +32,7 @@ struct hv_maskrcnn {
     int32_t fc;               /* Shared2FC width (1024) */
     int32_t roi_size;         /* box RoIAlign output (7) */
     int32_t mask_roi;         /* mask RoIAlign output (14) */
-    mr_plan plans[MR_MAX_PLANS * 4];
+    mr_plan plans[MR_MAX_PLANS * 4 * HV_MRCNN_MAX_TTA];
     uint32_t n_plans;
     char problem[256];        /* the first non-finite / saturated output of the current detect, or "" */
 };
@@ -75,19 +79,37 @@ hv_status mr_head_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t channel
 void mr_scan_output(hv_maskrcnn *m, const char *what, const float *v, size_t n);
 
 /** The features plan for an input of h×w (kind FEAT_IMAGE: float image of that size; FEAT_PIXELS: packed
- *  uint8 image of that size, padded on the device), built on first use. */
-hv_status mr_feature_plan(hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, mr_plan **out);
+ *  uint8 image of that size, padded on the device) and `slot` (see mr_plan), built on first use. A
+ *  device slot's plan reads back only the RPN maps (and the FPN level params.keep_fpn_level asks for). */
+hv_status mr_feature_plan(hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, int32_t slot, mr_plan **out);
 
-/** The box or mask plan with at least `rows` RoI rows for maps of the sizes in f, built on first use. */
-hv_status mr_head_plan(hv_maskrcnn *m, mr_plan_kind kind, const hv_maskrcnn_features *f, size_t rows, mr_plan **out);
+/** The box or mask plan with at least `rows` RoI rows for maps of the sizes in f, built on first use;
+ *  `src` non-NULL: its P2..P5 inputs linked to that features plan's outputs (never through the host). */
+hv_status mr_head_plan(hv_maskrcnn *m, mr_plan_kind kind, const hv_maskrcnn_features *f, size_t rows, hv_plan *src,
+                       mr_plan **out);
 
 /** Smallest bucket ≥ rows: 4·factor^k (box plans ×4: 4, 16, 64, 256, 1024; mask plans ×2: 4, 8, 16, …),
  *  capped at `cap` (rows ≤ cap). */
 size_t mr_bucket(size_t rows, size_t cap, size_t factor);
 
-/** Feed the four P2..P5 maps of f, the rois (padded with batch −1 rows) and their levels to a head plan
- *  and run it. */
+/** Feed the four P2..P5 maps of f (unless the plan is linked to its features plan), the rois (padded with
+ *  batch −1 rows) and their levels to a head plan and run it. */
 hv_status mr_run_head(hv_maskrcnn *m, mr_plan *pl, const hv_maskrcnn_features *f, const hv_box *boxes, size_t n);
+
+/* ---- device-resident stages (maskrcnn.c) --------------------------------------------------------- */
+
+/** Features of a resized HWC uint8 image in device slot `slot`: f gets the RPN maps (and the
+ *  keep_fpn_level map) as host copies, f->fpn[] stays NULL otherwise — the maps stay in the plan
+ *  returned in *src, which the heads below read on the device until that slot's next run. */
+hv_status mr_features_on_device(hv_maskrcnn *m, const uint8_t *pixels, int32_t img_h, int32_t img_w, int32_t slot,
+                                hv_maskrcnn_features *f, hv_plan **src);
+
+/** hv_maskrcnn_box_head / hv_maskrcnn_mask_head reading the FPN maps from `src` (mr_features_on_device), or
+ *  from f's host copies when src is NULL. */
+hv_status mr_box_head_run(hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_plan *src, const hv_box *rois, size_t n,
+                          float *cls_score, float *bbox_pred);
+hv_status mr_mask_head_run(hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_plan *src, const hv_box *boxes, size_t n,
+                           float *logits);
 
 /* ---- single-pass and TTA glue (maskrcnn.c, maskrcnn_tta.c) -------------------------------------- */
 

@@ -84,19 +84,25 @@ hv_status mr_features_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t h, 
     return HV_OK;
 }
 
-hv_status mr_feature_plan(hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, mr_plan **out) {
+hv_status mr_feature_plan(hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, int32_t view_slot, mr_plan **out) {
     for (uint32_t i = 0; i < m->n_plans; i++)
-        if (m->plans[i].kind == (int32_t)kind && m->plans[i].a == h && m->plans[i].b == w) {
+        if (m->plans[i].kind == (int32_t)kind && m->plans[i].a == h && m->plans[i].b == w &&
+            m->plans[i].slot == view_slot) {
             *out = &m->plans[i];
             return HV_OK;
         }
     mr_plan *pl = slot(m);
     if (!pl) return HV_ERR_UNSUPPORTED;
-    pl->kind = kind, pl->a = h, pl->b = w;
+    pl->kind = kind, pl->a = h, pl->b = w, pl->slot = view_slot;
     hv_graph *g = NULL;
     hv_status st = mr_features_graph(m, kind, h, w, &g);
     if (st != HV_OK) return st;
     st = finish_plan(m, g, pl, "features");
+    char name[16];
+    for (int l = 0; l < HV_MRCNN_LEVELS && st == HV_OK && view_slot >= 0; l++) {
+        snprintf(name, sizeof name, "fpn.%d", l);
+        if (l + 1 != m->p.keep_fpn_level) st = hv_plan_set_output_readback(pl->plan, name, false);
+    }
     if (st == HV_OK) *out = pl;
     return st;
 }
@@ -136,13 +142,14 @@ hv_status mr_head_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t channel
     return HV_OK;
 }
 
-hv_status mr_head_plan(hv_maskrcnn *m, mr_plan_kind kind, const hv_maskrcnn_features *f, size_t rows, mr_plan **out) {
+hv_status mr_head_plan(hv_maskrcnn *m, mr_plan_kind kind, const hv_maskrcnn_features *f, size_t rows, hv_plan *src,
+                       mr_plan **out) {
     size_t cap = kind == MR_PLAN_BOX ? (size_t)m->p.test.rpn_max_per_img : (size_t)m->p.test.max_per_img;
     if (rows > cap) cap = rows; /* injected RoIs beyond the configured maximum */
     int32_t b = (int32_t)mr_bucket(rows, cap, kind == MR_PLAN_BOX ? 4 : 2);
     for (uint32_t i = 0; i < m->n_plans; i++) {
         mr_plan *q = &m->plans[i];
-        if (q->kind != (int32_t)kind || q->a < (int32_t)rows || q->a != b) continue;
+        if (q->kind != (int32_t)kind || q->a < (int32_t)rows || q->a != b || q->src != src) continue;
         int same = 1;
         for (int l = 0; l < 4; l++) same &= q->fh[l] == f->h[l] && q->fw[l] == f->w[l];
         if (same) {
@@ -152,13 +159,19 @@ hv_status mr_head_plan(hv_maskrcnn *m, mr_plan_kind kind, const hv_maskrcnn_feat
     }
     mr_plan *pl = slot(m);
     if (!pl) return HV_ERR_UNSUPPORTED;
-    pl->kind = kind, pl->a = b;
+    pl->kind = kind, pl->a = b, pl->src = src;
     memcpy(pl->fh, f->h, sizeof pl->fh);
     memcpy(pl->fw, f->w, sizeof pl->fw);
     hv_graph *g = NULL;
     hv_status st = mr_head_graph(m, kind, f->channels, f->h, f->w, b, &g);
     if (st != HV_OK) return st;
     st = finish_plan(m, g, pl, kind == MR_PLAN_BOX ? "box head" : "mask head");
+    char in[16], out_name[16];
+    for (int l = 0; l < 4 && st == HV_OK && src; l++) { /* P2..P5 straight from the features plan */
+        snprintf(in, sizeof in, "p%d", l);
+        snprintf(out_name, sizeof out_name, "fpn.%d", l);
+        st = hv_plan_link_input(pl->plan, in, src, out_name);
+    }
     if (st == HV_OK) *out = pl;
     return st;
 }
@@ -180,7 +193,7 @@ hv_status mr_run_head(hv_maskrcnn *m, mr_plan *pl, const hv_maskrcnn_features *f
     }
     hv_status st = HV_OK;
     char name[16];
-    for (int l = 0; l < 4 && st == HV_OK; l++) {
+    for (int l = 0; l < 4 && st == HV_OK && !pl->src; l++) {
         snprintf(name, sizeof name, "p%d", l);
         st = hv_plan_set_input(pl->plan, name, f->fpn[l], HV_F32, (size_t)f->channels * f->h[l] * f->w[l]);
     }

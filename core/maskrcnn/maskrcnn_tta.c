@@ -20,17 +20,19 @@ typedef struct aug_view {
     int32_t ah, aw;
     uint8_t *img;
     hv_maskrcnn_features f;
+    hv_plan *src;             /* the features plan (device slot = view index) holding this view's FPN maps */
 } aug_view;
 
+/* View a's features go to device slot a: every view's maps stay on the device until its masks are done. */
 static hv_status make_view(hv_maskrcnn *m, hv_tta_tf tf, const uint8_t *img, int32_t ih, int32_t iw, aug_view *v,
-                           bool features) {
+                           int32_t features_slot) {
     memset(v, 0, sizeof *v);
     v->tf = tf;
     hv_tta_size(tf, ih, iw, &v->ah, &v->aw);
     v->img = malloc((size_t)ih * iw * 3);
     if (!v->img) return hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn TTA: image copy");
     hv_status st = hv_tta_map(tf, ih, iw, 3, false, img, v->img);
-    if (st == HV_OK && features) st = hv_maskrcnn_features_from_pixels(m, v->img, v->ah, v->aw, &v->f);
+    if (st == HV_OK && features_slot >= 0) st = mr_features_on_device(m, v->img, v->ah, v->aw, features_slot, &v->f, &v->src);
     return st;
 }
 
@@ -70,7 +72,7 @@ static hv_status tta_mmdet(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32
     /* 1. proposals of every augmentation, back in frame pixels, one NMS over all */
     size_t total = 0, nm = 0;
     for (int a = 0; a < A && st == HV_OK; a++) {
-        st = make_view(m, tta->tfs[a], img, ih, iw, &v[a], true);
+        st = make_view(m, tta->tfs[a], img, ih, iw, &v[a], a);
         size_t np = 0;
         if (st == HV_OK) st = hv_maskrcnn_proposals(m, &v[a].f, props, &np);
         for (size_t i = 0; i < np; i++) all[total + i] = props[i].box, all_s[total + i] = props[i].score;
@@ -87,7 +89,7 @@ static hv_status tta_mmdet(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32
         for (size_t i = 0; i < nm; i++) rois[i] = all[keep[i]];
         scale_boxes(rois, nm, sx, sy, false);
         st = hv_tta_boxes(v[a].tf, ih, iw, false, rois, nm, rois);
-        if (st == HV_OK) st = hv_maskrcnn_box_head(m, &v[a].f, rois, nm, cls, reg);
+        if (st == HV_OK) st = mr_box_head_run(m, &v[a].f, v[a].src, rois, nm, cls, reg);
         hv_box *ba = boxes + (size_t)a * cap * K;
         float *sa = scores + (size_t)a * cap * (K + 1);
         if (st == HV_OK) st = mr_decode_raw(m, v[a].ah, v[a].aw, rois, nm, cls, reg, sa, ba);
@@ -119,7 +121,7 @@ static hv_status tta_mmdet(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32
         for (size_t i = 0; i < nd; i++) rois[i] = dets[i].box;
         scale_boxes(rois, nd, sx, sy, false);
         st = hv_tta_boxes(v[a].tf, ih, iw, false, rois, nd, rois);
-        if (st == HV_OK) st = hv_maskrcnn_mask_head(m, &v[a].f, rois, nd, logits);
+        if (st == HV_OK) st = mr_mask_head_run(m, &v[a].f, v[a].src, rois, nd, logits);
         if (st == HV_OK) mr_mask_probs(logits, dets, nd, m->num_classes, probs);
         for (size_t i = 0; i < nd && st == HV_OK; i++) {
             st = hv_tta_map(v[a].tf, MR_MASK, MR_MASK, sizeof(float), true, probs + i * MM, tmp);
@@ -148,7 +150,7 @@ static hv_status tta_separate(hv_maskrcnn *m, const uint8_t *img, int32_t ih, in
     size_t total = 0;
     for (int a = 0; a < A && st == HV_OK; a++) {
         aug_view v;
-        st = make_view(m, tta->tfs[a], img, ih, iw, &v, false);
+        st = make_view(m, tta->tfs[a], img, ih, iw, &v, -1);
         /* the aug frame of the ORIGINAL size has the same scale factors, swapped by a 90° turn */
         bool turn = v.ah != ih || v.aw != iw;
         if (st == HV_OK) st = mr_single(m, v.img, v.ah, v.aw, turn ? sy : sx, turn ? sx : sy, &r[a]);

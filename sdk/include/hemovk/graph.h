@@ -41,6 +41,7 @@
 
 #include "hemovk/export.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -123,6 +124,22 @@ HV_API hv_status hv_plan_run(hv_plan *p);
 
 /** Copy output `name` of the last run to `dst` as f32 (`n` must equal its element count). */
 HV_API hv_status hv_plan_get_output(hv_plan *p, const char *name, float *dst, size_t n);
+
+/** Feed input `input` of `dst` from output `output` of `src` without the host: every later
+ *  hv_plan_run(dst) first copies that output of src's most recent run device-to-device (on the Vulkan
+ *  backend a copy recorded in dst's command buffer; on the CPU backends a memory copy), so a network split
+ *  over several plans (a detector's backbone and its RoI heads) keeps its feature maps on the device.
+ *  Both plans must belong to the same device and the two tensors must have the same dtype and dims
+ *  (HV_ERR_SHAPE naming both otherwise). src must outlive dst, or be unlinked first: `src` NULL unlinks,
+ *  after which the input must be set with hv_plan_set_input again. hv_plan_run(dst) refuses to run while
+ *  src has never run; hv_plan_set_input on a linked input is an error. Linking re-records dst's command
+ *  buffer once, at its next run. */
+HV_API hv_status hv_plan_link_input(hv_plan *dst, const char *input, hv_plan *src, const char *output);
+
+/** Whether each run copies output `name` back for the host (the default, true). An output only other
+ *  plans read (hv_plan_link_input) set to false costs no device→host transfer; hv_plan_get_output then
+ *  refuses it with an error saying so. Takes effect at the next run (one re-recording). */
+HV_API hv_status hv_plan_set_output_readback(hv_plan *p, const char *name, bool readback);
 
 /** Descriptor of output `name`, or NULL when there is none. */
 HV_API const hv_tensor_desc *hv_plan_output_desc(const hv_plan *p, const char *name);
