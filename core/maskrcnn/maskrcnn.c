@@ -167,26 +167,28 @@ hv_status hv_maskrcnn_features_from_image(hv_maskrcnn *m, const float *image, in
         return hv_error(HV_ERR_INVALID_ARGUMENT, "maskrcnn: image %dx%d inside padded %dx%d is invalid", img_h, img_w,
                         pad_h, pad_w);
     mr_plan *pl;
-    hv_status st = mr_feature_plan(m, MR_PLAN_FEAT_IMAGE, pad_h, pad_w, -1, &pl);
+    hv_status st = mr_feature_plan(m, MR_PLAN_FEAT_IMAGE, pad_h, pad_w, -1, 1, &pl);
     if (st == HV_OK) st = hv_plan_set_input(pl->plan, "image", image, HV_F32, (size_t)3 * pad_h * pad_w);
     if (st == HV_OK) st = collect(m, pl, f);
     f->img_h = img_h, f->img_w = img_w, f->pad_h = pad_h, f->pad_w = pad_w;
     return st;
 }
 
-static hv_status features_from_pixels(hv_maskrcnn *m, const uint8_t *pixels, int32_t img_h, int32_t img_w,
-                                     int32_t slot, hv_maskrcnn_features *f, mr_plan **used) {
+/* n frames of img_h × img_w packed into one run of a `batch`-frame features plan (frames n.. are zero). */
+static hv_status features_from_frames(hv_maskrcnn *m, const uint8_t *const *frames, size_t n, int32_t batch,
+                                      int32_t img_h, int32_t img_w, int32_t slot, hv_maskrcnn_features *f,
+                                      mr_plan **used) {
     memset(f, 0, sizeof *f);
     if (img_h < 1 || img_w < 1) return hv_error(HV_ERR_INVALID_ARGUMENT, "maskrcnn: image %dx%d is empty", img_h, img_w);
     mr_plan *pl;
-    hv_status st = mr_feature_plan(m, MR_PLAN_FEAT_PIXELS, img_h, img_w, slot, &pl);
+    hv_status st = mr_feature_plan(m, MR_PLAN_FEAT_PIXELS, img_h, img_w, slot, batch, &pl);
     if (st != HV_OK) return st;
     *used = pl;
     size_t words = (size_t)hv_preprocess_packed_words(img_h, img_w);
-    uint32_t *packed = malloc(words * sizeof(uint32_t));
-    if (!packed) return hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn: packing a %dx%d frame", img_w, img_h);
-    hv_preprocess_pack(pixels, 1, img_h, img_w, packed);
-    st = hv_plan_set_input(pl->plan, "frames", packed, HV_F32, words);
+    uint32_t *packed = calloc(words * (size_t)batch, sizeof(uint32_t));
+    if (!packed) return hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn: packing %d frames of %dx%d", batch, img_w, img_h);
+    for (size_t i = 0; i < n; i++) hv_preprocess_pack(frames[i], 1, img_h, img_w, packed + i * words);
+    st = hv_plan_set_input(pl->plan, "frames", packed, HV_F32, words * (size_t)batch);
     free(packed);
     if (st == HV_OK) st = collect(m, pl, f);
     hv_preprocess_padded_size(img_h, img_w, m->p.pad_divisor > 1 ? m->p.pad_divisor : 1, &f->pad_h, &f->pad_w);
@@ -198,13 +200,13 @@ hv_status hv_maskrcnn_features_from_pixels(hv_maskrcnn *m, const uint8_t *pixels
                                            hv_maskrcnn_features *f) {
     if (!m || !pixels || !f) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_maskrcnn_features_from_pixels: NULL argument");
     mr_plan *pl = NULL;
-    return features_from_pixels(m, pixels, img_h, img_w, -1, f, &pl);
+    return features_from_frames(m, &pixels, 1, 1, img_h, img_w, -1, f, &pl);
 }
 
-hv_status mr_features_on_device(hv_maskrcnn *m, const uint8_t *pixels, int32_t img_h, int32_t img_w, int32_t slot,
-                                hv_maskrcnn_features *f, hv_plan **src) {
+hv_status mr_features_on_device(hv_maskrcnn *m, const uint8_t *const *pixels, size_t n, int32_t batch, int32_t img_h,
+                                int32_t img_w, int32_t slot, hv_maskrcnn_features *f, hv_plan **src) {
     mr_plan *pl = NULL;
-    hv_status st = features_from_pixels(m, pixels, img_h, img_w, slot, f, &pl);
+    hv_status st = features_from_frames(m, pixels, n, batch, img_h, img_w, slot, f, &pl);
     *src = st == HV_OK ? pl->plan : NULL;
     return st;
 }
@@ -260,15 +262,15 @@ hv_status hv_maskrcnn_box_head(hv_maskrcnn *m, const hv_maskrcnn_features *f, co
     if (!m || !f || (n && (!rois || !cls_score || !bbox_pred)))
         return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_maskrcnn_box_head: NULL argument");
     hv_status st = n ? need_host_maps(f, "hv_maskrcnn_box_head") : HV_OK;
-    return st == HV_OK ? mr_box_head_run(m, f, NULL, rois, n, cls_score, bbox_pred) : st;
+    return st == HV_OK ? mr_box_head_run(m, f, NULL, 1, rois, NULL, n, cls_score, bbox_pred) : st;
 }
 
-hv_status mr_box_head_run(hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_plan *src, const hv_box *rois, size_t n,
-                          float *cls_score, float *bbox_pred) {
+hv_status mr_box_head_run(hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_plan *src, int32_t batch,
+                          const hv_box *rois, const int32_t *bidx, size_t n, float *cls_score, float *bbox_pred) {
     if (n == 0) return HV_OK;
     mr_plan *pl;
-    hv_status st = mr_head_plan(m, MR_PLAN_BOX, f, n, src, &pl);
-    if (st == HV_OK) st = mr_run_head(m, pl, f, rois, n);
+    hv_status st = mr_head_plan(m, MR_PLAN_BOX, f, n, src, batch, &pl);
+    if (st == HV_OK) st = mr_run_head(m, pl, f, rois, bidx, n);
     size_t rows = (size_t)pl->a, K = (size_t)m->num_classes;
     float *tmp = st == HV_OK ? malloc(rows * (5 * K + 1) * sizeof(float)) : NULL;
     if (st == HV_OK && !tmp) st = hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn: box head outputs");
@@ -342,15 +344,15 @@ hv_status hv_maskrcnn_mask_head(hv_maskrcnn *m, const hv_maskrcnn_features *f, c
                                 float *logits) {
     if (!m || !f || (n && (!boxes || !logits))) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_maskrcnn_mask_head: NULL argument");
     hv_status st = n ? need_host_maps(f, "hv_maskrcnn_mask_head") : HV_OK;
-    return st == HV_OK ? mr_mask_head_run(m, f, NULL, boxes, n, logits) : st;
+    return st == HV_OK ? mr_mask_head_run(m, f, NULL, 1, boxes, NULL, n, logits) : st;
 }
 
-hv_status mr_mask_head_run(hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_plan *src, const hv_box *boxes, size_t n,
-                           float *logits) {
+hv_status mr_mask_head_run(hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_plan *src, int32_t batch,
+                           const hv_box *boxes, const int32_t *bidx, size_t n, float *logits) {
     if (n == 0) return HV_OK;
     mr_plan *pl;
-    hv_status st = mr_head_plan(m, MR_PLAN_MASK, f, n, src, &pl);
-    if (st == HV_OK) st = mr_run_head(m, pl, f, boxes, n);
+    hv_status st = mr_head_plan(m, MR_PLAN_MASK, f, n, src, batch, &pl);
+    if (st == HV_OK) st = mr_run_head(m, pl, f, boxes, bidx, n);
     size_t per = (size_t)m->num_classes * MR_MASK * MR_MASK, rows = (size_t)pl->a;
     float *tmp = st == HV_OK ? malloc(rows * per * sizeof(float)) : NULL;
     if (st == HV_OK && !tmp) st = hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn: mask head outputs");
@@ -394,7 +396,7 @@ hv_status mr_single(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, 
                     hv_maskrcnn_result *out) {
     hv_maskrcnn_features f;
     hv_plan *src = NULL; /* the FPN maps stay in this plan, on the device, for both heads */
-    hv_status st = mr_features_on_device(m, img, ih, iw, 0, &f, &src);
+    hv_status st = mr_features_on_device(m, &img, 1, 1, ih, iw, 0, &f, &src);
     if (st != HV_OK) {
         hv_maskrcnn_features_free(&f);
         return st;
@@ -407,7 +409,7 @@ hv_status mr_single(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, 
     if (!props || !rois || !cls || !reg || !out->dets) st = hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn: detection buffers");
     if (st == HV_OK) st = hv_maskrcnn_proposals(m, &f, props, &np);
     for (size_t i = 0; i < np && st == HV_OK; i++) rois[i] = props[i].box;
-    if (st == HV_OK) st = mr_box_head_run(m, &f, src, rois, np, cls, reg);
+    if (st == HV_OK) st = mr_box_head_run(m, &f, src, 1, rois, NULL, np, cls, reg);
     if (st == HV_OK) st = hv_maskrcnn_decode(m, &f, rois, np, cls, reg, sx, sy, out->dets, &out->n);
     size_t n = out->n;
     float *logits = NULL;
@@ -420,7 +422,7 @@ hv_status mr_single(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, 
         hv_box b = out->dets[i].box;
         rois[i] = (hv_box){b.x1 * sx, b.y1 * sy, b.x2 * sx, b.y2 * sy};
     }
-    if (st == HV_OK) st = mr_mask_head_run(m, &f, src, rois, n, logits);
+    if (st == HV_OK) st = mr_mask_head_run(m, &f, src, 1, rois, NULL, n, logits);
     if (st == HV_OK) mr_mask_probs(logits, out->dets, n, m->num_classes, out->mask_probs);
     for (size_t i = 0; i < n && st == HV_OK; i++) /* get_seg_masks(rescale=True): (det·s)/s in f32 */
         out->dets[i].box = (hv_box){rois[i].x1 / sx, rois[i].y1 / sy, rois[i].x2 / sx, rois[i].y2 / sy};
@@ -435,35 +437,42 @@ hv_status mr_single(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, 
     return st;
 }
 
-hv_status hv_maskrcnn_detect(hv_maskrcnn *m, const uint8_t *pixels, int32_t w, int32_t h, const hv_maskrcnn_tta *tta,
-                             hv_maskrcnn_result *out) {
-    if (!m || !pixels || !out) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_maskrcnn_detect: NULL argument");
-    memset(out, 0, sizeof *out);
+hv_status mr_resize_frame(const hv_maskrcnn *m, const uint8_t *pixels, int32_t w, int32_t h, mr_frame *fr) {
+    memset(fr, 0, sizeof *fr);
     if (w < 1 || h < 1) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_maskrcnn_detect: empty frame %dx%d", w, h);
-    m->problem[0] = 0;
     int32_t nw = w, nh = h;
     double s = 1.0;
     hv_status st = HV_OK;
     if (m->p.target_w > 0) st = hv_preprocess_keep_ratio_size(w, h, m->p.target_w, m->p.target_h, &nw, &nh, &s);
     if (st != HV_OK) return st;
-    const uint8_t *img = pixels;
-    uint8_t *resized = NULL;
+    fr->img = pixels;
     if (nw != w || nh != h) {
-        resized = malloc((size_t)nw * nh * 3);
-        if (!resized) return hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn: resizing to %dx%d", nw, nh);
-        st = hv_preprocess_resize_u8(pixels, w, h, 3, resized, nw, nh);
-        img = resized;
+        fr->resized = malloc((size_t)nw * nh * 3);
+        if (!fr->resized) return hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn: resizing to %dx%d", nw, nh);
+        st = hv_preprocess_resize_u8(pixels, w, h, 3, fr->resized, nw, nh);
+        fr->img = fr->resized;
     }
-    float sx = (float)nw / (float)w, sy = (float)nh / (float)h; /* scale_factor [W'/w, H'/h] in f32 */
+    fr->w = w, fr->h = h, fr->nw = nw, fr->nh = nh;
+    fr->sx = (float)nw / (float)w, fr->sy = (float)nh / (float)h; /* scale_factor [W'/w, H'/h] in f32 */
+    return st;
+}
+
+hv_status hv_maskrcnn_detect(hv_maskrcnn *m, const uint8_t *pixels, int32_t w, int32_t h, const hv_maskrcnn_tta *tta,
+                             hv_maskrcnn_result *out) {
+    if (!m || !pixels || !out) return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_maskrcnn_detect: NULL argument");
+    memset(out, 0, sizeof *out);
+    m->problem[0] = 0;
+    mr_frame fr;
+    hv_status st = mr_resize_frame(m, pixels, w, h, &fr);
     if (st == HV_OK) {
         if (tta && tta->n > 0)
-            st = mr_detect_tta(m, img, nh, nw, sx, sy, h, w, tta, out);
+            st = mr_detect_tta(m, fr.img, fr.nh, fr.nw, fr.sx, fr.sy, h, w, tta, out);
         else
-            st = mr_single(m, img, nh, nw, sx, sy, out);
+            st = mr_single(m, fr.img, fr.nh, fr.nw, fr.sx, fr.sy, out);
         out->width = w, out->height = h;
         if (st == HV_OK && out->masks == NULL) st = mr_paste_all(m, out);
     }
-    free(resized);
+    free(fr.resized);
     if (st != HV_OK) hv_maskrcnn_result_free(out);
     return st;
 }

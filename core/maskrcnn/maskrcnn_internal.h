@@ -14,6 +14,7 @@ typedef enum mr_plan_kind { MR_PLAN_FEAT_IMAGE = 0, MR_PLAN_FEAT_PIXELS = 1, MR_
 
 typedef struct mr_plan {
     int32_t kind, a, b;       /* features: padded (or image) h, w; heads: rows, unused */
+    int32_t batch;            /* frames per run (features), frames the linked maps hold (heads) */
     int32_t slot;             /* features: −1 = FPN maps read back (the stage-by-stage API); ≥ 0 = FPN maps
                                * kept on the device, one plan per TTA view slot (views alive together) */
     int32_t fh[HV_MRCNN_LEVELS], fw[HV_MRCNN_LEVELS]; /* heads: the map sizes the plan was built for */
@@ -67,12 +68,14 @@ hv_status mr_mask_head(const hv_maskrcnn *m, hv_graph *g, hv_tensor *const *p, h
 
 /* ---- plans (maskrcnn_plans.c) ----------------------------------------------------------------------- */
 
-/** The features graph (no plan) for an input of h×w of `kind` (see mr_feature_plan). */
-hv_status mr_features_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, hv_graph **out);
+/** The features graph (no plan) for `batch` inputs of h×w of `kind` (see mr_feature_plan). */
+hv_status mr_features_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, int32_t batch,
+                            hv_graph **out);
 
-/** The box or mask head graph (no plan) for maps of channels × fh[l] × fw[l] (P2..P5) and `rows` RoIs. */
+/** The box or mask head graph (no plan) for maps of batch × channels × fh[l] × fw[l] (P2..P5) and `rows`
+ *  RoIs (each naming its frame in column 0). */
 hv_status mr_head_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t channels, const int32_t *fh, const int32_t *fw,
-                        int32_t rows, hv_graph **out);
+                        int32_t rows, int32_t batch, hv_graph **out);
 
 /** Record in m->problem (first one wins) when `v` holds non-finite values or, for an f16 model, values at
  *  ±65504 (maskrcnn_check.c). `what` names the output. */
@@ -81,37 +84,57 @@ void mr_scan_output(hv_maskrcnn *m, const char *what, const float *v, size_t n);
 /** The features plan for an input of h×w (kind FEAT_IMAGE: float image of that size; FEAT_PIXELS: packed
  *  uint8 image of that size, padded on the device) and `slot` (see mr_plan), built on first use. A
  *  device slot's plan reads back only the RPN maps (and the FPN level params.keep_fpn_level asks for). */
-hv_status mr_feature_plan(hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, int32_t slot, mr_plan **out);
+hv_status mr_feature_plan(hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, int32_t slot, int32_t batch,
+                          mr_plan **out);
 
 /** The box or mask plan with at least `rows` RoI rows for maps of the sizes in f, built on first use;
  *  `src` non-NULL: its P2..P5 inputs linked to that features plan's outputs (never through the host). */
 hv_status mr_head_plan(hv_maskrcnn *m, mr_plan_kind kind, const hv_maskrcnn_features *f, size_t rows, hv_plan *src,
-                       mr_plan **out);
+                       int32_t batch, mr_plan **out);
 
 /** Smallest bucket ≥ rows: 4·factor^k (box plans ×4: 4, 16, 64, 256, 1024; mask plans ×2: 4, 8, 16, …),
  *  capped at `cap` (rows ≤ cap). */
 size_t mr_bucket(size_t rows, size_t cap, size_t factor);
 
-/** Feed the four P2..P5 maps of f (unless the plan is linked to its features plan), the rois (padded with
- *  batch −1 rows) and their levels to a head plan and run it. */
-hv_status mr_run_head(hv_maskrcnn *m, mr_plan *pl, const hv_maskrcnn_features *f, const hv_box *boxes, size_t n);
+/** Feed the four P2..P5 maps of f (unless the plan is linked to its features plan), the rois (frame
+ *  bidx[i], or 0 when bidx is NULL; padded with batch −1 rows) and their levels to a head plan and run it. */
+hv_status mr_run_head(hv_maskrcnn *m, mr_plan *pl, const hv_maskrcnn_features *f, const hv_box *boxes,
+                      const int32_t *bidx, size_t n);
 
 /* ---- device-resident stages (maskrcnn.c) --------------------------------------------------------- */
 
-/** Features of a resized HWC uint8 image in device slot `slot`: f gets the RPN maps (and the
- *  keep_fpn_level map) as host copies, f->fpn[] stays NULL otherwise — the maps stay in the plan
+/** Features of n resized HWC uint8 images of img_h × img_w, run as one batch of `batch` ≥ n frames
+ *  (the rest zero) in device slot `slot`: f gets the RPN maps of all `batch` frames (frame-major) and
+ *  the keep_fpn_level map as host copies, f->fpn[] stays NULL otherwise — the maps stay in the plan
  *  returned in *src, which the heads below read on the device until that slot's next run. */
-hv_status mr_features_on_device(hv_maskrcnn *m, const uint8_t *pixels, int32_t img_h, int32_t img_w, int32_t slot,
-                                hv_maskrcnn_features *f, hv_plan **src);
+hv_status mr_features_on_device(hv_maskrcnn *m, const uint8_t *const *pixels, size_t n, int32_t batch, int32_t img_h,
+                                int32_t img_w, int32_t slot, hv_maskrcnn_features *f, hv_plan **src);
 
-/** hv_maskrcnn_box_head / hv_maskrcnn_mask_head reading the FPN maps from `src` (mr_features_on_device), or
- *  from f's host copies when src is NULL. */
-hv_status mr_box_head_run(hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_plan *src, const hv_box *rois, size_t n,
-                          float *cls_score, float *bbox_pred);
-hv_status mr_mask_head_run(hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_plan *src, const hv_box *boxes, size_t n,
-                           float *logits);
+/** hv_maskrcnn_box_head / hv_maskrcnn_mask_head reading the FPN maps of `batch` frames from `src`
+ *  (mr_features_on_device; RoI i on frame bidx[i], all on frame 0 when bidx is NULL), or from f's host
+ *  copies when src is NULL (batch 1). */
+hv_status mr_box_head_run(hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_plan *src, int32_t batch,
+                          const hv_box *rois, const int32_t *bidx, size_t n, float *cls_score, float *bbox_pred);
+hv_status mr_mask_head_run(hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_plan *src, int32_t batch,
+                           const hv_box *boxes, const int32_t *bidx, size_t n, float *logits);
+
+/** One pass over n frames resized to the same ih × iw (scales sx[i], sy[i] from each frame), all in one
+ *  batch of each network (maskrcnn_batch.c): out[i] as mr_single gives for frame i. */
+hv_status mr_single_batch(hv_maskrcnn *m, const uint8_t *const *imgs, size_t n, int32_t ih, int32_t iw,
+                          const float *sx, const float *sy, hv_maskrcnn_result *out);
 
 /* ---- single-pass and TTA glue (maskrcnn.c, maskrcnn_tta.c) -------------------------------------- */
+
+/** A frame keep-ratio resized to the model's target (mmdet's Resize on uint8). */
+typedef struct mr_frame {
+    const uint8_t *img;       /* nh × nw × 3: the frame itself or `resized` */
+    uint8_t *resized;         /* owned, NULL when no resize was needed */
+    int32_t w, h, nw, nh;
+    float sx, sy;             /* scale_factor (nw / w, nh / h) in f32 */
+} mr_frame;
+
+/** Resize one frame for the model (free fr->resized after use, also on an error). */
+hv_status mr_resize_frame(const hv_maskrcnn *m, const uint8_t *pixels, int32_t w, int32_t h, mr_frame *fr);
 
 /** One pass on the resized image ih×iw (scale sx, sy from the frame): dets in frame pixels (mmdet's
  *  (det·s)/s round trip done) and their 28×28 probabilities; no paste. */

@@ -39,17 +39,18 @@ static mr_plan *slot(hv_maskrcnn *m) {
     return pl;
 }
 
-hv_status mr_features_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, hv_graph **out) {
+hv_status mr_features_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, int32_t batch,
+                            hv_graph **out) {
     *out = NULL;
     hv_graph *g = NULL;
     hv_status st = hv_graph_create(&g);
     if (st != HV_OK) return st;
     hv_tensor *x;
     if (kind == MR_PLAN_FEAT_IMAGE) {
-        hv_tensor_desc d = hv_desc_make(m->p.dtype, HV_LAYOUT_NCHW, 4, (int64_t[]){1, 3, h, w});
+        hv_tensor_desc d = hv_desc_make(m->p.dtype, HV_LAYOUT_NCHW, 4, (int64_t[]){batch, 3, h, w});
         x = hv_graph_input(g, "image", &d);
     } else {
-        hv_tensor_desc d = hv_desc_make(HV_F32, HV_LAYOUT_ANY, 2, (int64_t[]){1, hv_preprocess_packed_words(h, w)});
+        hv_tensor_desc d = hv_desc_make(HV_F32, HV_LAYOUT_ANY, 2, (int64_t[]){batch, hv_preprocess_packed_words(h, w)});
         hv_tensor *packed = hv_graph_input(g, "frames", &d);
         hv_preprocess_params pp = {.in_h = h, .in_w = w, .swap_rb = m->p.bgr, .out_dtype = m->p.dtype};
         hv_preprocess_padded_size(h, w, m->p.pad_divisor > 1 ? m->p.pad_divisor : 1, &pp.out_h, &pp.out_w);
@@ -84,18 +85,19 @@ hv_status mr_features_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t h, 
     return HV_OK;
 }
 
-hv_status mr_feature_plan(hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, int32_t view_slot, mr_plan **out) {
+hv_status mr_feature_plan(hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, int32_t view_slot, int32_t batch,
+                          mr_plan **out) {
     for (uint32_t i = 0; i < m->n_plans; i++)
         if (m->plans[i].kind == (int32_t)kind && m->plans[i].a == h && m->plans[i].b == w &&
-            m->plans[i].slot == view_slot) {
+            m->plans[i].slot == view_slot && m->plans[i].batch == batch) {
             *out = &m->plans[i];
             return HV_OK;
         }
     mr_plan *pl = slot(m);
     if (!pl) return HV_ERR_UNSUPPORTED;
-    pl->kind = kind, pl->a = h, pl->b = w, pl->slot = view_slot;
+    pl->kind = kind, pl->a = h, pl->b = w, pl->slot = view_slot, pl->batch = batch;
     hv_graph *g = NULL;
-    hv_status st = mr_features_graph(m, kind, h, w, &g);
+    hv_status st = mr_features_graph(m, kind, h, w, batch, &g);
     if (st != HV_OK) return st;
     st = finish_plan(m, g, pl, "features");
     char name[16];
@@ -108,7 +110,7 @@ hv_status mr_feature_plan(hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t 
 }
 
 hv_status mr_head_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t channels, const int32_t *fh, const int32_t *fw,
-                        int32_t rows, hv_graph **out) {
+                        int32_t rows, int32_t batch, hv_graph **out) {
     *out = NULL;
     hv_graph *g = NULL;
     hv_status st = hv_graph_create(&g);
@@ -117,7 +119,7 @@ hv_status mr_head_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t channel
     char name[16];
     for (int l = 0; l < 4; l++) {
         snprintf(name, sizeof name, "p%d", l);
-        hv_tensor_desc d = hv_desc_make(m->p.dtype, HV_LAYOUT_NCHW, 4, (int64_t[]){1, channels, fh[l], fw[l]});
+        hv_tensor_desc d = hv_desc_make(m->p.dtype, HV_LAYOUT_NCHW, 4, (int64_t[]){batch, channels, fh[l], fw[l]});
         p[l] = hv_graph_input(g, name, &d);
     }
     hv_tensor_desc rd = hv_desc_make(HV_F32, HV_LAYOUT_ANY, 2, (int64_t[]){rows, 5});
@@ -143,13 +145,13 @@ hv_status mr_head_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t channel
 }
 
 hv_status mr_head_plan(hv_maskrcnn *m, mr_plan_kind kind, const hv_maskrcnn_features *f, size_t rows, hv_plan *src,
-                       mr_plan **out) {
-    size_t cap = kind == MR_PLAN_BOX ? (size_t)m->p.test.rpn_max_per_img : (size_t)m->p.test.max_per_img;
+                       int32_t batch, mr_plan **out) {
+    size_t cap = (kind == MR_PLAN_BOX ? (size_t)m->p.test.rpn_max_per_img : (size_t)m->p.test.max_per_img) * (size_t)batch;
     if (rows > cap) cap = rows; /* injected RoIs beyond the configured maximum */
     int32_t b = (int32_t)mr_bucket(rows, cap, kind == MR_PLAN_BOX ? 4 : 2);
     for (uint32_t i = 0; i < m->n_plans; i++) {
         mr_plan *q = &m->plans[i];
-        if (q->kind != (int32_t)kind || q->a < (int32_t)rows || q->a != b || q->src != src) continue;
+        if (q->kind != (int32_t)kind || q->a < (int32_t)rows || q->a != b || q->src != src || q->batch != batch) continue;
         int same = 1;
         for (int l = 0; l < 4; l++) same &= q->fh[l] == f->h[l] && q->fw[l] == f->w[l];
         if (same) {
@@ -159,11 +161,11 @@ hv_status mr_head_plan(hv_maskrcnn *m, mr_plan_kind kind, const hv_maskrcnn_feat
     }
     mr_plan *pl = slot(m);
     if (!pl) return HV_ERR_UNSUPPORTED;
-    pl->kind = kind, pl->a = b, pl->src = src;
+    pl->kind = kind, pl->a = b, pl->src = src, pl->batch = batch;
     memcpy(pl->fh, f->h, sizeof pl->fh);
     memcpy(pl->fw, f->w, sizeof pl->fw);
     hv_graph *g = NULL;
-    hv_status st = mr_head_graph(m, kind, f->channels, f->h, f->w, b, &g);
+    hv_status st = mr_head_graph(m, kind, f->channels, f->h, f->w, b, batch, &g);
     if (st != HV_OK) return st;
     st = finish_plan(m, g, pl, kind == MR_PLAN_BOX ? "box head" : "mask head");
     char in[16], out_name[16];
@@ -176,7 +178,8 @@ hv_status mr_head_plan(hv_maskrcnn *m, mr_plan_kind kind, const hv_maskrcnn_feat
     return st;
 }
 
-hv_status mr_run_head(hv_maskrcnn *m, mr_plan *pl, const hv_maskrcnn_features *f, const hv_box *boxes, size_t n) {
+hv_status mr_run_head(hv_maskrcnn *m, mr_plan *pl, const hv_maskrcnn_features *f, const hv_box *boxes,
+                      const int32_t *bidx, size_t n) {
     (void)m;
     size_t rows = (size_t)pl->a;
     float *rois = calloc(rows * 5 + rows, sizeof(float));
@@ -185,7 +188,7 @@ hv_status mr_run_head(hv_maskrcnn *m, mr_plan *pl, const hv_maskrcnn_features *f
     for (size_t i = 0; i < rows; i++) {
         float *r = rois + i * 5;
         if (i < n) {
-            r[0] = 0.0f, r[1] = boxes[i].x1, r[2] = boxes[i].y1, r[3] = boxes[i].x2, r[4] = boxes[i].y2;
+            r[0] = bidx ? (float)bidx[i] : 0.0f, r[1] = boxes[i].x1, r[2] = boxes[i].y1, r[3] = boxes[i].x2, r[4] = boxes[i].y2;
             lv[i] = (float)hv_roi_level(boxes[i].x1, boxes[i].y1, boxes[i].x2, boxes[i].y2, 56.0f, 4);
         } else {
             r[0] = -1.0f; /* padding: RoIAlign writes zeros for a batch index outside [0, N) */

@@ -32,7 +32,8 @@ static hv_status make_view(hv_maskrcnn *m, hv_tta_tf tf, const uint8_t *img, int
     v->img = malloc((size_t)ih * iw * 3);
     if (!v->img) return hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn TTA: image copy");
     hv_status st = hv_tta_map(tf, ih, iw, 3, false, img, v->img);
-    if (st == HV_OK && features_slot >= 0) st = mr_features_on_device(m, v->img, v->ah, v->aw, features_slot, &v->f, &v->src);
+    if (st == HV_OK && features_slot >= 0) st = mr_features_on_device(m, (const uint8_t *const *)&v->img, 1, 1, v->ah, v->aw, features_slot, &v->f,
+                                                                  &v->src);
     return st;
 }
 
@@ -89,7 +90,7 @@ static hv_status tta_mmdet(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32
         for (size_t i = 0; i < nm; i++) rois[i] = all[keep[i]];
         scale_boxes(rois, nm, sx, sy, false);
         st = hv_tta_boxes(v[a].tf, ih, iw, false, rois, nm, rois);
-        if (st == HV_OK) st = mr_box_head_run(m, &v[a].f, v[a].src, rois, nm, cls, reg);
+        if (st == HV_OK) st = mr_box_head_run(m, &v[a].f, v[a].src, 1, rois, NULL, nm, cls, reg);
         hv_box *ba = boxes + (size_t)a * cap * K;
         float *sa = scores + (size_t)a * cap * (K + 1);
         if (st == HV_OK) st = mr_decode_raw(m, v[a].ah, v[a].aw, rois, nm, cls, reg, sa, ba);
@@ -121,7 +122,7 @@ static hv_status tta_mmdet(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32
         for (size_t i = 0; i < nd; i++) rois[i] = dets[i].box;
         scale_boxes(rois, nd, sx, sy, false);
         st = hv_tta_boxes(v[a].tf, ih, iw, false, rois, nd, rois);
-        if (st == HV_OK) st = mr_mask_head_run(m, &v[a].f, v[a].src, rois, nd, logits);
+        if (st == HV_OK) st = mr_mask_head_run(m, &v[a].f, v[a].src, 1, rois, NULL, nd, logits);
         if (st == HV_OK) mr_mask_probs(logits, dets, nd, m->num_classes, probs);
         for (size_t i = 0; i < nd && st == HV_OK; i++) {
             st = hv_tta_map(v[a].tf, MR_MASK, MR_MASK, sizeof(float), true, probs + i * MM, tmp);

@@ -2,7 +2,8 @@
  * params validated against their own schemas), builds a Mask R-CNN (hemovk/maskrcnn.h) on them, and adds
  * each frame's detections — box in frame pixels, score, label, a frame-sized mask (COCO RLE or bitmap),
  * the `model` tag — sorted by score. With `cam: {layer}` the frame also gets that FPN map as feature
- * "<id>.<layer>". Frames are processed one at a time (proposals and NMS are per image). */
+ * "<id>.<layer>". A batch of frames goes through the networks together (hv_maskrcnn_detect_batch); proposals,
+ * NMS and pasting stay per frame. */
 #include "segment_plugin.h"
 
 #include <math.h>
@@ -157,38 +158,69 @@ static hv_status add_detection(const seg_stage *s, hv_frame *f, const hv_maskrcn
     return st;
 }
 
+/* One frame's result onto the frame: a problem fails the frame, else its detections and CAM map. */
+static hv_status attach(seg_stage *s, hv_frame *f, hv_maskrcnn_result *r, const char *problem) {
+    if (problem || !finite_dets(r)) {
+        hv_frame_fail(f, s->cfg.id, "%s: %s", s->cfg.id,
+                      problem ? problem : "a detection's box or score is NaN or Inf: the network's output is "
+                                          "meaningless");
+        return HV_OK;
+    }
+    hv_status st = HV_OK;
+    for (size_t k = 0; k < r->n && !st; k++) st = add_detection(s, f, r, k);
+    if (!st && s->cfg.cam_layer && r->feature) {
+        char name[HV_FRAME_NAME_MAX];
+        snprintf(name, sizeof name, "%s.%s", s->cfg.id, s->cfg.cam_layer);
+        st = hv_frame_set_feature(f, name, (uint32_t)r->feat_c, (uint32_t)r->feat_h, (uint32_t)r->feat_w, r->feature);
+        if (!st) r->feature = NULL; /* the frame owns it now */
+    }
+    if (!st && s->cfg.random) st = hv_frame_set_meta(f, "segmenter.random_weights", "%s", s->cfg.model);
+    return st;
+}
+
+/* Frames go through the model together (hv_maskrcnn_detect_batch: one run of each network for up to 8
+ * frames). A batch whose outputs show a problem is detected again frame by frame, so that only the frame
+ * it belongs to fails. */
 static hv_status seg_process(void *instance, hv_frame *const *frames, size_t n) {
     seg_stage *s = instance;
-    for (size_t i = 0; i < n; i++) {
+    const hv_maskrcnn_tta *tta = s->cfg.tta.n ? &s->cfg.tta : NULL;
+    hv_frame **todo = malloc((n ? n : 1) * sizeof *todo);
+    const uint8_t **px = malloc((n ? n : 1) * sizeof *px);
+    int32_t *w = malloc((n ? n : 1) * sizeof *w), *h = malloc((n ? n : 1) * sizeof *h);
+    hv_maskrcnn_result *r = calloc(n ? n : 1, sizeof *r);
+    hv_status st = todo && px && w && h && r ? HV_OK : hv_error(HV_ERR_OUT_OF_MEMORY, "%s: batch of %zu", s->cfg.id, n);
+    size_t m = 0;
+    for (size_t i = 0; i < n && !st; i++) {
         hv_frame *f = frames[i];
         if (!f->rgb || f->width < 1 || f->height < 1) {
             hv_frame_fail(f, s->cfg.id, "segmenter: frame %llu has no decoded pixels", (unsigned long long)f->id);
             continue;
         }
-        hv_maskrcnn_result r;
-        hv_status st = hv_maskrcnn_detect(s->model, f->rgb, f->width, f->height, s->cfg.tta.n ? &s->cfg.tta : NULL, &r);
-        if (st) return hv_error_context(st, "%s: frame %llu (%s)", s->cfg.id, (unsigned long long)f->id,
-                                        f->path ? f->path : "in memory");
-        const char *problem = hv_maskrcnn_output_problem(s->model);
-        if (problem || !finite_dets(&r)) {
-            hv_frame_fail(f, s->cfg.id, "%s: %s", s->cfg.id,
-                          problem ? problem : "a detection's box or score is NaN or Inf: the network's output is "
-                                              "meaningless");
-            hv_maskrcnn_result_free(&r);
+        todo[m] = f, px[m] = f->rgb, w[m] = f->width, h[m] = f->height;
+        m++;
+    }
+    bool alone = false; /* an error or a problem in the batch: frame by frame, to name the frame */
+    if (!st && m) {
+        st = hv_maskrcnn_detect_batch(s->model, px, w, h, m, tta, r);
+        alone = st != HV_OK || hv_maskrcnn_output_problem(s->model);
+        if (alone) st = HV_OK;
+    }
+    for (size_t k = 0; k < m && !st; k++) {
+        if (!alone) {
+            st = attach(s, todo[k], &r[k], NULL);
             continue;
         }
-        for (size_t k = 0; k < r.n && !st; k++) st = add_detection(s, f, &r, k);
-        if (!st && s->cfg.cam_layer && r.feature) {
-            char name[HV_FRAME_NAME_MAX];
-            snprintf(name, sizeof name, "%s.%s", s->cfg.id, s->cfg.cam_layer);
-            st = hv_frame_set_feature(f, name, (uint32_t)r.feat_c, (uint32_t)r.feat_h, (uint32_t)r.feat_w, r.feature);
-            if (!st) r.feature = NULL; /* the frame owns it now */
-        }
-        if (!st && s->cfg.random) st = hv_frame_set_meta(f, "segmenter.random_weights", "%s", s->cfg.model);
-        hv_maskrcnn_result_free(&r);
-        if (st) return st;
+        hv_maskrcnn_result_free(&r[k]);
+        st = hv_maskrcnn_detect(s->model, px[k], w[k], h[k], tta, &r[k]);
+        if (st)
+            hv_error_context(st, "%s: frame %llu (%s)", s->cfg.id, (unsigned long long)todo[k]->id,
+                             todo[k]->path ? todo[k]->path : "in memory");
+        else
+            st = attach(s, todo[k], &r[k], hv_maskrcnn_output_problem(s->model));
     }
-    return HV_OK;
+    for (size_t k = 0; r && k < m; k++) hv_maskrcnn_result_free(&r[k]);
+    free(todo), free(px), free(w), free(h), free(r);
+    return st;
 }
 
 const hv_stage_vtable seg_stage_vtable = {

@@ -159,6 +159,18 @@ typedef struct hv_maskrcnn_result {
 HV_API hv_status hv_maskrcnn_detect(hv_maskrcnn *m, const uint8_t *pixels, int32_t w, int32_t h, const hv_maskrcnn_tta *tta,
                              hv_maskrcnn_result *out);
 
+/** Detect in n frames (frame i: pixels[i], w[i] × h[i], as hv_maskrcnn_detect) in as few network runs as
+ *  possible: frames whose resized size agrees go through together, up to 8 at a time — one features run,
+ *  one box head run over all their proposals and one mask head run over all their boxes, the feature maps
+ *  kept on the device. out[i] (n of them, caller-allocated) equals hv_maskrcnn_detect's result for frame
+ *  i, to the float rounding of a batched kernel. With `tta` (n > 0) the frames go one by one. On an error
+ *  every out[i] is left empty; free each with hv_maskrcnn_result_free(). hv_maskrcnn_output_problem()
+ *  afterwards names the first problem in any frame of the call: detect the frames one by one to learn
+ *  which (since ABI 1.3). */
+HV_API hv_status hv_maskrcnn_detect_batch(hv_maskrcnn *m, const uint8_t *const *pixels, const int32_t *w,
+                                          const int32_t *h, size_t n, const hv_maskrcnn_tta *tta,
+                                          hv_maskrcnn_result *out);
+
 /** NULL when the networks' outputs of the last hv_maskrcnn_detect() (FPN maps, RPN, box and mask heads)
  *  were all finite and, for an f16 model, none sat at the f16 limit ±65504 (a saturated store); else what
  *  was wrong, naming the output ("rpn_cls.2: 14 values saturated at the f16 limit ±65504 ..."). A frame
