@@ -2,6 +2,7 @@
 // Strided copy along one axis of a [outer, len, inner] view, shared by slice and concat:
 //     dst[(o·dst_len + dst_start + l)·inner + i] = src[(o·src_len + src_start + l·src_step)·inner + i]
 // for l < count. Slice: one dispatch; concat: one dispatch per input into its slot of the output.
+// A negative slice step arrives as its two's complement: uint arithmetic wraps to the right (in-range) index.
 //@variant f32
 //@variant f16 -DHV_F16=1
 #extension GL_GOOGLE_include_directive : require

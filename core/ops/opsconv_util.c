@@ -94,7 +94,8 @@ void opsconv_ref_axis_copy(const float *src, float *dst, const opsconv_axis_copy
         for (uint64_t l = 0; l < c->count; l++)
             for (uint64_t i = 0; i < c->inner; i++)
                 dst[(o * c->dst_len + c->dst_start + l) * c->inner + i] =
-                    src[(o * c->src_len + c->src_start + l * c->src_step) * c->inner + i];
+                    src[((int64_t)(o * c->src_len + c->src_start) + (int64_t)l * (int32_t)c->src_step) * (int64_t)c->inner +
+                        (int64_t)i];
 }
 
 bool opsconv_cpu_kernels(const hv_device *dev) {

@@ -53,7 +53,7 @@ bool opsconv_cpu_kernels(const hv_device *dev);
  *  dst[(o·dst_len + dst_start + l)·inner + i] = src[(o·src_len + src_start + l·src_step)·inner + i]. */
 typedef struct opsconv_axis_copy {
     uint32_t outer, count, inner, src_len, src_start, src_step, dst_len, dst_start;
-} opsconv_axis_copy;
+} opsconv_axis_copy;                /* src_step: an int32 step as its two's complement (slice's −1 flips) */
 
 /** Record one slice.comp dispatch for `c` (label = the op name). */
 hv_status opsconv_record_axis_copy(hv_cmd *cmd, hv_device *dev, hv_dtype dt, const hv_binding *src,

@@ -1,4 +1,5 @@
-/* Slice start:end:step along one axis (Python semantics for negative and out-of-range bounds). */
+/* Slice start:end:step along one axis (Python semantics for negative and out-of-range bounds; a negative
+ * step walks backwards: start −1, end INT64_MIN, step −1 reverses the axis, a flip). */
 #include "hemovk/ops_conv.h"
 #include "ops/ops_conv_defs.h"
 #include "ops/opsconv_util.h"
@@ -9,20 +10,24 @@ static hv_status slice_plan(const hv_slice_params *p, const hv_tensor_desc *src,
     hv_status st = opsconv_axis("slice", p->axis, &src[0], axis);
     if (st) return st;
     int64_t step = p->step == 0 ? 1 : p->step;
-    if (step < 1) return hv_error(HV_ERR_INVALID_ARGUMENT, "slice: step %d must be >= 1", (int)p->step);
     int64_t outer, len, inner;
     opsconv_split(&src[0], *axis, &outer, &len, &inner);
+    /* Python's rules: negative bounds count from the end, then clamp to [0, len] for a positive step and
+     * to [−1, len − 1] for a negative one (−1 = before the first element: the end of a full reverse). */
     int64_t s = p->start < 0 ? p->start + len : p->start, e = p->end < 0 ? p->end + len : p->end;
-    s = s < 0 ? 0 : s > len ? len : s;
-    e = e < 0 ? 0 : e > len ? len : e;
-    int64_t count = e > s ? (e - s + step - 1) / step : 0;
+    int64_t lo = step > 0 ? 0 : -1, hi = step > 0 ? len : len - 1;
+    s = s < lo ? lo : s > hi ? hi : s;
+    e = e < lo ? lo : e > hi ? hi : e;
+    int64_t count = step > 0 ? (e > s ? (e - s + step - 1) / step : 0) : (s > e ? (s - e - step - 1) / -step : 0);
     if (count == 0)
         return hv_error(HV_ERR_SHAPE, "slice: [%lld:%lld:%lld] on axis %u of %s is empty", (long long)p->start,
                         (long long)p->end, (long long)step, (unsigned)*axis, opsconv_shape(&src[0]));
     if (hv_desc_numel(&src[0]) > (int64_t)UINT32_MAX)
         return hv_error(HV_ERR_UNSUPPORTED, "slice: input %s too large", opsconv_shape(&src[0]));
+    /* a negative step travels as its two's complement: the shader's uint index arithmetic wraps to the
+     * right element, as every index it forms is in range */
     *c = (opsconv_axis_copy){(uint32_t)outer, (uint32_t)count, (uint32_t)inner, (uint32_t)len, (uint32_t)s,
-                             (uint32_t)step, (uint32_t)count, 0};
+                             (uint32_t)(int32_t)step, (uint32_t)count, 0};
     return HV_OK;
 }
 

@@ -64,8 +64,43 @@ START_TEST(slice_steps) {
     exact(&hv_op_slice, &s3, x, 1, "slice rows ::2 (subsampling)");
     hv_slice_params empty = {.axis = 1, .start = 5, .end = 2};
     ck_assert_int_eq(hv_op_slice.infer(&empty, x, 1, &out), HV_ERR_SHAPE);
-    hv_slice_params neg = {.axis = 1, .start = 0, .end = 2, .step = -1};
-    ck_assert_int_eq(hv_op_slice.infer(&neg, x, 1, &out), HV_ERR_INVALID_ARGUMENT);
+    hv_slice_params neg = {.axis = 1, .start = 0, .end = 2, .step = -1}; /* backwards from 0 to 2: nothing */
+    ck_assert_int_eq(hv_op_slice.infer(&neg, x, 1, &out), HV_ERR_SHAPE);
+}
+END_TEST
+
+/* Negative steps (Python's x[s:e:-k]): the reference against hand-written index maps, then the device
+ * against the reference — a flip (x[::-1]) of W and of H, a strided backward slice, and clamping. */
+START_TEST(slice_backwards) {
+    enum { N = 2, C = 3, H = 4, W = 5 };
+    hv_tensor_desc x[1] = {d4(N, C, H, W, HV_LAYOUT_NCHW)}, out;
+    float v[N * C * H * W], y[N * C * H * W];
+    for (int i = 0; i < N * C * H * W; i++) v[i] = (float)i;
+    const float *srcs[1] = {v};
+    hv_slice_params hflip = {.axis = 3, .start = -1, .end = INT64_MIN, .step = -1};
+    ck_assert_int_eq(hv_op_slice.infer(&hflip, x, 1, &out), HV_OK);
+    ck_assert_int_eq(out.dims[3], W);
+    ck_assert_int_eq(hv_op_slice.ref(&hflip, x, srcs, 1, &out, y), HV_OK);
+    for (int i = 0; i < N * C * H; i++)
+        for (int j = 0; j < W; j++) ck_assert_float_eq(y[i * W + j], v[i * W + (W - 1 - j)]);
+    exact(&hv_op_slice, &hflip, x, 1, "slice W ::-1 (horizontal flip)");
+    hv_slice_params vflip = {.axis = 2, .start = H - 1, .end = -H - 1, .step = -1};
+    ck_assert_int_eq(hv_op_slice.infer(&vflip, x, 1, &out), HV_OK);
+    ck_assert_int_eq(hv_op_slice.ref(&vflip, x, srcs, 1, &out, y), HV_OK);
+    for (int p = 0; p < N * C; p++)
+        for (int r = 0; r < H; r++)
+            for (int j = 0; j < W; j++) ck_assert_float_eq(y[(p * H + r) * W + j], v[(p * H + (H - 1 - r)) * W + j]);
+    exact(&hv_op_slice, &vflip, x, 1, "slice H ::-1 (vertical flip)");
+    hv_slice_params strided = {.axis = 1, .start = 1000, .end = 0, .step = -2}; /* clamps to C−1: [2] only */
+    ck_assert_int_eq(hv_op_slice.infer(&strided, x, 1, &out), HV_OK);
+    ck_assert_int_eq(out.dims[1], 1);
+    ck_assert_int_eq(hv_op_slice.ref(&strided, x, srcs, 1, &out, y), HV_OK);
+    for (int n = 0; n < N; n++)
+        for (int k = 0; k < H * W; k++) ck_assert_float_eq(y[n * H * W + k], v[(n * C + 2) * H * W + k]);
+    hv_slice_params w_back2 = {.axis = -1, .start = -1, .end = -5, .step = -2}; /* columns 4, 2 */
+    ck_assert_int_eq(hv_op_slice.infer(&w_back2, x, 1, &out), HV_OK);
+    ck_assert_int_eq(out.dims[3], 2);
+    exact(&hv_op_slice, &w_back2, x, 1, "slice W -1:-5:-2");
 }
 END_TEST
 
@@ -76,6 +111,7 @@ int main(void) {
     tcase_add_test(tc, permute_layouts);
     tcase_add_test(tc, concat_axes);
     tcase_add_test(tc, slice_steps);
+    tcase_add_test(tc, slice_backwards);
     suite_add_tcase(s, tc);
     return hvtest_run(s);
 }

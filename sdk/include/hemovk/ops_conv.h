@@ -145,12 +145,13 @@ typedef struct hv_concat_params {
     int32_t axis;          /**< 0..rank−1, or negative from the end */
 } hv_concat_params;
 
-/** y = x[.., start:end:step, ..] along `axis` (step ≥ 1; start/end negative count from the end and are
- *  clamped like Python slices; the result must not be empty). */
+/** y = x[.., start:end:step, ..] along `axis` with Python's rules: start/end negative count from the end
+ *  and are clamped; a negative step walks backwards (x[::-1] is start −1, end INT64_MIN, step −1: a flip,
+ *  e.g. a horizontal mirror of NCHW on axis 3). The result must not be empty. */
 typedef struct hv_slice_params {
     int32_t axis;
     int64_t start, end;
-    int32_t step;          /**< 0 means 1 */
+    int32_t step;          /**< 0 means 1; negative: backwards */
 } hv_slice_params;
 
 /* ---- graph builders ------------------------------------------------------------------------------ *
