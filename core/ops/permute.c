@@ -41,6 +41,13 @@ static hv_status permute_infer(const void *params, const hv_tensor_desc *src, ui
         dst->layout = HV_LAYOUT_NHWC;
     if (src[0].rank == 4 && src[0].layout == HV_LAYOUT_NHWC && !memcmp(p->perm, to_nchw, sizeof to_nchw))
         dst->layout = HV_LAYOUT_NCHW;
+    /* swapping the two spatial axes (an image transpose: half of a 90° turn) keeps batch and channels in
+     * place, so the layout stays what it was */
+    static const int32_t hw_nchw[4] = {0, 1, 3, 2}, hw_nhwc[4] = {0, 2, 1, 3};
+    if (src[0].rank == 4 && src[0].layout == HV_LAYOUT_NCHW && !memcmp(p->perm, hw_nchw, sizeof hw_nchw))
+        dst->layout = HV_LAYOUT_NCHW;
+    if (src[0].rank == 4 && src[0].layout == HV_LAYOUT_NHWC && !memcmp(p->perm, hw_nhwc, sizeof hw_nhwc))
+        dst->layout = HV_LAYOUT_NHWC;
     return HV_OK;
 }
 

@@ -22,6 +22,11 @@ extern const char cls_param_schema[];
 
 typedef enum cls_resize { CLS_RESIZE_NATIVE = 0, CLS_RESIZE_STRETCH = 1, CLS_RESIZE_KEEP_RATIO = 2 } cls_resize;
 
+/** The copies of `tta` (same meaning as the tta stage's transforms), made on the device. */
+typedef enum cls_tta_tf {
+    CLS_TTA_IDENTITY = 0, CLS_TTA_HFLIP, CLS_TTA_VFLIP, CLS_TTA_ROT90, CLS_TTA_ROT180, CLS_TTA_ROT270, CLS_TTA_COUNT
+} cls_tta_tf;
+
 /** The stage's params after validation, in C. Strings point into the params tree. */
 typedef struct cls_config {
     const char *id;                       /* the stage's instance id */
@@ -39,6 +44,9 @@ typedef struct cls_config {
     uint64_t seed;
     const struct hv_config_node *calibration; /* the `calibration` mapping, or NULL */
     int32_t calib_limit, calib_batch;
+    uint32_t n_tta;                       /* copies per frame in one run (0: no `tta`) */
+    cls_tta_tf tta[CLS_TTA_COUNT];
+    int tta_max;                          /* merge: 1 max, 0 mean */
 } cls_config;
 
 /** Read and cross-check the validated params (labels vs positive, size vs resize). */
@@ -84,7 +92,8 @@ void cls_model_free(cls_model *m);
 hv_status cls_model_plan(cls_model *m, int32_t n, int32_t h, int32_t w, cls_plan **out);
 
 /** Run `n` packed h×w frames (hv_preprocess_pack words) and copy the n×K probabilities to `probs` and
- *  the n×K logits (before softmax) to `logits`. */
+ *  the n×K logits (before softmax) to `logits`; with `tta`, T = n_tta copies of each frame go through the
+ *  same run and both arrays hold T·n rows, copy t of frame i at row t·n + i. */
 hv_status cls_model_run(cls_model *m, int32_t n, int32_t h, int32_t w, const uint32_t *packed, float *probs,
                         float *logits);
 

@@ -113,6 +113,24 @@ const char cls_param_schema[] =
     "        description: write the recalibrated weights here (safetensors, relative to this YAML file), to load later with `loader - safetensors` and skip the recalibration\n"
     "        type: string\n"
     "        minLength: 1\n"
+    "  tta:\n"
+    "    description: test-time augmentation inside the network run - the frame and its transformed copies go through ONE batched run with the flips and turns done on the device, and their probabilities are merged (mean = mmpretrain's AverageClsScoreTTA, the paper's [identity, hflip]; the decision then uses positive and threshold); the `tta` stage does the same around any classifier with host transforms and one run per copy, and also offers vote\n"
+    "    type: object\n"
+    "    additionalProperties: false\n"
+    "    properties:\n"
+    "      transforms:\n"
+    "        description: the copies (identity is the frame; rot90 turns counter-clockwise as numpy.rot90; turns need a square network input)\n"
+    "        type: array\n"
+    "        minItems: 1\n"
+    "        maxItems: 6\n"
+    "        uniqueItems: true\n"
+    "        items:\n"
+    "          enum: [identity, hflip, vflip, rot90, rot180, rot270]\n"
+    "        default: [identity, hflip]\n"
+    "      merge:\n"
+    "        description: mean = the copies' mean probability per class; max = the per-class maximum (not renormalised)\n"
+    "        enum: [mean, max]\n"
+    "        default: mean\n"
     "  max_plans:\n"
     "    description: compiled networks kept for different input shapes / batch sizes (least recently used dropped)\n"
     "    type: integer\n"
@@ -181,6 +199,19 @@ hv_status cls_config_read(const hv_create_info *info, cls_config *c) {
         c->calib_limit = (int32_t)v;
         if ((st = hv_config_need_int(c->calibration, "batch", &v))) return st;
         c->calib_batch = (int32_t)v;
+    }
+    const hv_config_node *tta = hv_config_get(p, "tta");
+    if (tta) {
+        static const char *const names[CLS_TTA_COUNT] = {"identity", "hflip", "vflip", "rot90", "rot180", "rot270"};
+        const hv_config_node *tfs = NULL;
+        if ((st = hv_config_need(tta, "transforms", &tfs))) return st;
+        for (size_t i = 0; i < hv_config_size(tfs) && c->n_tta < CLS_TTA_COUNT; i++) {
+            if ((st = hv_config_as_string(hv_config_item(tfs, i), &s))) return st;
+            for (int k = 0; k < CLS_TTA_COUNT; k++)
+                if (!strcmp(s, names[k])) c->tta[c->n_tta++] = (cls_tta_tf)k;
+        }
+        if ((st = hv_config_need_string(tta, "merge", &s))) return st;
+        c->tta_max = !strcmp(s, "max");
     }
     const hv_config_node *random = hv_config_get(hv_config_get(p, "weights"), "random");
     if (random) {

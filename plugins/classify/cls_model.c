@@ -116,12 +116,55 @@ static hv_status add_random_head(cls_model *m, int32_t channels) {
     return st;
 }
 
+/* One TTA copy of the preprocessed NCHW batch, on the device: flips are backward slices, the 90° turns a
+ * flip and a transpose (rot90 = numpy.rot90, counter-clockwise: out[i][j] = in[j][W−1−i]). */
+static hv_tensor *tta_copy(hv_graph *g, hv_tensor *x, cls_tta_tf tf) {
+    const int32_t transpose[HV_MAX_DIMS] = {0, 1, 3, 2};
+    hv_tensor *h = NULL, *v = NULL;
+    switch (tf) {
+    case CLS_TTA_IDENTITY:
+        return x;
+    case CLS_TTA_HFLIP:
+        return hv_slice(g, x, 3, -1, INT64_MIN, -1, "tta.hflip");
+    case CLS_TTA_VFLIP:
+        return hv_slice(g, x, 2, -1, INT64_MIN, -1, "tta.vflip");
+    case CLS_TTA_ROT180:
+        h = hv_slice(g, x, 3, -1, INT64_MIN, -1, "tta.rot180.w");
+        return hv_slice(g, h, 2, -1, INT64_MIN, -1, "tta.rot180");
+    case CLS_TTA_ROT90:
+        h = hv_slice(g, x, 3, -1, INT64_MIN, -1, "tta.rot90.w");
+        return hv_permute(g, h, transpose, "tta.rot90");
+    case CLS_TTA_ROT270:
+        v = hv_slice(g, x, 2, -1, INT64_MIN, -1, "tta.rot270.h");
+        return hv_permute(g, v, transpose, "tta.rot270");
+    case CLS_TTA_COUNT:
+        break;
+    }
+    return hv_graph_fail(g, HV_ERR_INTERNAL, "tta: transform %d unknown", (int)tf);
+}
+
 static hv_status build_graph(cls_model *m, cls_plan *p) {
     hv_status st = hv_graph_create(&p->graph);
     if (st) return st;
     hv_model_input_params ip = {.batch = p->n, .height = p->h, .width = p->w, .norm = m->cfg->norm, .dtype = m->cfg->dtype};
     hv_tensor *packed = NULL, *image = NULL, *probs = NULL, *logits = NULL;
     if ((st = hv_model_input(p->graph, &ip, &packed, &image))) return st;
+    const cls_config *c = m->cfg;
+    if (c->n_tta > 1 || (c->n_tta == 1 && c->tta[0] != CLS_TTA_IDENTITY)) { /* the copies, batch-concatenated */
+        hv_tensor *views[CLS_TTA_COUNT];
+        for (uint32_t t = 0; t < c->n_tta; t++) {
+            int turn = c->tta[t] == CLS_TTA_ROT90 || c->tta[t] == CLS_TTA_ROT270;
+            if (turn && p->h != p->w)
+                return hv_error(HV_ERR_INVALID_ARGUMENT,
+                                "%s: tta: a 90° turn of the %dx%d network input changes its shape, so it cannot share "
+                                "one run with the other copies; use resize: stretch to a square size, or the `tta` "
+                                "stage around this classifier",
+                                c->id, p->w, p->h);
+            views[t] = tta_copy(p->graph, image, c->tta[t]);
+        }
+        image = c->n_tta == 1 ? views[0] : hv_concat(p->graph, views, c->n_tta, 0, "tta.copies");
+        if ((st = hv_graph_status(p->graph))) return st;
+    }
     hv_backbone_outputs bo;
     memset(&bo, 0, sizeof bo);
     if ((st = m->bb->build(&m->bb_info, p->graph, image, m->weights, &bo))) return st;
@@ -205,7 +248,8 @@ hv_status cls_model_run(cls_model *m, int32_t n, int32_t h, int32_t w, const uin
     size_t words = (size_t)n * (size_t)hv_preprocess_packed_words(h, w);
     if ((st = hv_plan_set_input(p->plan, "frames", packed, HV_F32, words))) return st;
     if ((st = hv_plan_run(p->plan))) return hv_error_context(st, "%s: running the network", m->cfg->id);
-    st = hv_plan_get_output(p->plan, "probs", probs, (size_t)n * (size_t)m->num_classes);
-    if (!st) st = hv_plan_get_output(p->plan, "logits", logits, (size_t)n * (size_t)m->num_classes);
+    size_t rows = (size_t)n * (m->cfg->n_tta ? m->cfg->n_tta : 1);
+    st = hv_plan_get_output(p->plan, "probs", probs, rows * (size_t)m->num_classes);
+    if (!st) st = hv_plan_get_output(p->plan, "logits", logits, rows * (size_t)m->num_classes);
     return st;
 }

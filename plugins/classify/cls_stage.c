@@ -2,7 +2,8 @@
  * shape → softmax probabilities → the positive-class/threshold decision in frame->cls
  * (hv_frame_set_class with the label's name, so `when: <stage id>.<label>` routes on it) plus the
  * metadata "<id>.<positive>" = true/false. Frames of mixed sizes are grouped by size and each size gets
- * its own cached plan. Random-weight runs mark every frame with "<id>.weights" = "random(seed=N)". */
+ * its own cached plan. With `tta`, each frame's copies are made on the device and run in the same batch,
+ * their probabilities merged before the decision. Random-weight runs mark every frame with "<id>.weights" = "random(seed=N)". */
 #include "classify_plugin.h"
 
 #include <math.h>
@@ -20,8 +21,8 @@ typedef struct cls_stage {
     size_t cap;
     uint32_t *packed;
     size_t packed_cap;
-    float *probs, *logits;
-    size_t probs_cap, logits_cap;
+    float *probs, *logits, *merged;
+    size_t probs_cap, logits_cap, merged_cap;
 } cls_stage;
 
 static void cls_destroy(void *instance) {
@@ -35,6 +36,7 @@ static void cls_destroy(void *instance) {
     free(s->packed);
     free(s->probs);
     free(s->logits);
+    free(s->merged);
     free(s);
 }
 
@@ -127,6 +129,26 @@ static int constant_output(const float *probs, size_t nb, uint32_t k, const uint
     return inputs_differ;
 }
 
+/* `tta`: the T copies of frame j (rows t·nb + j) merged into one probability vector — the mean per class
+ * (mmpretrain's AverageClsScoreTTA) or the maximum. Without tta the row is the frame's own. */
+static void merge_copies(const cls_config *c, const float *probs, size_t nb, size_t j, float *out) {
+    uint32_t k = c->n_labels, T = c->n_tta ? c->n_tta : 1;
+    for (uint32_t i = 0; i < k; i++) {
+        float acc = probs[j * k + i];
+        for (uint32_t t = 1; t < T; t++) {
+            float v = probs[(t * nb + j) * k + i];
+            acc = c->tta_max ? (v > acc ? v : acc) : acc + v;
+        }
+        out[i] = c->tta_max ? acc : acc / (float)T;
+    }
+}
+
+static int tta_turns(const cls_config *c) {
+    for (uint32_t t = 0; t < c->n_tta; t++)
+        if (c->tta[t] == CLS_TTA_ROT90 || c->tta[t] == CLS_TTA_ROT270) return 1;
+    return 0;
+}
+
 static hv_status cls_process(void *instance, hv_frame *const *frames, size_t n) {
     cls_stage *s = instance;
     const cls_config *c = &s->cfg;
@@ -172,22 +194,40 @@ static hv_status cls_process(void *instance, hv_frame *const *frames, size_t n) 
         size_t b = a;
         while (b < m && b - a < (size_t)c->batch && s->ph[s->order[b]] == h && s->pw[s->order[b]] == w) b++;
         int32_t nb = (int32_t)(b - a);
-        size_t words = (size_t)hv_preprocess_packed_words(h, w);
+        if (h != w && tta_turns(c)) { /* a turned copy has another shape: it cannot share the run */
+            for (size_t j = a; j < b; j++)
+                hv_frame_fail(frames[s->order[j]], c->id,
+                              "%s: tta: a 90° turn of this %dx%d frame changes its shape, so it cannot share one "
+                              "run with the other copies; use resize: stretch to a square size, or the `tta` "
+                              "stage around this classifier",
+                              c->id, w, h);
+            a = b;
+            continue;
+        }
+        size_t words = (size_t)hv_preprocess_packed_words(h, w), T = c->n_tta ? c->n_tta : 1;
+        size_t rows = T * (size_t)nb; /* network rows: every TTA copy of every frame, one run */
         st = grow((void **)&s->packed, &s->packed_cap, words * (size_t)nb, sizeof *s->packed);
-        if (!st) st = grow((void **)&s->probs, &s->probs_cap, (size_t)nb * c->n_labels, sizeof *s->probs);
-        if (!st) st = grow((void **)&s->logits, &s->logits_cap, (size_t)nb * c->n_labels, sizeof *s->logits);
+        if (!st) st = grow((void **)&s->probs, &s->probs_cap, rows * c->n_labels, sizeof *s->probs);
+        if (!st) st = grow((void **)&s->logits, &s->logits_cap, rows * c->n_labels, sizeof *s->logits);
+        if (!st) st = grow((void **)&s->merged, &s->merged_cap, (size_t)nb * c->n_labels, sizeof *s->merged);
         for (size_t j = a; !st && j < b; j++)
             hv_preprocess_pack(s->pix[s->order[j]], 1, h, w, s->packed + (j - a) * words);
         if (!st) st = cls_model_run(&s->model, nb, h, w, s->packed, s->probs, s->logits);
-        int constant = !st && constant_output(s->probs, (size_t)nb, c->n_labels, s->packed, words);
+        for (size_t j = 0; !st && j < (size_t)nb; j++) merge_copies(c, s->probs, (size_t)nb, j, s->merged + j * c->n_labels);
+        int constant = !st && constant_output(s->merged, (size_t)nb, c->n_labels, s->packed, words);
         for (size_t j = a; !st && j < b; j++) {
-            const float *pj = s->probs + (j - a) * c->n_labels, *lj = s->logits + (j - a) * c->n_labels;
-            if (bad_numbers(s, frames[s->order[j]], pj, lj)) continue;
+            int bad = 0;
+            for (size_t t = 0; t < T && !bad; t++) { /* every copy's numbers: one NaN poisons the merge */
+                size_t row = t * (size_t)nb + (j - a);
+                bad = bad_numbers(s, frames[s->order[j]], s->probs + row * c->n_labels, s->logits + row * c->n_labels);
+            }
+            if (bad) continue;
+            const float *pj = s->merged + (j - a) * c->n_labels;
             if (constant) {
                 hv_frame_fail(frames[s->order[j]], c->id,
                               "%s: %d different frames gave the very same probabilities (%g for %s): the network's "
                               "output does not depend on its input (broken or saturated weights?)",
-                              c->id, nb, (double)s->probs[c->positive], c->labels[c->positive]);
+                              c->id, nb, (double)s->merged[c->positive], c->labels[c->positive]);
                 continue;
             }
             decide_frame(s, frames[s->order[j]], pj);

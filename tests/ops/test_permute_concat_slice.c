@@ -24,6 +24,15 @@ START_TEST(permute_layouts) {
     ck_assert_int_eq(hv_op_permute.infer(&bad, x, 1, &y), HV_ERR_INVALID_ARGUMENT);
     exact(&hv_op_permute, &to_nhwc, x, 1, "permute nchw->nhwc");
     exact(&hv_op_permute, &to_nchw, x, 1, "permute {0,3,1,2}");
+    hv_permute_params swap_hw = {{0, 1, 3, 2}}, swap_hw_nhwc = {{0, 2, 1, 3}}, other = {{1, 0, 2, 3}};
+    ck_assert_int_eq(hv_op_permute.infer(&swap_hw, x, 1, &z), HV_OK); /* a transpose stays NCHW */
+    ck_assert_int_eq(z.layout, HV_LAYOUT_NCHW);
+    ck_assert_int_eq(z.dims[2], 5);
+    ck_assert_int_eq(hv_op_permute.infer(&swap_hw_nhwc, &y, 1, &z), HV_OK);
+    ck_assert_int_eq(z.layout, HV_LAYOUT_NHWC);
+    ck_assert_int_eq(hv_op_permute.infer(&other, x, 1, &z), HV_OK); /* batch and channels swapped: unknown */
+    ck_assert_int_eq(z.layout, HV_LAYOUT_ANY);
+    exact(&hv_op_permute, &swap_hw, x, 1, "permute {0,1,3,2} (transpose H, W)");
     hv_permute_params t3 = {{2, 0, 1, 0}};
     hv_tensor_desc r3[1] = {{.dtype = HV_F32, .rank = 3, .dims = {3, 5, 7, 1}}};
     exact(&hv_op_permute, &t3, r3, 1, "permute rank 3");

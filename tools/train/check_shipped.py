@@ -70,7 +70,10 @@ def only(pipe, st):
 def check_classifier(a, pipe, base, frames, out):
     st = next(s for s in pipe["stages"] if s["id"] == "classify")
     inner = st["params"]["stage"]["params"] if st["component"] == "tta" else st["params"]
-    transforms = st["params"].get("transforms", ["identity"]) if st["component"] == "tta" else ["identity"]
+    if st["component"] == "tta":
+        transforms = st["params"].get("transforms", ["identity"])
+    else:  # the classifier's own tta (copies made on the device); absent: none
+        transforms = inner.get("tta", {}).get("transforms", ["identity", "hflip"]) if "tta" in inner else ["identity"]
     bb = inner["backbone"]["params"]
     if inner.get("size") != [112, 112] or inner.get("resize") != "stretch" or inner.get("preprocess") != "imagenet":
         sys.exit("FAIL: check_shipped knows the recipe's 112x112 stretch + imagenet input only")

@@ -95,7 +95,7 @@ def variant(base, kind, tta, last):
                 inner = s["params"]["stage"]
                 s["component"] = inner["component"]
                 s["params"] = inner["params"]
-            elif s["component"] == "segmenter":
+            elif s["component"] in ("segmenter", "classifier"):
                 s["params"].pop("tta", None)
     return p
 

@@ -135,6 +135,7 @@ typedef struct hv_resize_params {
 
 /** y.dims[i] = x.dims[perm[i]] (rank ≤ 4; entries past the rank are ignored). The output layout is
  *  NHWC for the NCHW→NHWC permutation {0,2,3,1} on NCHW input, NCHW for its inverse on NHWC input,
+ *  the input's own for a swap of the two spatial axes ({0,1,3,2} on NCHW, {0,2,1,3} on NHWC),
  *  otherwise ANY. */
 typedef struct hv_permute_params {
     int32_t perm[HV_MAX_DIMS];
