@@ -6,7 +6,8 @@ Every variant is the shipped pipeline (pipelines/two-stage-demo.yaml) edited, ne
   cls       its classifier stage alone over the 525 validation frames (TTA as shipped, or the wrapped
             classifier without TTA; SWA weights as shipped, or the last epoch's with --last)
   seg       its two segmenters and the ensemble without the classifier, over the 262 bleeding validation
-            frames (TTA as shipped or off; SWA or last); scored per model tag and for the ensemble
+            frames (TTA as shipped — the paper's mmdet flip TTA where the shipped segmenter has none — or
+            off; SWA or last); scored per model tag and for the ensemble
   pipeline  the shipped pipeline as is over the 525 validation frames (classification, then detection
             on the frames the classifier flagged: what a user gets)
 Each run is `hemovk run` then `hemovk eval`; numbers come only from the metrics.json files, and the
@@ -68,6 +69,11 @@ def set_weights(st, path):
     params["weights"] = {"loader": "safetensors", "params": {"path": os.path.abspath(path)}}
 
 
+# The paper's detection TTA (mmdet flip TTA), measured in the with-TTA rows of a segmenter the shipped
+# pipeline runs without TTA.
+PAPER_SEG_TTA = {"transforms": ["identity", "hflip"], "merge": "mmdet"}
+
+
 def variant(base, kind, tta, last):
     p = copy.deepcopy(base)
     p["outputs"] = [{"id": "jsonl", "component": "writer.jsonl", "path": "results.jsonl"}]
@@ -97,6 +103,8 @@ def variant(base, kind, tta, last):
                 s["params"] = inner["params"]
             elif s["component"] in ("segmenter", "classifier"):
                 s["params"].pop("tta", None)
+        elif s["component"] == "segmenter" and "tta" not in s["params"]:
+            s["params"]["tta"] = copy.deepcopy(PAPER_SEG_TTA)  # with-TTA rows: the paper's TTA (no YAML aliases)
     return p
 
 

@@ -1,0 +1,59 @@
+#!/bin/bash
+# Frames per second and host<->device traffic of the two-stage demo pipeline (issue 16), for one or more
+# hemovk builds side by side, at each lavapipe thread count given — the same frames, interleaved rounds.
+#
+#   bench/pipeline_throughput.sh [-n FRAMES] [-t "1 2"] [-d vulkan|cpu] BUILD_DIR [BUILD_DIR...]
+#
+# FRAMES (default 16) are the first bleeding frames of the committed validation split, so every frame is
+# classified and segmented by both models. Each build runs its own checkout's pipelines/two-stage-demo.yaml
+# (BUILD_DIR/..), so a build from an older commit runs the pipeline as that commit shipped it. Prints one
+# row per build and thread count: frames/s (median of 3 runs; a first, uncounted run warms the shader
+# cache), transfers, bytes and submissions per frame (from summary.json).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+frames=16 threads="1 2" device=vulkan
+while getopts "n:t:d:" o; do
+  case $o in
+    n) frames=$OPTARG ;;
+    t) threads=$OPTARG ;;
+    d) device=$OPTARG ;;
+    *) sed -n 2,11p "$0"; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 1 ] || { sed -n 2,11p "$0"; exit 2; }
+data="$here/../shared/data/wcebleedgen/WCEBleedGen"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+awk -F'\t' '$1=="val" && $2=="bleeding" {print $3}' "$here/splits/wcebleedgen.tsv" | head -n "$frames" |
+  while read -r p; do echo "$data/$p"; done > "$work/frames.txt"
+
+run() { # build threads out
+  local src; src=$(cd "$1/.." && pwd)
+  rm -rf "$3"
+  LP_NUM_THREADS=$2 HEMOVK_THREADS=$2 HEMOVK_DEVICE=$device "$1/hemovk" run "$src/pipelines/two-stage-demo.yaml" \
+    --input "$work/frames.txt" --output "$3" --progress none > "$3.log" 2>&1
+}
+
+printf '%-40s %7s %9s %10s %11s %12s\n' build threads frames/s transfers MB/frame submissions
+for t in $threads; do
+  for b in "$@"; do run "$b" "$t" "$work/warm"; done
+  declare -A fps=()
+  for round in 1 2 3; do
+    for b in "$@"; do
+      run "$b" "$t" "$work/out"
+      fps[$b]+="$(/usr/bin/python3 -c "import json; print(json.load(open('$work/out/summary.json'))['frames_per_second'])") "
+      cp "$work/out/summary.json" "$work/last-$(echo "$b" | tr / _).json"
+    done
+  done
+  for b in "$@"; do
+    /usr/bin/python3 - "$b" "$t" "${fps[$b]}" "$work/last-$(echo "$b" | tr / _).json" <<'EOF'
+import json, statistics, sys
+b, t, fps, path = sys.argv[1], sys.argv[2], [float(x) for x in sys.argv[3].split()], sys.argv[4]
+x = json.load(open(path)).get("device_transfers", {})
+print(f"{b[-40:]:40s} {t:>7s} {statistics.median(fps):9.2f} {x.get('transfers_per_frame', 0):10.1f} "
+      f"{x.get('bytes_per_frame', 0) / 1e6:11.2f} {x.get('submits_per_frame', 0):12.1f}")
+EOF
+  done
+  unset fps
+done
