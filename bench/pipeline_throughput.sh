@@ -25,7 +25,8 @@ shift $((OPTIND - 1))
 data="$here/../shared/data/wcebleedgen/WCEBleedGen"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-awk -F'\t' '$1=="val" && $2=="bleeding" {print $3}' "$here/splits/wcebleedgen.tsv" | head -n "$frames" |
+# (awk stops counting itself: `head` would close the pipe early, and pipefail would end the script)
+awk -F'\t' -v n="$frames" '$1=="val" && $2=="bleeding" && c++ < n {print $3}' "$here/splits/wcebleedgen.tsv" |
   while read -r p; do echo "$data/$p"; done > "$work/frames.txt"
 
 run() { # build threads out
