@@ -394,47 +394,7 @@ void hv_maskrcnn_result_free(hv_maskrcnn_result *r) {
 
 hv_status mr_single(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, float sx, float sy,
                     hv_maskrcnn_result *out) {
-    hv_maskrcnn_features f;
-    hv_plan *src = NULL; /* the FPN maps stay in this plan, on the device, for both heads */
-    hv_status st = mr_features_on_device(m, &img, 1, 1, ih, iw, 0, &f, &src);
-    if (st != HV_OK) {
-        hv_maskrcnn_features_free(&f);
-        return st;
-    }
-    size_t np = 0, K = (size_t)m->num_classes, cap = (size_t)m->p.test.rpn_max_per_img;
-    hv_det *props = malloc(cap * sizeof(hv_det));
-    hv_box *rois = malloc(cap * sizeof(hv_box));
-    float *cls = malloc(cap * (K + 1) * sizeof(float)), *reg = malloc(cap * 4 * K * sizeof(float));
-    out->dets = malloc((size_t)m->p.test.max_per_img * sizeof(hv_det));
-    if (!props || !rois || !cls || !reg || !out->dets) st = hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn: detection buffers");
-    if (st == HV_OK) st = hv_maskrcnn_proposals(m, &f, props, &np);
-    for (size_t i = 0; i < np && st == HV_OK; i++) rois[i] = props[i].box;
-    if (st == HV_OK) st = mr_box_head_run(m, &f, src, 1, rois, NULL, np, cls, reg);
-    if (st == HV_OK) st = hv_maskrcnn_decode(m, &f, rois, np, cls, reg, sx, sy, out->dets, &out->n);
-    size_t n = out->n;
-    float *logits = NULL;
-    if (st == HV_OK) {
-        out->mask_probs = malloc((n ? n : 1) * MR_MASK * MR_MASK * sizeof(float));
-        logits = malloc((n ? n : 1) * K * MR_MASK * MR_MASK * sizeof(float));
-        if (!out->mask_probs || !logits) st = hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn: mask buffers");
-    }
-    for (size_t i = 0; i < n && st == HV_OK; i++) { /* mask RoIs: the final boxes back in input pixels */
-        hv_box b = out->dets[i].box;
-        rois[i] = (hv_box){b.x1 * sx, b.y1 * sy, b.x2 * sx, b.y2 * sy};
-    }
-    if (st == HV_OK) st = mr_mask_head_run(m, &f, src, 1, rois, NULL, n, logits);
-    if (st == HV_OK) mr_mask_probs(logits, out->dets, n, m->num_classes, out->mask_probs);
-    for (size_t i = 0; i < n && st == HV_OK; i++) /* get_seg_masks(rescale=True): (det·s)/s in f32 */
-        out->dets[i].box = (hv_box){rois[i].x1 / sx, rois[i].y1 / sy, rois[i].x2 / sx, rois[i].y2 / sy};
-    int kl = m->p.keep_fpn_level - 1;
-    if (st == HV_OK && kl >= 0) { /* hand the features buffer over instead of copying it */
-        out->feature = f.fpn[kl];
-        f.fpn[kl] = NULL;
-        out->feat_c = f.channels, out->feat_h = f.h[kl], out->feat_w = f.w[kl];
-    }
-    free(props), free(rois), free(cls), free(reg), free(logits);
-    hv_maskrcnn_features_free(&f);
-    return st;
+    return mr_single_batch(m, &img, 1, ih, iw, &sx, &sy, out); /* a batch of one frame */
 }
 
 hv_status mr_resize_frame(const hv_maskrcnn *m, const uint8_t *pixels, int32_t w, int32_t h, mr_frame *fr) {

@@ -110,7 +110,11 @@ hv_status mr_single_batch(hv_maskrcnn *m, const uint8_t *const *imgs, size_t n, 
             out[i].dets[k].box = (hv_box){r.x1 / sx[i], r.y1 / sy[i], r.x2 / sx[i], r.y2 / sy[i]};
         }
         off += nd;
-        if (kl >= 0 && f.fpn[kl]) { /* this frame's slice of the map the CAM reads */
+        if (kl >= 0 && f.fpn[kl] && n == 1) { /* one frame: hand the map the CAM reads over, no copy */
+            out[i].feature = f.fpn[kl];
+            f.fpn[kl] = NULL;
+            out[i].feat_c = f.channels, out[i].feat_h = f.h[kl], out[i].feat_w = f.w[kl];
+        } else if (kl >= 0 && f.fpn[kl]) { /* this frame's slice of the map the CAM reads */
             size_t per = (size_t)f.channels * f.h[kl] * f.w[kl];
             out[i].feature = malloc(per * sizeof(float));
             if (!out[i].feature) {

@@ -52,6 +52,11 @@ typedef struct cls_config {
 /** Read and cross-check the validated params (labels vs positive, size vs resize). */
 hv_status cls_config_read(const hv_create_info *info, cls_config *c);
 
+/** Whether the tta copies include a 90° turn, and so cannot share one run for a non-square w×h input:
+ *  returns 0 when they can, else fills msg (what went wrong, naming the `what` turned, and the way out) and
+ *  returns 1. */
+int cls_tta_turn_blocks(const cls_config *c, int32_t w, int32_t h, const char *what, char *msg, size_t cap);
+
 /** The size the network sees for a w×h frame under the resize policy (native: w×h). */
 hv_status cls_target_size(const cls_config *c, int32_t w, int32_t h, int32_t *tw, int32_t *th);
 

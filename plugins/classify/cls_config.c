@@ -236,3 +236,16 @@ hv_status cls_target_size(const cls_config *c, int32_t w, int32_t h, int32_t *tw
     double scale = 1;
     return hv_preprocess_keep_ratio_size(w, h, c->size_w, c->size_h, tw, th, &scale);
 }
+
+int cls_tta_turn_blocks(const cls_config *c, int32_t w, int32_t h, const char *what, char *msg, size_t cap) {
+    if (w == h) return 0;
+    for (uint32_t t = 0; t < c->n_tta; t++)
+        if (c->tta[t] == CLS_TTA_ROT90 || c->tta[t] == CLS_TTA_ROT270) {
+            snprintf(msg, cap,
+                     "%s: tta: a 90° turn of the %dx%d %s changes its shape, so it cannot share one run with the other "
+                     "copies; use resize: stretch to a square size, or the `tta` stage around this classifier",
+                     c->id, w, h, what);
+            return 1;
+        }
+    return 0;
+}

@@ -152,16 +152,10 @@ static hv_status build_graph(cls_model *m, cls_plan *p) {
     const cls_config *c = m->cfg;
     if (c->n_tta > 1 || (c->n_tta == 1 && c->tta[0] != CLS_TTA_IDENTITY)) { /* the copies, batch-concatenated */
         hv_tensor *views[CLS_TTA_COUNT];
-        for (uint32_t t = 0; t < c->n_tta; t++) {
-            int turn = c->tta[t] == CLS_TTA_ROT90 || c->tta[t] == CLS_TTA_ROT270;
-            if (turn && p->h != p->w)
-                return hv_error(HV_ERR_INVALID_ARGUMENT,
-                                "%s: tta: a 90° turn of the %dx%d network input changes its shape, so it cannot share "
-                                "one run with the other copies; use resize: stretch to a square size, or the `tta` "
-                                "stage around this classifier",
-                                c->id, p->w, p->h);
-            views[t] = tta_copy(p->graph, image, c->tta[t]);
-        }
+        char msg[384];
+        if (cls_tta_turn_blocks(c, p->w, p->h, "network input", msg, sizeof msg))
+            return hv_error(HV_ERR_INVALID_ARGUMENT, "%s", msg);
+        for (uint32_t t = 0; t < c->n_tta; t++) views[t] = tta_copy(p->graph, image, c->tta[t]);
         image = c->n_tta == 1 ? views[0] : hv_concat(p->graph, views, c->n_tta, 0, "tta.copies");
         if ((st = hv_graph_status(p->graph))) return st;
     }

@@ -143,12 +143,6 @@ static void merge_copies(const cls_config *c, const float *probs, size_t nb, siz
     }
 }
 
-static int tta_turns(const cls_config *c) {
-    for (uint32_t t = 0; t < c->n_tta; t++)
-        if (c->tta[t] == CLS_TTA_ROT90 || c->tta[t] == CLS_TTA_ROT270) return 1;
-    return 0;
-}
-
 static hv_status cls_process(void *instance, hv_frame *const *frames, size_t n) {
     cls_stage *s = instance;
     const cls_config *c = &s->cfg;
@@ -194,13 +188,9 @@ static hv_status cls_process(void *instance, hv_frame *const *frames, size_t n) 
         size_t b = a;
         while (b < m && b - a < (size_t)c->batch && s->ph[s->order[b]] == h && s->pw[s->order[b]] == w) b++;
         int32_t nb = (int32_t)(b - a);
-        if (h != w && tta_turns(c)) { /* a turned copy has another shape: it cannot share the run */
-            for (size_t j = a; j < b; j++)
-                hv_frame_fail(frames[s->order[j]], c->id,
-                              "%s: tta: a 90° turn of this %dx%d frame changes its shape, so it cannot share one "
-                              "run with the other copies; use resize: stretch to a square size, or the `tta` "
-                              "stage around this classifier",
-                              c->id, w, h);
+        char msg[384];
+        if (cls_tta_turn_blocks(c, w, h, "frame", msg, sizeof msg)) { /* a turned copy has another shape */
+            for (size_t j = a; j < b; j++) hv_frame_fail(frames[s->order[j]], c->id, "%s", msg);
             a = b;
             continue;
         }

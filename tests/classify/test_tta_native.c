@@ -106,7 +106,7 @@ START_TEST(turn_of_a_non_square_frame_fails_it) {
     ck_assert_int_eq(hv_stage_process(s, ptr, N), HV_OK); /* the frames fail, the run goes on */
     for (int i = 0; i < N; i++) {
         ck_assert_ptr_nonnull(f[i].error);
-        ck_assert_ptr_nonnull(strstr(f[i].error, "90° turn of this 48x40 frame"));
+        ck_assert_ptr_nonnull(strstr(f[i].error, "90° turn of the 48x40 frame"));
         ck_assert_ptr_nonnull(strstr(f[i].error, "resize: stretch"));
         hv_frame_clear(&f[i]);
     }
