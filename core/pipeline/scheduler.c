@@ -8,6 +8,7 @@
 #include "pipeline/progress.h"
 #include "pipeline/resume.h"
 #include "pipeline/source.h"
+#include "pipeline/writer_thread.h"
 
 #include "hemovk/image.h"
 #include "hemovk/log.h"
@@ -27,13 +28,17 @@ void hv_pipeline_run_options_init(hv_pipeline_run_options *o) {
     o->queue_batches = 2;
 }
 
-/* Per-run state. */
+/* Per-run state. The stages run on the scheduler's thread, the writers on the writer thread
+ * (writer_thread.h): each side has its own scratch array, and the counts in `sum` and the failures list
+ * are the writer side's until the writer thread has finished. */
 typedef struct run_state {
     hv_pipeline *p;
     hv_pipeline_summary *sum;
     hv_frame **sub;          /* frames handed to one stage */
     size_t *owner;           /* per frame of the batch: stage index of its classification */
     size_t cap;
+    hv_frame **wsub;         /* writer side: frames handed to one output */
+    size_t wcap;
     size_t cap_failures;
 } run_state;
 
@@ -140,41 +145,58 @@ static hv_status run_stage(run_state *r, size_t si, pl_batch *b) {
     return st;
 }
 
-static hv_status run_output(run_state *r, pl_node *n, pl_batch *b) {
+static hv_status run_output(run_state *r, pl_node *n, pl_batch *b, const size_t *owner) {
     size_t live = 0;
     for (size_t i = 0; i < b->n; i++) {
-        if (!pl_condition_eval(&n->when, b->ptrs[i], r->owner[i])) {
+        if (!pl_condition_eval(&n->when, b->ptrs[i], owner[i])) {
             n->stats.skipped_when++;
             continue;
         }
-        r->sub[live++] = b->ptrs[i];
+        r->wsub[live++] = b->ptrs[i];
     }
     double t0 = pl_now();
-    hv_status st = hv_stage_process_all(n->stage, r->sub, live);
+    hv_status st = hv_stage_process_all(n->stage, r->wsub, live);
     n->stats.seconds += pl_now() - t0;
     n->stats.ran += live;
     return st;
 }
 
-static hv_status run_batch(run_state *r, pl_batch *b) {
+/* Grow a frame-pointer scratch array to n. */
+static hv_status grow_frames(hv_frame ***a, size_t *cap, size_t n) {
+    if (n <= *cap) return HV_OK;
+    hv_frame **g = realloc(*a, n * sizeof *g);
+    if (!g) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory for a batch of %zu frames", n);
+    *a = g, *cap = n;
+    return HV_OK;
+}
+
+/* The stages of one batch, in run order (the scheduler's thread). */
+static hv_status run_stages(run_state *r, pl_batch *b) {
     hv_pipeline *p = r->p;
-    if (b->n > r->cap) {
+    size_t cap = r->cap;
+    hv_status st = grow_frames(&r->sub, &cap, b->n);
+    if (!st && b->n > r->cap) {
         size_t *o = realloc(r->owner, b->n * sizeof *o);
-        if (o) r->owner = o;
-        hv_frame **s = realloc(r->sub, b->n * sizeof *s);
-        if (s) r->sub = s;
-        if (!o || !s) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory for a batch of %zu frames", b->n);
-        r->cap = b->n;
+        if (!o) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory for a batch of %zu frames", b->n);
+        r->owner = o, r->cap = b->n;
     }
+    if (st) return st;
     for (size_t i = 0; i < b->n; i++) r->owner[i] = SIZE_MAX;
-    hv_status st = HV_OK;
     for (size_t k = 0; k < p->n_order && !st; k++) st = run_stage(r, p->order[k], b);
+    return st;
+}
+
+/* The writers of one batch, then its counts (pl_write_fn: the writer thread). */
+static hv_status write_batch(void *ctx, pl_batch *b, const size_t *owner) {
+    run_state *r = ctx;
+    hv_pipeline *p = r->p;
+    hv_status st = grow_frames(&r->wsub, &r->wcap, b->n);
     /* The JSONL that --resume reads goes last: a frame it records was already written everywhere else,
      * so a kill between writers makes the others redo a frame (they skip or overwrite it), never lose one. */
     pl_node *journal = resume_output(p);
     for (size_t i = 0; i < p->n_outputs && !st; i++)
-        if (p->outputs[i].enabled && &p->outputs[i] != journal) st = run_output(r, &p->outputs[i], b);
-    if (journal && !st) st = run_output(r, journal, b);
+        if (p->outputs[i].enabled && &p->outputs[i] != journal) st = run_output(r, &p->outputs[i], b, owner);
+    if (journal && !st) st = run_output(r, journal, b, owner);
     if (st) return st;
     for (size_t i = 0; i < b->n; i++) {
         const hv_frame *f = b->ptrs[i];
@@ -187,6 +209,12 @@ static hv_status run_batch(run_state *r, pl_batch *b) {
         }
     }
     return HV_OK;
+}
+
+/* Writers on their own thread unless HEMOVK_WRITER_THREAD=0 (the old inline order, for comparisons). */
+static int writer_threaded(void) {
+    const char *e = getenv("HEMOVK_WRITER_THREAD");
+    return !(e && !strcmp(e, "0"));
 }
 
 static hv_status create_outputs(hv_pipeline *p, const hv_pipeline_run_options *o) {
@@ -297,24 +325,53 @@ static hv_status run_frames(run_state *r, const hv_pipeline_run_options *o, cons
     pl_progress prog;
     pl_progress_init(&prog, o->progress, stderr, n_todo, o->progress_interval_s);
     *t_start = prog.start;
+    pl_writer *writer = NULL;
+    if ((st = pl_writer_start(write_batch, r, writer_threaded(), &writer))) {
+        pl_decoder_free(dec);
+        return st;
+    }
+    int stop_signal = 0, from_writers = 0;
     pl_batch *b;
     while ((b = pl_decoder_next(dec))) {
         if (b->total) prog.total = b->total; /* a video's count is known once it is open */
-        st = run_batch(r, b);
-        pl_batch_free(b);
-        if (st) break;
-        pl_progress_update(&prog, r->sum->frames_done, r->sum->failed);
-        /* A stop request (SIGINT/SIGTERM) is honoured between batches: the batch in hand is finished
+        st = run_stages(r, b);
+        if (st) {
+            pl_batch_free(b);
+            break;
+        }
+        /* The writers take the batch over; the stages go on with the next one while they write. */
+        if ((st = pl_writer_put(writer, b, r->owner))) {
+            from_writers = 1;
+            break;
+        }
+        uint64_t written = 0, failed = 0;
+        pl_writer_counts(writer, &written, &failed);
+        pl_progress_update(&prog, written, failed);
+        /* A stop request (SIGINT/SIGTERM) is honoured between batches: the batches in hand are finished
          * and written everywhere, so the journal and the other writers agree. */
         if (o->stop && *o->stop) {
-            r->sum->stop_signal = (int)*o->stop;
-            st = hv_error(HV_ERR_CANCELLED, "stopped by signal %d after %llu frame%s: finish with --resume", (int)*o->stop,
-                          (unsigned long long)r->sum->frames_done, r->sum->frames_done == 1 ? "" : "s");
+            stop_signal = (int)*o->stop;
             break;
         }
     }
     if (!st) st = pl_decoder_status(dec);
     pl_decoder_free(dec);
+    /* Every batch the stages finished is written before returning, also after a stage's error. */
+    if (st && !from_writers) {
+        char saved[3072];
+        snprintf(saved, sizeof saved, "%s", hv_last_error());
+        hv_status wst = pl_writer_finish(writer);
+        st = wst ? hv_error(st, "%s\n(the writers also failed: %s)", saved, hv_last_error()) : hv_error(st, "%s", saved);
+    } else {
+        hv_status wst = pl_writer_finish(writer); /* the writers' error, when theirs stopped the run */
+        if (!st) st = wst;
+    }
+    pl_writer_free(writer);
+    if (!st && stop_signal) {
+        r->sum->stop_signal = stop_signal;
+        st = hv_error(HV_ERR_CANCELLED, "stopped by signal %d after %llu frame%s: finish with --resume", stop_signal,
+                      (unsigned long long)r->sum->frames_done, r->sum->frames_done == 1 ? "" : "s");
+    }
     if (st) {
         if (prog.mode == HV_PROGRESS_BAR) fputc('\n', stderr);
         r->sum->interrupted = 1;
@@ -433,6 +490,7 @@ hv_status hv_pipeline_run(hv_pipeline *p, const hv_pipeline_run_options *options
     pl_source_free(src);
     pl_path_set_free(&done);
     free(r.sub);
+    free(r.wsub);
     free(r.owner);
     hv_frame_list_free(list);
     pl_lock_release(lock);

@@ -222,6 +222,9 @@ typedef struct hv_create_info {
 /** Function table of a STAGE, SOURCE or WRITER component.
  *
  * Threading: the host calls one instance from one thread at a time; different instances may run at once.
+ * WRITER instances run on the host's writer thread: they write batch k while the STAGE instances work on
+ * batch k+1, always one batch at a time and in source order (HEMOVK_WRITER_THREAD=0 runs them inline). A
+ * writer must not share unguarded state with a stage instance; everything it needs is on the frames.
  * Batches: process() gets up to the pipeline's batch size of frames. The host does not pass frames that
  * are already dropped to STAGE components; WRITER components get every frame, dropped and failed ones
  * included, so they can record why. A problem with ONE frame (cannot decode, NaN output) is recorded with
