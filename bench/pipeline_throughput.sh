@@ -2,8 +2,10 @@
 # Frames per second and host<->device traffic of the two-stage demo pipeline (issue 16), for one or more
 # hemovk builds side by side, at each lavapipe thread count given — the same frames, interleaved rounds.
 #
-#   bench/pipeline_throughput.sh [-n FRAMES] [-t "1 2"] [-d vulkan|cpu] BUILD_DIR [BUILD_DIR...]
+#   bench/pipeline_throughput.sh [-n FRAMES] [-t "1 2"] [-d vulkan|cpu] BUILD_DIR[@VAR=VALUE] [...]
 #
+# BUILD_DIR@VAR=VALUE runs that build with one environment variable set, so a switch can be compared with
+# itself: `build@HEMOVK_WRITER_THREAD=0 build` is the inline writers against the writer thread.
 # FRAMES (default 16) are the first bleeding frames of the committed validation split, so every frame is
 # classified and segmented by both models. Each build runs its own checkout's pipelines/two-stage-demo.yaml
 # (BUILD_DIR/..), so a build from an older commit runs the pipeline as that commit shipped it. Prints one
@@ -29,11 +31,13 @@ trap 'rm -rf "$work"' EXIT
 awk -F'\t' -v n="$frames" '$1=="val" && $2=="bleeding" && c++ < n {print $3}' "$here/splits/wcebleedgen.tsv" |
   while read -r p; do echo "$data/$p"; done > "$work/frames.txt"
 
-run() { # build threads out
-  local src; src=$(cd "$1/.." && pwd)
+run() { # build[@VAR=VALUE] threads out
+  local build=${1%%@*} envs=() src
+  [ "$build" != "$1" ] && envs=("${1#*@}")
+  src=$(cd "$build/.." && pwd)
   rm -rf "$3"
-  LP_NUM_THREADS=$2 HEMOVK_THREADS=$2 HEMOVK_DEVICE=$device "$1/hemovk" run "$src/pipelines/two-stage-demo.yaml" \
-    --input "$work/frames.txt" --output "$3" --progress none > "$3.log" 2>&1
+  env "${envs[@]}" LP_NUM_THREADS="$2" HEMOVK_THREADS="$2" HEMOVK_DEVICE="$device" "$build/hemovk" run \
+    "$src/pipelines/two-stage-demo.yaml" --input "$work/frames.txt" --output "$3" --progress none > "$3.log" 2>&1
 }
 
 printf '%-40s %7s %9s %10s %11s %12s\n' build threads frames/s transfers MB/frame submissions
@@ -44,11 +48,11 @@ for t in $threads; do
     for b in "$@"; do
       run "$b" "$t" "$work/out"
       fps[$b]+="$(/usr/bin/python3 -c "import json; print(json.load(open('$work/out/summary.json'))['frames_per_second'])") "
-      cp "$work/out/summary.json" "$work/last-$(echo "$b" | tr / _).json"
+      cp "$work/out/summary.json" "$work/last-$(echo "$b" | tr /=@ ___).json"
     done
   done
   for b in "$@"; do
-    /usr/bin/python3 - "$b" "$t" "${fps[$b]}" "$work/last-$(echo "$b" | tr / _).json" <<'EOF'
+    /usr/bin/python3 - "$b" "$t" "${fps[$b]}" "$work/last-$(echo "$b" | tr /=@ ___).json" <<'EOF'
 import json, statistics, sys
 b, t, fps, path = sys.argv[1], sys.argv[2], [float(x) for x in sys.argv[3].split()], sys.argv[4]
 x = json.load(open(path)).get("device_transfers", {})
