@@ -141,21 +141,56 @@ static hv_status tta_mmdet(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32
     return st;
 }
 
-/* Each augmentation detected on its own, then merged by NMS or WBF. */
+/* Views of one size share each network run (mr_single_batch), in groups of 4, 2 and 1 views so no run is
+ * padded with empty frames (6 views: 4 + 2). The views of a 90° turn of a non-square frame have the
+ * other size and go in their own groups. */
+static hv_status detect_views(hv_maskrcnn *m, aug_view *v, const float *vsx, const float *vsy, int A,
+                              hv_maskrcnn_result *r) {
+    int done[HV_MRCNN_MAX_TTA] = {0};
+    hv_status st = HV_OK;
+    for (int a = 0; a < A && st == HV_OK; a++) {
+        if (done[a]) continue;
+        int idx[HV_MRCNN_MAX_TTA], g = 0;
+        for (int b = a; b < A; b++)
+            if (!done[b] && v[b].ah == v[a].ah && v[b].aw == v[a].aw) idx[g++] = b, done[b] = 1;
+        for (int first = 0; first < g && st == HV_OK;) {
+            int c = g - first >= 4 ? 4 : g - first >= 2 ? 2 : 1;
+            const uint8_t *imgs[4];
+            float sx[4], sy[4];
+            hv_maskrcnn_result part[4];
+            memset(part, 0, sizeof part);
+            for (int k = 0; k < c; k++) {
+                int b = idx[first + k];
+                imgs[k] = v[b].img, sx[k] = vsx[b], sy[k] = vsy[b];
+            }
+            st = mr_single_batch(m, imgs, (size_t)c, v[a].ah, v[a].aw, sx, sy, part);
+            for (int k = 0; k < c; k++) r[idx[first + k]] = part[k]; /* freed by the caller, also on error */
+            first += c;
+        }
+    }
+    return st;
+}
+
+/* Each augmentation detected on its own (all views batched), then merged by NMS or WBF. */
 static hv_status tta_separate(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, float sx, float sy,
                               int32_t h0, int32_t w0, const hv_maskrcnn_tta *tta, hv_maskrcnn_result *out) {
     const int A = tta->n;
     hv_maskrcnn_result r[HV_MRCNN_MAX_TTA];
     memset(r, 0, sizeof r);
+    aug_view v[HV_MRCNN_MAX_TTA];
+    memset(v, 0, sizeof v);
+    float vsx[HV_MRCNN_MAX_TTA], vsy[HV_MRCNN_MAX_TTA];
     hv_status st = HV_OK;
+    for (int a = 0; a < A && st == HV_OK; a++) {
+        st = make_view(m, tta->tfs[a], img, ih, iw, &v[a], -1);
+        /* the aug frame of the ORIGINAL size has the same scale factors, swapped by a 90° turn */
+        bool turn = v[a].ah != ih || v[a].aw != iw;
+        vsx[a] = turn ? sy : sx, vsy[a] = turn ? sx : sy;
+    }
+    if (st == HV_OK) st = detect_views(m, v, vsx, vsy, A, r);
+    for (int a = 0; a < A; a++) free_view(&v[a]);
     size_t total = 0;
     for (int a = 0; a < A && st == HV_OK; a++) {
-        aug_view v;
-        st = make_view(m, tta->tfs[a], img, ih, iw, &v, -1);
-        /* the aug frame of the ORIGINAL size has the same scale factors, swapped by a 90° turn */
-        bool turn = v.ah != ih || v.aw != iw;
-        if (st == HV_OK) st = mr_single(m, v.img, v.ah, v.aw, turn ? sy : sx, turn ? sx : sy, &r[a]);
-        free_view(&v);
         for (size_t i = 0; i < r[a].n && st == HV_OK; i++) {
             st = hv_tta_boxes(tta->tfs[a], h0, w0, true, &r[a].dets[i].box, 1, &r[a].dets[i].box);
             float tmp[MM];

@@ -2,7 +2,8 @@
  * augmentation T must give exactly the detections of I mapped by T⁻¹ — boxes, scores and pasted masks —
  * for every transform and every merge rule (mmdet, nms, wbf). This catches wrong box/map directions,
  * a forgotten un-flip of the 28×28 masks, and swapped scale factors of the 90° turns. Then a real
- * two-augmentation mmdet merge is checked for plumbing (identity twice equals once). */
+ * two-augmentation mmdet merge is checked for plumbing (identity twice equals once), and six views merged
+ * by NMS, batched into shared runs, equal each view detected alone and merged. */
 /* CTEST_ALSO_ON_CPU */
 #include "maskrcnn_testutil.h"
 
@@ -95,6 +96,50 @@ START_TEST(equivariance) {
         if (i) ck_assert(r1.dets[i].score <= r1.dets[i - 1].score);
     }
     printf("  mmdet [identity, hflip]: %zu dets\n", r1.n);
+    hv_maskrcnn_result_free(&r1);
+    /* NMS merge of six views: run in one batched pass per 4 and 2 views (maskrcnn_tta.c detect_views), it
+     * equals each view detected alone, mapped back and merged by the same NMS */
+    hv_maskrcnn_tta six = {.n = 6,
+                           .tfs = {HV_TTA_IDENTITY, HV_TTA_HFLIP, HV_TTA_VFLIP, HV_TTA_ROT90, HV_TTA_ROT180, HV_TTA_ROT270},
+                           .merge = HV_TTA_MERGE_NMS};
+    hv_transfer_stats x0, x1, x2;
+    hv_device_transfer_stats(dev, &x0);
+    ck_assert_msg(hv_maskrcnn_detect(m, img, S, S, &six, &r1) == HV_OK, "%s", hv_last_error());
+    hv_device_transfer_stats(dev, &x1);
+    hv_maskrcnn_result alone[6];
+    hv_det *cat[6];
+    const hv_det *dp[6];
+    size_t counts[6], off = 0;
+    for (int a = 0; a < 6; a++) {
+        hv_maskrcnn_tta view = {.n = 1, .tfs = {six.tfs[a]}, .merge = HV_TTA_MERGE_NMS};
+        ck_assert_msg(hv_maskrcnn_detect(m, img, S, S, &view, &alone[a]) == HV_OK, "%s", hv_last_error());
+        cat[a] = malloc((alone[a].n ? alone[a].n : 1) * sizeof(hv_det));
+        for (size_t i = 0; i < alone[a].n; i++) cat[a][i] = alone[a].dets[i], cat[a][i].src = (int32_t)(off + i);
+        dp[a] = cat[a], counts[a] = alone[a].n, off += alone[a].n;
+    }
+    hv_device_transfer_stats(dev, &x2);
+    hv_det *merged = malloc((off ? off : 1) * sizeof(hv_det));
+    size_t nm = 0;
+    ck_assert_int_eq(hv_tta_merge_nms(dp, counts, 6, p.test.rcnn_iou, p.test.max_per_img, merged, &nm), HV_OK);
+    ck_assert_uint_eq(r1.n, nm);
+    size_t px = 0;
+    for (size_t i = 0; i < nm; i++) {
+        const hv_box *g = &r1.dets[i].box, *e = &merged[i].box;
+        ck_assert_msg(fabs(g->x1 - e->x1) <= 1e-3 && fabs(g->y1 - e->y1) <= 1e-3 && fabs(g->x2 - e->x2) <= 1e-3 &&
+                          fabs(g->y2 - e->y2) <= 1e-3,
+                      "six views: box %zu differs", i);
+        ck_assert_float_eq_tol(r1.dets[i].score, merged[i].score, 1e-5);
+        size_t src = (size_t)merged[i].src, a = 0;
+        while (src >= counts[a]) src -= counts[a++];
+        for (int k = 0; k < S * S; k++) px += r1.masks[i * S * S + k] != alone[a].masks[src * S * S + k];
+    }
+    ck_assert_msg(px <= 2 * nm, "six views: %zu mask pixels differ", px);
+    unsigned long long sub_six = x1.submits - x0.submits, sub_alone = x2.submits - x1.submits;
+    printf("  nms [6 views]: %zu dets, batched == alone and merged (%zu mask pixels differ); %llu submissions "
+           "batched vs %llu alone\n", nm, px, sub_six, sub_alone);
+    if (sub_alone) ck_assert_uint_lt(sub_six, sub_alone); /* the CPU backend counts no submissions */
+    for (int a = 0; a < 6; a++) hv_maskrcnn_result_free(&alone[a]), free(cat[a]);
+    free(merged);
     hv_maskrcnn_result_free(&r1);
     hv_maskrcnn_tta bad = {.n = 9};
     ck_assert_int_eq(hv_maskrcnn_detect(m, img, S, S, &bad, &r1), HV_ERR_INVALID_ARGUMENT);
