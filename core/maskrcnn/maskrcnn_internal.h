@@ -118,6 +118,10 @@ hv_status mr_box_head_run(hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_plan
 hv_status mr_mask_head_run(hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_plan *src, int32_t batch,
                            const hv_box *boxes, const int32_t *bidx, size_t n, float *logits);
 
+/** Frame i's view of batched features (mr_features_on_device with n > 1): its RPN maps inside the
+ *  frame-major arrays, no FPN maps (those stay on the device). */
+hv_maskrcnn_features mr_frame_view(const hv_maskrcnn_features *f, size_t i);
+
 /** One pass over n frames resized to the same ih × iw (scales sx[i], sy[i] from each frame), all in one
  *  batch of each network (maskrcnn_batch.c): out[i] as mr_single gives for frame i. */
 hv_status mr_single_batch(hv_maskrcnn *m, const uint8_t *const *imgs, size_t n, int32_t ih, int32_t iw,

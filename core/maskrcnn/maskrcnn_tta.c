@@ -19,27 +19,39 @@ typedef struct aug_view {
     hv_tta_tf tf;
     int32_t ah, aw;
     uint8_t *img;
-    hv_maskrcnn_features f;
-    hv_plan *src;             /* the features plan (device slot = view index) holding this view's FPN maps */
+    int group, k;             /* mmdet merge: the view group whose runs it shares, and its frame there */
 } aug_view;
 
-/* View a's features go to device slot a: every view's maps stay on the device until its masks are done. */
-static hv_status make_view(hv_maskrcnn *m, hv_tta_tf tf, const uint8_t *img, int32_t ih, int32_t iw, aug_view *v,
-                           int32_t features_slot) {
+/* The augmented copy of the resized image. */
+static hv_status make_view(hv_tta_tf tf, const uint8_t *img, int32_t ih, int32_t iw, aug_view *v) {
     memset(v, 0, sizeof *v);
     v->tf = tf;
     hv_tta_size(tf, ih, iw, &v->ah, &v->aw);
     v->img = malloc((size_t)ih * iw * 3);
     if (!v->img) return hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn TTA: image copy");
-    hv_status st = hv_tta_map(tf, ih, iw, 3, false, img, v->img);
-    if (st == HV_OK && features_slot >= 0) st = mr_features_on_device(m, (const uint8_t *const *)&v->img, 1, 1, v->ah, v->aw, features_slot, &v->f,
-                                                                  &v->src);
-    return st;
+    return hv_tta_map(tf, ih, iw, 3, false, img, v->img);
 }
 
-static void free_view(aug_view *v) {
-    free(v->img);
-    hv_maskrcnn_features_free(&v->f);
+static void free_view(aug_view *v) { free(v->img); }
+
+/* Views of one size share each network run, in groups of 4, 2 and 1 views so no run is padded with
+ * empty frames (6 views: 4 + 2); the views of a 90° turn of a non-square frame have the other size and go
+ * in their own groups. Fills first[g], count[g] (view indices idx[first .. first+count)) and returns the
+ * number of groups. */
+static int group_views(const aug_view *v, int A, int *idx, int *first, int *count) {
+    int done[HV_MRCNN_MAX_TTA] = {0}, n = 0, G = 0;
+    for (int a = 0; a < A; a++) {
+        if (done[a]) continue;
+        int start = n;
+        for (int b = a; b < A; b++)
+            if (!done[b] && v[b].ah == v[a].ah && v[b].aw == v[a].aw) idx[n++] = b, done[b] = 1;
+        for (int f = start; f < n;) {
+            int c = n - f >= 4 ? 4 : n - f >= 2 ? 2 : 1;
+            first[G] = f, count[G++] = c;
+            f += c;
+        }
+    }
+    return G;
 }
 
 static void scale_boxes(hv_box *b, size_t n, float sx, float sy, bool divide) {
@@ -51,31 +63,56 @@ static void scale_boxes(hv_box *b, size_t n, float sx, float sy, bool divide) {
     }
 }
 
+/* One view group's features on the device (slot = group, so every group's maps live until its masks). */
+typedef struct view_group {
+    int first, c;
+    hv_maskrcnn_features f;
+    hv_plan *src;
+} view_group;
+
 static hv_status tta_mmdet(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, float sx, float sy,
                            const hv_maskrcnn_tta *tta, hv_maskrcnn_result *out) {
     const int A = tta->n;
     const size_t K = (size_t)m->num_classes, cap = (size_t)m->p.test.rpn_max_per_img;
     aug_view v[HV_MRCNN_MAX_TTA];
+    view_group grp[HV_MRCNN_MAX_TTA];
+    int idx[HV_MRCNN_MAX_TTA], gfirst[HV_MRCNN_MAX_TTA], gcount[HV_MRCNN_MAX_TTA], G = 0;
     memset(v, 0, sizeof v);
+    memset(grp, 0, sizeof grp);
     hv_det *props = malloc((size_t)A * cap * sizeof(hv_det));
-    hv_box *all = malloc((size_t)A * cap * sizeof(hv_box)), *rois = malloc((cap + 1) * sizeof(hv_box));
+    hv_box *all = malloc((size_t)A * cap * sizeof(hv_box)), *rois = malloc(4 * (cap + 1) * sizeof(hv_box));
+    int32_t *bidx = malloc(4 * (cap + 1) * sizeof(int32_t));
     float *all_s = malloc((size_t)A * cap * sizeof(float));
     size_t *keep = malloc((size_t)A * cap * sizeof(size_t));
-    float *cls = malloc(cap * (K + 1) * sizeof(float)), *reg = malloc(cap * 4 * K * sizeof(float));
+    float *cls = malloc(4 * cap * (K + 1) * sizeof(float)), *reg = malloc(4 * cap * 4 * K * sizeof(float));
     float *scores = malloc((size_t)A * cap * (K + 1) * sizeof(float));
     hv_box *boxes = malloc((size_t)A * cap * K * sizeof(hv_box));
     hv_box *mean_b = malloc(cap * K * sizeof(hv_box));
     float *mean_s = malloc(cap * (K + 1) * sizeof(float));
     hv_det *dets = malloc(cap * K * sizeof(hv_det));
-    hv_status st = props && all && rois && all_s && keep && cls && reg && scores && boxes && mean_b && mean_s && dets
+    hv_status st = props && all && rois && bidx && all_s && keep && cls && reg && scores && boxes && mean_b && mean_s &&
+                           dets
                        ? HV_OK
                        : hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn TTA buffers");
+    /* 0. every view's image; views of one size share one features run per group (frame k of group g) */
+    for (int a = 0; a < A && st == HV_OK; a++) st = make_view(tta->tfs[a], img, ih, iw, &v[a]);
+    if (st == HV_OK) G = group_views(v, A, idx, gfirst, gcount);
+    for (int g = 0; g < G && st == HV_OK; g++) {
+        const uint8_t *imgs[4];
+        grp[g].first = gfirst[g], grp[g].c = gcount[g];
+        for (int k = 0; k < gcount[g]; k++) {
+            aug_view *w = &v[idx[gfirst[g] + k]];
+            imgs[k] = w->img, w->group = g, w->k = k;
+        }
+        const aug_view *w0 = &v[idx[gfirst[g]]];
+        st = mr_features_on_device(m, imgs, (size_t)gcount[g], gcount[g], w0->ah, w0->aw, g, &grp[g].f, &grp[g].src);
+    }
     /* 1. proposals of every augmentation, back in frame pixels, one NMS over all */
     size_t total = 0, nm = 0;
     for (int a = 0; a < A && st == HV_OK; a++) {
-        st = make_view(m, tta->tfs[a], img, ih, iw, &v[a], a);
+        hv_maskrcnn_features fv = mr_frame_view(&grp[v[a].group].f, (size_t)v[a].k);
         size_t np = 0;
-        if (st == HV_OK) st = hv_maskrcnn_proposals(m, &v[a].f, props, &np);
+        st = hv_maskrcnn_proposals(m, &fv, props, &np);
         for (size_t i = 0; i < np; i++) all[total + i] = props[i].box, all_s[total + i] = props[i].score;
         if (st == HV_OK) st = hv_tta_boxes(v[a].tf, ih, iw, true, all + total, np, all + total);
         scale_boxes(all + total, np, sx, sy, true);
@@ -83,90 +120,103 @@ static hv_status tta_mmdet(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32
     }
     if (st == HV_OK) st = hv_nms(all, all_s, total, m->p.test.rpn_iou, keep, &nm);
     if (nm > cap) nm = cap;
-    /* 2. box head on the merged proposals in every augmentation's frame, averaged */
+    /* 2. box head on the merged proposals in every augmentation's frame (one run per group), averaged */
     const hv_box *bptr[HV_MRCNN_MAX_TTA];
     const float *sptr[HV_MRCNN_MAX_TTA];
-    for (int a = 0; a < A && st == HV_OK; a++) {
-        for (size_t i = 0; i < nm; i++) rois[i] = all[keep[i]];
-        scale_boxes(rois, nm, sx, sy, false);
-        st = hv_tta_boxes(v[a].tf, ih, iw, false, rois, nm, rois);
-        if (st == HV_OK) st = mr_box_head_run(m, &v[a].f, v[a].src, 1, rois, NULL, nm, cls, reg);
-        hv_box *ba = boxes + (size_t)a * cap * K;
-        float *sa = scores + (size_t)a * cap * (K + 1);
-        if (st == HV_OK) st = mr_decode_raw(m, v[a].ah, v[a].aw, rois, nm, cls, reg, sa, ba);
-        if (st == HV_OK) st = hv_tta_boxes(v[a].tf, ih, iw, true, ba, nm * K, ba);
-        scale_boxes(ba, nm * K, sx, sy, true);
-        bptr[a] = ba, sptr[a] = sa;
+    for (int g = 0; g < G && st == HV_OK; g++) {
+        for (int k = 0; k < grp[g].c && st == HV_OK; k++) {
+            const aug_view *w = &v[idx[grp[g].first + k]];
+            hv_box *r = rois + (size_t)k * nm;
+            for (size_t i = 0; i < nm; i++) r[i] = all[keep[i]], bidx[(size_t)k * nm + i] = k;
+            scale_boxes(r, nm, sx, sy, false);
+            st = hv_tta_boxes(w->tf, ih, iw, false, r, nm, r);
+        }
+        if (st == HV_OK)
+            st = mr_box_head_run(m, &grp[g].f, grp[g].src, grp[g].c, rois, bidx, (size_t)grp[g].c * nm, cls, reg);
+        for (int k = 0; k < grp[g].c && st == HV_OK; k++) {
+            int a = idx[grp[g].first + k];
+            hv_box *ba = boxes + (size_t)a * cap * K;
+            float *sa = scores + (size_t)a * cap * (K + 1);
+            st = mr_decode_raw(m, v[a].ah, v[a].aw, rois + (size_t)k * nm, nm, cls + (size_t)k * nm * (K + 1),
+                               reg + (size_t)k * nm * 4 * K, sa, ba);
+            if (st == HV_OK) st = hv_tta_boxes(v[a].tf, ih, iw, true, ba, nm * K, ba);
+            scale_boxes(ba, nm * K, sx, sy, true);
+            bptr[a] = ba, sptr[a] = sa;
+        }
     }
     size_t nd = 0;
-    /* merge_aug_bboxes: element-wise means (boxes as n·K·4 floats, so class-specific boxes work too) */
+    /* merge_aug_bboxes: element-wise means in view order (boxes as n·K·4 floats, so class-specific boxes work) */
     const float *fptr[HV_MRCNN_MAX_TTA];
-    for (int a = 0; a < A; a++) fptr[a] = (const float *)bptr[a];
+    for (int a = 0; a < A && st == HV_OK; a++) fptr[a] = (const float *)bptr[a];
     if (st == HV_OK && nm > 0) st = hv_tta_mean_maps(fptr, A, nm * K * 4, (float *)mean_b);
     if (st == HV_OK && nm > 0) st = hv_tta_mean_maps(sptr, A, nm * (K + 1), mean_s);
     if (st == HV_OK)
         st = hv_multiclass_nms(mean_b, true, mean_s, nm, (int)K, m->p.test.score_thr, m->p.test.rcnn_iou,
                                m->p.test.max_per_img, dets, &nd);
-    /* 3. masks of the final boxes in every frame, un-transformed and averaged */
+    /* 3. masks of the final boxes in every frame (one run per group), un-transformed and averaged */
     float *logits = NULL, *probs = NULL, *tmp = NULL;
     if (st == HV_OK) {
         out->dets = malloc((nd ? nd : 1) * sizeof(hv_det));
         out->mask_probs = calloc((nd ? nd : 1) * MM, sizeof(float));
-        logits = malloc((nd ? nd : 1) * K * MM * sizeof(float));
+        logits = malloc((size_t)A * (nd ? nd : 1) * K * MM * sizeof(float));
         probs = malloc((nd ? nd : 1) * MM * sizeof(float));
         tmp = malloc(MM * sizeof(float));
         if (!out->dets || !out->mask_probs || !logits || !probs || !tmp) st = hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn TTA masks");
     }
     if (st == HV_OK) memcpy(out->dets, dets, nd * sizeof(hv_det)), out->n = nd;
-    for (int a = 0; a < A && st == HV_OK && nd > 0; a++) {
-        for (size_t i = 0; i < nd; i++) rois[i] = dets[i].box;
-        scale_boxes(rois, nd, sx, sy, false);
-        st = hv_tta_boxes(v[a].tf, ih, iw, false, rois, nd, rois);
-        if (st == HV_OK) st = mr_mask_head_run(m, &v[a].f, v[a].src, 1, rois, NULL, nd, logits);
-        if (st == HV_OK) mr_mask_probs(logits, dets, nd, m->num_classes, probs);
+    for (int g = 0; g < G && st == HV_OK && nd > 0; g++) { /* logits of view a at logits + a·nd·K·MM */
+        for (int k = 0; k < grp[g].c && st == HV_OK; k++) {
+            const aug_view *w = &v[idx[grp[g].first + k]];
+            hv_box *r = rois + (size_t)k * nd;
+            for (size_t i = 0; i < nd; i++) r[i] = dets[i].box, bidx[(size_t)k * nd + i] = k;
+            scale_boxes(r, nd, sx, sy, false);
+            st = hv_tta_boxes(w->tf, ih, iw, false, r, nd, r);
+        }
+        float *lg = logits + (size_t)grp[g].first * nd * K * MM; /* group views are idx[first..], see below */
+        if (st == HV_OK) st = mr_mask_head_run(m, &grp[g].f, grp[g].src, grp[g].c, rois, bidx, (size_t)grp[g].c * nd, lg);
+    }
+    for (int a = 0; a < A && st == HV_OK && nd > 0; a++) { /* in view order, as the per-view path averaged */
+        size_t pos = (size_t)grp[v[a].group].first + (size_t)v[a].k; /* a's place in idx[], so in logits */
+        mr_mask_probs(logits + pos * nd * K * MM, dets, nd, m->num_classes, probs);
         for (size_t i = 0; i < nd && st == HV_OK; i++) {
             st = hv_tta_map(v[a].tf, MR_MASK, MR_MASK, sizeof(float), true, probs + i * MM, tmp);
             for (size_t j = 0; j < MM && st == HV_OK; j++) out->mask_probs[i * MM + j] += tmp[j] / (float)A;
         }
     }
     int kl = m->p.keep_fpn_level - 1;
-    if (st == HV_OK && kl >= 0 && v[0].f.fpn[kl]) { /* the first augmentation's map, for CAM */
-        out->feature = v[0].f.fpn[kl];
-        v[0].f.fpn[kl] = NULL;
-        out->feat_c = v[0].f.channels, out->feat_h = v[0].f.h[kl], out->feat_w = v[0].f.w[kl];
+    const view_group *g0 = G > 0 ? &grp[v[0].group] : NULL;
+    if (st == HV_OK && kl >= 0 && g0 && g0->f.fpn[kl]) { /* the first augmentation's map, for CAM */
+        size_t per = (size_t)g0->f.channels * g0->f.h[kl] * g0->f.w[kl];
+        out->feature = malloc(per * sizeof(float));
+        if (!out->feature) st = hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn TTA: feature map");
+        else memcpy(out->feature, g0->f.fpn[kl] + (size_t)v[0].k * per, per * sizeof(float));
+        out->feat_c = g0->f.channels, out->feat_h = g0->f.h[kl], out->feat_w = g0->f.w[kl];
     }
     for (int a = 0; a < A; a++) free_view(&v[a]);
-    free(props), free(all), free(rois), free(all_s), free(keep), free(cls), free(reg), free(scores), free(boxes);
-    free(mean_b), free(mean_s), free(dets), free(logits), free(probs), free(tmp);
+    for (int g = 0; g < G; g++) hv_maskrcnn_features_free(&grp[g].f);
+    free(props), free(all), free(rois), free(bidx), free(all_s), free(keep), free(cls), free(reg), free(scores);
+    free(boxes), free(mean_b), free(mean_s), free(dets), free(logits), free(probs), free(tmp);
     return st;
 }
 
-/* Views of one size share each network run (mr_single_batch), in groups of 4, 2 and 1 views so no run is
- * padded with empty frames (6 views: 4 + 2). The views of a 90° turn of a non-square frame have the
- * other size and go in their own groups. */
+/* Every view detected on its own, the views of a group in one pass (mr_single_batch). */
 static hv_status detect_views(hv_maskrcnn *m, aug_view *v, const float *vsx, const float *vsy, int A,
                               hv_maskrcnn_result *r) {
-    int done[HV_MRCNN_MAX_TTA] = {0};
+    int idx[HV_MRCNN_MAX_TTA], first[HV_MRCNN_MAX_TTA], count[HV_MRCNN_MAX_TTA];
+    int G = group_views(v, A, idx, first, count);
     hv_status st = HV_OK;
-    for (int a = 0; a < A && st == HV_OK; a++) {
-        if (done[a]) continue;
-        int idx[HV_MRCNN_MAX_TTA], g = 0;
-        for (int b = a; b < A; b++)
-            if (!done[b] && v[b].ah == v[a].ah && v[b].aw == v[a].aw) idx[g++] = b, done[b] = 1;
-        for (int first = 0; first < g && st == HV_OK;) {
-            int c = g - first >= 4 ? 4 : g - first >= 2 ? 2 : 1;
-            const uint8_t *imgs[4];
-            float sx[4], sy[4];
-            hv_maskrcnn_result part[4];
-            memset(part, 0, sizeof part);
-            for (int k = 0; k < c; k++) {
-                int b = idx[first + k];
-                imgs[k] = v[b].img, sx[k] = vsx[b], sy[k] = vsy[b];
-            }
-            st = mr_single_batch(m, imgs, (size_t)c, v[a].ah, v[a].aw, sx, sy, part);
-            for (int k = 0; k < c; k++) r[idx[first + k]] = part[k]; /* freed by the caller, also on error */
-            first += c;
+    for (int g = 0; g < G && st == HV_OK; g++) {
+        const uint8_t *imgs[4];
+        float sx[4], sy[4];
+        hv_maskrcnn_result part[4];
+        memset(part, 0, sizeof part);
+        for (int k = 0; k < count[g]; k++) {
+            int b = idx[first[g] + k];
+            imgs[k] = v[b].img, sx[k] = vsx[b], sy[k] = vsy[b];
         }
+        const aug_view *w0 = &v[idx[first[g]]];
+        st = mr_single_batch(m, imgs, (size_t)count[g], w0->ah, w0->aw, sx, sy, part);
+        for (int k = 0; k < count[g]; k++) r[idx[first[g] + k]] = part[k]; /* freed by the caller, also on error */
     }
     return st;
 }
@@ -182,7 +232,7 @@ static hv_status tta_separate(hv_maskrcnn *m, const uint8_t *img, int32_t ih, in
     float vsx[HV_MRCNN_MAX_TTA], vsy[HV_MRCNN_MAX_TTA];
     hv_status st = HV_OK;
     for (int a = 0; a < A && st == HV_OK; a++) {
-        st = make_view(m, tta->tfs[a], img, ih, iw, &v[a], -1);
+        st = make_view(tta->tfs[a], img, ih, iw, &v[a]);
         /* the aug frame of the ORIGINAL size has the same scale factors, swapped by a 90° turn */
         bool turn = v[a].ah != ih || v[a].aw != iw;
         vsx[a] = turn ? sy : sx, vsy[a] = turn ? sx : sy;
