@@ -103,8 +103,9 @@ def variant(base, kind, tta, last):
                 s["params"] = inner["params"]
             elif s["component"] in ("segmenter", "classifier"):
                 s["params"].pop("tta", None)
-        elif s["component"] == "segmenter" and "tta" not in s["params"]:
-            s["params"]["tta"] = copy.deepcopy(PAPER_SEG_TTA)  # with-TTA rows: the paper's TTA (no YAML aliases)
+        elif kind == "seg" and s["component"] == "segmenter" and "tta" not in s["params"]:
+            # the segmenters' with-TTA rows: the paper's TTA (no YAML aliases); the pipeline row stays as shipped
+            s["params"]["tta"] = copy.deepcopy(PAPER_SEG_TTA)
     return p
 
 
