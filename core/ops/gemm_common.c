@@ -24,17 +24,19 @@ hv_status opsbasic_record_gemm(hv_cmd *cmd, hv_device *dev, hv_dtype dt, const o
     hv_binding binds[5] = {*a, *b, *c, bias ? *bias : *a, res ? *res : *a};
     bool cpu = opsconv_cpu_kernels(dev);
     uint32_t lanes_m = gemm_cpu_lanes_m(g->m, g->n);
-    /* spec[4] = LANES_M exists in gemm_cpu.comp only. */
-    uint32_t spec[5] = {g->trans_b ? 1u : 0u, bias ? 1u : 0u, res ? 1u : 0u, (uint32_t)act, lanes_m};
+    uint32_t tile = cpu ? 0 : opsconv_gemm_tile(hv_device_get_info(dev), g->m, g->n);
+    /* spec[4] = LANES_M for gemm_cpu.comp; TILE and the workgroup size (TILE/4)² for gemm.comp. */
+    uint32_t spec[6] = {g->trans_b ? 1u : 0u, bias ? 1u : 0u, res ? 1u : 0u, (uint32_t)act,
+                        cpu ? lanes_m : tile, (tile / 4u) * (tile / 4u)};
     gemm_push pc = {g->m, g->n, g->k, g->a_batch, g->b_batch, g->c_batch};
-    /* Workgroup tile: 64 × 64 outputs for gemm.comp, (LANES_M·TM) × (64/LANES_M·TN) for gemm_cpu.comp. */
-    uint64_t tile_m = cpu ? lanes_m * GEMM_CPU_TM : 64u, tile_n = cpu ? (64u / lanes_m) * GEMM_CPU_TN : 64u;
+    /* Workgroup tile: TILE × TILE outputs for gemm.comp, (LANES_M·TM) × (64/LANES_M·TN) for gemm_cpu.comp. */
+    uint64_t tile_m = cpu ? lanes_m * GEMM_CPU_TM : tile, tile_n = cpu ? (64u / lanes_m) * GEMM_CPU_TN : tile;
     uint64_t gx = (g->n + tile_n - 1) / tile_n, gy = (g->m + tile_m - 1) / tile_m;
     if (gx > 65535 || gy > 65535 || g->batch > 65535)
         return hv_error(HV_ERR_UNSUPPORTED,
                         "%s: %u × %u outputs × %u batches is past the dispatch grid (65535 tiles of %llu × %llu)",
                         label, g->m, g->n, g->batch, (unsigned long long)tile_m, (unsigned long long)tile_n);
-    return opsconv_dispatch(cmd, dev, cpu ? "gemm_cpu" : "gemm", dt, binds, 5, &pc, sizeof pc, spec, cpu ? 5 : 4,
+    return opsconv_dispatch(cmd, dev, cpu ? "gemm_cpu" : "gemm", dt, binds, 5, &pc, sizeof pc, spec, cpu ? 5 : 6,
                             (uint32_t)gx, (uint32_t)gy, g->batch, label);
 }
 

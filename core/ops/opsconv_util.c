@@ -122,3 +122,19 @@ uint32_t opsconv_cpu_lanes(uint64_t a, uint32_t tile_a, uint64_t b, uint32_t til
     }
     return best;
 }
+
+uint32_t opsconv_gemm_tile(const hv_device_info *info, uint64_t m, uint64_t n) {
+    const char *env = getenv("HEMOVK_GEMM_TILE");
+    if (env && (!strcmp(env, "32") || !strcmp(env, "64"))) return (uint32_t)atoi(env);
+    if (env && *env) {
+        static _Thread_local bool warned;
+        if (!warned) hv_log_warn("HEMOVK_GEMM_TILE=%s is not 32 or 64; choosing by device and size", env);
+        warned = true;
+    }
+    if (!info) return 64;
+    const uint32_t shared64 = 2u * 16u * 65u * 4u; /* As and Bs of gemm.comp at TILE 64 */
+    if (info->max_workgroup_invocations < 256 || info->max_workgroup_size[0] < 256 || info->max_shared_memory < shared64)
+        return 32;
+    uint64_t tiles64 = ((m + 63) / 64) * ((n + 63) / 64);
+    return tiles64 >= 64 ? 64 : 32;
+}

@@ -49,6 +49,15 @@ uint32_t opsconv_cpu_lanes(uint64_t a, uint32_t tile_a, uint64_t b, uint32_t til
  *  (plan) time, so a recorded plan keeps its choice. */
 bool opsconv_cpu_kernels(const hv_device *dev);
 
+/** Output tile (32 or 64, square) of the shared-memory GEMM (shaders/gemm.comp) for an m × n output on
+ *  a device with `info`'s limits. 64 (256 invocations, 8.3 KB shared) where the device allows it and the
+ *  GEMM has at least 64 such tiles to spread over its compute units; else 32 (64 invocations: two
+ *  NVIDIA warps, one AMD wave64, 4.2 KB), which Vulkan's minimum limits (128 invocations, 16 KB) always
+ *  allow and which gives a small GEMM 4× the workgroups. Both sum k in the same order (same bits).
+ *  HEMOVK_GEMM_TILE=32|64 forces one (the op tests run both; a GPU run can compare them); the 64-tile
+ *  threshold is a first guess until scripts/gpu-check.sh has measured a GPU. info NULL: 64. */
+uint32_t opsconv_gemm_tile(const hv_device_info *info, uint64_t m, uint64_t n);
+
 /** Geometry of one strided copy along an axis (shaders/slice.comp), shared by slice and concat:
  *  dst[(o·dst_len + dst_start + l)·inner + i] = src[(o·src_len + src_start + l·src_step)·inner + i]. */
 typedef struct opsconv_axis_copy {

@@ -247,7 +247,9 @@ bool optest_expect_shape_error(const optest_case *c, const char *needle) {
 }
 
 const char *optest_use_kernel_family(int i) {
-    const char *name = i ? "cpu" : "gpu";
+    const char *name = i == 1 ? "cpu" : "gpu";
     setenv("HEMOVK_KERNELS", name, 1);
-    return name;
+    if (i == 1) unsetenv("HEMOVK_GEMM_TILE");
+    else setenv("HEMOVK_GEMM_TILE", i == OPTEST_FAMILY_GEMM_TILE32 ? "32" : "64", 1);
+    return i == OPTEST_FAMILY_GEMM_TILE32 ? "gpu-tile32" : name;
 }

@@ -63,8 +63,13 @@ hv_device *optest_device(void);
 /** Number of kernel families the conv / GEMM ops can record (HEMOVK_KERNELS, core/ops/opsconv_util.h). */
 #define OPTEST_KERNEL_FAMILIES 2
 
+/** The shared-memory GPU kernels with gemm.comp's 32 × 32 tile (family 0 forces its 64 × 64 tile): a
+ *  third family for the GEMM tests only (optest_use_kernel_family(OPTEST_FAMILY_GEMM_TILE32)). */
+#define OPTEST_FAMILY_GEMM_TILE32 2
+
 /** Make this test process record kernel family `i` from now on: 0 the shared-memory GPU kernels,
- *  1 the CPU-friendly *_cpu kernels, by setting HEMOVK_KERNELS, which the ops read when they record.
+ *  1 the CPU-friendly *_cpu kernels, by setting HEMOVK_KERNELS, which the ops read when they record
+ *  (and HEMOVK_GEMM_TILE: 64 for family 0, 32 for OPTEST_FAMILY_GEMM_TILE32).
  *  Returns the family's name ("gpu" / "cpu") for labels. Use with
  *  tcase_add_loop_test(..., 0, OPTEST_KERNEL_FAMILIES) so both families run against the reference
  *  on whatever device the tests have. */

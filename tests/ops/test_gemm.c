@@ -1,13 +1,17 @@
 /* linear and batched matmul on Vulkan vs the CPU reference (tests/common/optest): odd M/N/K around
  * the 64×64×16 tile edges, N > 1 leading dims, bias, every fused activation, a residual, f32/f16.
- * Every Vulkan test is a loop test over the two kernel families (_i: 0 gemm.comp, 1 gemm_cpu.comp,
- * whose 16×16 register tiles put 128-row / 128-column workgroup edges at other places). */
-/* CTEST_SPLIT_BY_TCASE family0_linear family0_fused family1_linear family1_fused */
+ * Every Vulkan test is a loop test over the kernel families (_i: 0 gemm.comp with its 64×64 tile,
+ * 1 gemm_cpu.comp, whose 16×16 register tiles put 128-row / 128-column workgroup edges at other places,
+ * 2 gemm.comp with its 32×32 tile), and the rule that picks gemm.comp's tile is checked on its own. */
+/* CTEST_SPLIT_BY_TCASE family0_linear family0_fused family1_linear family1_fused family2_tile32 */
 #include <check.h>
 
 #include "hvtest.h"
 #include "ops/ops_basic_defs.h"
+#include "ops/opsconv_util.h"
 #include "optest.h"
+
+#include <stdlib.h>
 
 static optest_case linear_case(const char *label, hv_tensor_desc x, int64_t n, hv_linear_params *p) {
     optest_case c = {.op = &hv_op_linear, .params = p, .label = label};
@@ -125,6 +129,30 @@ START_TEST(f16_overflow_saturates) {
 }
 END_TEST
 
+/* opsconv_gemm_tile: the device's limits first, then the GEMM's size; HEMOVK_GEMM_TILE overrides. */
+START_TEST(tile_rule) {
+    unsetenv("HEMOVK_GEMM_TILE");
+    hv_device_info big = {.max_workgroup_invocations = 1024, .max_workgroup_size = {1024, 1024, 64},
+                          .max_shared_memory = 49152, .subgroup_size = 32};
+    hv_device_info minimal = big;
+    minimal.max_workgroup_invocations = 128, minimal.max_workgroup_size[0] = 128; /* Vulkan's minimum */
+    hv_device_info tiny_shared = big;
+    tiny_shared.max_shared_memory = 8192;
+    ck_assert_uint_eq(opsconv_gemm_tile(&big, 1000, 1024), 64);    /* 16 × 16 tiles of 64 */
+    ck_assert_uint_eq(opsconv_gemm_tile(&big, 512, 448), 32);      /* 8 × 7 = 56 < 64: too few */
+    ck_assert_uint_eq(opsconv_gemm_tile(&big, 512, 512), 64);      /* exactly 64 tiles */
+    ck_assert_uint_eq(opsconv_gemm_tile(&big, 100, 256), 32);      /* a box head FC: 2 × 4 tiles of 64 */
+    ck_assert_uint_eq(opsconv_gemm_tile(&minimal, 4096, 4096), 32);
+    ck_assert_uint_eq(opsconv_gemm_tile(&tiny_shared, 4096, 4096), 32);
+    ck_assert_uint_eq(opsconv_gemm_tile(NULL, 1, 1), 64);
+    setenv("HEMOVK_GEMM_TILE", "64", 1);
+    ck_assert_uint_eq(opsconv_gemm_tile(&big, 100, 256), 64);
+    setenv("HEMOVK_GEMM_TILE", "32", 1);
+    ck_assert_uint_eq(opsconv_gemm_tile(&big, 4096, 4096), 32);
+    unsetenv("HEMOVK_GEMM_TILE");
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("gemm");
     /* Two tcases per kernel family, each its own CTest test (CTEST_SPLIT_BY_TCASE at the top): one test of
@@ -146,5 +174,15 @@ int main(void) {
         tcase_add_loop_test(fused, f16_overflow_saturates, f, f + 1);
         suite_add_tcase(s, fused);
     }
+    /* gemm.comp's 32 × 32 tile (what small GEMMs and small devices get) on the same cases */
+    const int t32 = OPTEST_FAMILY_GEMM_TILE32;
+    TCase *small = tcase_create("family2_tile32");
+    tcase_set_timeout(small, 600);
+    tcase_add_test(small, tile_rule);
+    tcase_add_loop_test(small, linear_shapes, t32, t32 + 1);
+    tcase_add_loop_test(small, linear_fused_act_residual, t32, t32 + 1);
+    tcase_add_loop_test(small, matmul_batched, t32, t32 + 1);
+    tcase_add_loop_test(small, f16_overflow_saturates, t32, t32 + 1);
+    suite_add_tcase(s, small);
     return hvtest_run(s);
 }
