@@ -167,9 +167,6 @@ static hv_status conv2d_ref(const void *params, const hv_tensor_desc *src, const
     return HV_OK;
 }
 
-/* Tiles of conv2d_igemm / conv2d_1x1 (must match shaders/include/conv2d_gemm_body.glsl). */
-#define GEMM_BM 64u
-#define GEMM_BN 64u
 /* Register tile of conv2d_1x1_cpu / conv2d_igemm_cpu (shaders/include/conv2d_gemm_cpu_body.glsl):
  * TM channels × TP pixels per invocation, 64 invocations per workgroup. */
 #define CONV_CPU_TM 16u
@@ -212,8 +209,8 @@ static hv_status conv2d_record(hv_cmd *cmd, hv_device *dev, const void *params, 
                     (uint32_t)g.oh, (uint32_t)g.ow, (uint32_t)g.kh, (uint32_t)g.kw, (uint32_t)g.sh,
                     (uint32_t)g.sw, (uint32_t)g.dh, (uint32_t)g.dw, (uint32_t)g.pt, (uint32_t)g.pl,
                     (uint32_t)g.groups};
-    /* spec[3..]: only the CPU kernels have more than 3 spec constants: LANES_P (conv2d_*_cpu), or
-     * KW, SW, DW, TX (dwconv_cpu). */
+    /* spec[3..]: LANES_P (conv2d_*_cpu); TILE and the workgroup size (TILE/4)² (conv2d_1x1, conv2d_igemm:
+     * shaders/include/conv2d_gemm_body.glsl); KW, SW, DW, TX (dwconv_cpu). */
     uint32_t spec[7] = {(uint32_t)p->act, p->has_bias ? 1u : 0u, p->has_residual ? 1u : 0u, 8u, 1u, 1u, 8u},
              n_spec = 3;
     uint32_t gx, gy, gz = 1;
@@ -226,10 +223,12 @@ static hv_status conv2d_record(hv_cmd *cmd, hv_device *dev, const void *params, 
         uint32_t lanes_p = conv_cpu_lanes_p(pixels, kg);
         if (g.algo == HV_CONV_ALGO_POINTWISE) stem = cpu ? "conv2d_1x1_cpu" : "conv2d_1x1";
         else stem = cpu ? "conv2d_igemm_cpu" : "conv2d_igemm";
-        spec[3] = lanes_p;
-        n_spec = cpu ? 4 : 3;
-        uint64_t tile_m = cpu ? (64u / lanes_p) * CONV_CPU_TM : GEMM_BM;
-        uint64_t tile_p = cpu ? lanes_p * CONV_CPU_TP : GEMM_BN;
+        /* the GEMM is kg × pixels in each of N·G workgroup layers */
+        uint32_t tile = cpu ? 0 : opsconv_gemm_tile(hv_device_get_info(dev), kg, pixels * (uint64_t)g.n * g.groups);
+        spec[3] = cpu ? lanes_p : tile, spec[4] = (tile / 4u) * (tile / 4u);
+        n_spec = cpu ? 4 : 5;
+        uint64_t tile_m = cpu ? (64u / lanes_p) * CONV_CPU_TM : tile;
+        uint64_t tile_p = cpu ? lanes_p * CONV_CPU_TP : tile;
         uint64_t x_groups = (pixels + tile_p - 1) / tile_p, y_groups = (kg + tile_m - 1) / tile_m;
         uint64_t z_groups = (uint64_t)g.n * (uint64_t)g.groups;
         if (x_groups > 65535 || y_groups > 65535 || z_groups > 65535)

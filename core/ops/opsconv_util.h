@@ -49,7 +49,8 @@ uint32_t opsconv_cpu_lanes(uint64_t a, uint32_t tile_a, uint64_t b, uint32_t til
  *  (plan) time, so a recorded plan keeps its choice. */
 bool opsconv_cpu_kernels(const hv_device *dev);
 
-/** Output tile (32 or 64, square) of the shared-memory GEMM (shaders/gemm.comp) for an m × n output on
+/** Output tile (32 or 64, square) of the shared-memory GEMM kernels (shaders/gemm.comp, and the conv
+ *  GEMM body shaders/include/conv2d_gemm_body.glsl) for an m × n output (n times the GEMM's batches) on
  *  a device with `info`'s limits. 64 (256 invocations, 8.3 KB shared) where the device allows it and the
  *  GEMM has at least 64 such tiles to spread over its compute units; else 32 (64 invocations: two
  *  NVIDIA warps, one AMD wave64, 4.2 KB), which Vulkan's minimum limits (128 invocations, 16 KB) always

@@ -3,31 +3,36 @@
 //     k = (c, ky, kx) flattened like the weight {K, C/G, KH, KW}, so A is the weight as stored.
 // With POINTWISE defined (1×1, stride 1, no pad, groups 1) B is the input itself, [C, H·W] per batch;
 // otherwise B is gathered on the fly from the input (implicit im2col, zero outside the image).
-// Tile 64 (m) × 64 (p) × 16 (k), 256 invocations each computing 4×4 outputs with f32 accumulators.
-// Grid: x = ceil(OH·OW / 64), y = ceil((K/G) / 64), z = N·G (core/ops/conv2d.c).
+// Tile TILE (m) × TILE (p) × 16 (k), (TILE/4)² invocations each computing 4×4 outputs with f32
+// accumulators: TILE 64 = 256 invocations, TILE 32 = 64 (the host picks it from the device's limits and
+// the conv's size, opsconv_gemm_tile; both sum k in the same order, so they give the same bits).
+// Grid: x = ceil(OH·OW / TILE), y = ceil((K/G) / TILE), z = N·G (core/ops/conv2d.c).
 #include "conv2d_io.glsl"
-layout(local_size_x = 256) in;
+layout(local_size_x_id = 4) in;
+layout(constant_id = 3) const uint TILE = 64u;   // 32 or 64; local size (constant 4) = (TILE/4)²
 
-#define BM 64u
-#define BN 64u
 #define BK 16u
+const uint LANES = TILE / 4u;          // invocations along each of m and p
+const uint NT = LANES * LANES;         // invocations per workgroup
+const uint B_STEP = NT / TILE;         // B rows loaded per pass (4 at TILE 64, 2 at 32)
+const uint A_STEP = NT / BK;           // A rows loaded per pass (16 at TILE 64, 4 at 32)
 
-shared float As[BK][BM];
-shared float Bs[BK][BN];
+shared float As[BK][TILE];
+shared float Bs[BK][TILE];
 
 void main() {
     uint tid = gl_LocalInvocationID.x;
-    uint tx = tid % 16u, ty = tid / 16u;
+    uint tx = tid % LANES, ty = tid / LANES;
     uint P = pc.OH * pc.OW;
-    uint p0 = gl_WorkGroupID.x * BN, m0 = gl_WorkGroupID.y * BM;
+    uint p0 = gl_WorkGroupID.x * TILE, m0 = gl_WorkGroupID.y * TILE;
     uint n = gl_WorkGroupID.z / pc.G, grp = gl_WorkGroupID.z % pc.G;
     uint cg = pc.C / pc.G, kg = pc.K / pc.G;
     uint khw = pc.KH * pc.KW;
     uint KK = cg * khw;
 
-    // Loader roles: 256 = 4·64 = 16·16, so each invocation always loads the same B column / A column.
-    uint b_col = tid % BN, b_row = tid / BN;        // B rows b_row + 4r, r = 0..3
-    uint a_k = tid % BK, a_row = tid / BK;          // A rows a_row + 16r, r = 0..3
+    // Loader roles: each invocation always loads the same B column / A column.
+    uint b_col = tid % TILE, b_row = tid / TILE;    // B rows b_row + B_STEP·r, r < BK / B_STEP
+    uint a_k = tid % BK, a_row = tid / BK;          // A rows a_row + A_STEP·r, r < TILE / A_STEP
     uint bp = p0 + b_col;
     bool bp_ok = bp < P;
     uint xbatch = (n * pc.C + grp * cg) * pc.H * pc.W;
@@ -42,12 +47,12 @@ void main() {
         for (uint j = 0u; j < 4u; j++) acc[i][j] = 0.0;
 
     for (uint k0 = 0u; k0 < KK; k0 += BK) {
-        for (uint r = 0u; r < 4u; r++) {
-            uint m = a_row + 16u * r, k = k0 + a_k;
+        for (uint r = 0u; r < TILE / A_STEP; r++) {
+            uint m = a_row + A_STEP * r, k = k0 + a_k;
             As[a_k][m] = (m0 + m < kg && k < KK) ? float(w_data[wbase + m * KK + k]) : 0.0;
         }
-        for (uint r = 0u; r < 4u; r++) {
-            uint kr = b_row + 4u * r, k = k0 + kr;
+        for (uint r = 0u; r < BK / B_STEP; r++) {
+            uint kr = b_row + B_STEP * r, k = k0 + kr;
             float v = 0.0;
             if (bp_ok && k < KK) {
 #ifdef POINTWISE
@@ -65,8 +70,8 @@ void main() {
         barrier();
         for (uint kk = 0u; kk < BK; kk++) {
             float a[4], b[4];
-            for (uint i = 0u; i < 4u; i++) a[i] = As[kk][ty + 16u * i];
-            for (uint j = 0u; j < 4u; j++) b[j] = Bs[kk][tx + 16u * j];
+            for (uint i = 0u; i < 4u; i++) a[i] = As[kk][ty + LANES * i];
+            for (uint j = 0u; j < 4u; j++) b[j] = Bs[kk][tx + LANES * j];
             for (uint i = 0u; i < 4u; i++)
                 for (uint j = 0u; j < 4u; j++) acc[i][j] += a[i] * b[j];
         }
@@ -74,11 +79,11 @@ void main() {
     }
 
     for (uint i = 0u; i < 4u; i++) {
-        uint m = m0 + ty + 16u * i;
+        uint m = m0 + ty + LANES * i;
         if (m >= kg) continue;
         uint k = grp * kg + m;
         for (uint j = 0u; j < 4u; j++) {
-            uint p = p0 + tx + 16u * j;
+            uint p = p0 + tx + LANES * j;
             if (p < P) conv_store((n * pc.K + k) * P + p, k, acc[i][j]);
         }
     }

@@ -2,8 +2,9 @@
  * over the geometries the models use (EfficientNet TF-SAME 3×3/5×5 s2, depthwise 7×7 p3, ConvNeXt 4×4 s4
  * stem and 2×2 s2 downsample, InternImage 3×3 s2 p1, FPN 1×1 and 3×3) plus edge cases (1×1 images,
  * kernels larger than the input, C not a multiple of 4, N > 1, dilation, groups), every kernel forced,
- * each in both kernel families (HEMOVK_KERNELS=gpu: shared-memory tiles; cpu: the *_cpu.comp kernels). */
-/* CTEST_SPLIT_BY_TCASE cpu vulkan_a vulkan_b vulkan_c vulkan_d */
+ * each in both kernel families (HEMOVK_KERNELS=gpu: shared-memory tiles, 64 × 64 for the GEMM kernels;
+ * cpu: the *_cpu.comp kernels), and the GEMM kernels once more with their 32 × 32 tile. */
+/* CTEST_SPLIT_BY_TCASE cpu vulkan_a vulkan_b vulkan_c vulkan_d vulkan_tile32 */
 #include <string.h>
 
 #include "opsconv_test.h"
@@ -167,29 +168,38 @@ static hv_conv_algo algos_for(const conv_case *c, int i) {
     (void)c;
 }
 
-START_TEST(vulkan_vs_reference) {
-    const conv_case *c = &cases[_i];
-    for (int fam = 0; fam < OPTEST_KERNEL_FAMILIES; fam++)
-    for (int a = 0; a < 5; a++) {
-        const char *family = optest_use_kernel_family(fam);
-        hv_conv2d_params p = c->p;
-        p.algo = algos_for(c, a);
-        int32_t groups = p.groups ? p.groups : 1;
-        hv_tensor_desc src[4] = {d4(c->n, c->c, c->h, c->w), d4(c->k, c->c / groups, c->kh, c->kw), d1(c->k)};
-        uint32_t n_src = p.has_bias ? 3 : 2;
-        hv_tensor_desc out;
-        hv_conv2d_params no_res = p; /* the output shape, to make the residual input */
-        no_res.has_residual = false;
-        hv_status st = hv_op_conv2d.infer(&no_res, src, n_src, &out);
-        if (p.algo == HV_CONV_ALGO_POINTWISE || p.algo == HV_CONV_ALGO_DEPTHWISE) {
-            if (st == HV_ERR_INVALID_ARGUMENT) continue; /* this kernel cannot run the shape: checked above */
-        }
-        ck_assert_msg(st == HV_OK, "%s: %s", c->name, hv_last_error());
-        if (p.has_residual) src[n_src++] = out;
-        char what[160];
-        snprintf(what, sizeof what, "conv2d %s algo %d, %s kernels", c->name, (int)p.algo, family);
-        oc_check(&hv_op_conv2d, &p, src, n_src, what);
+/* One case on the device with kernel family `fam` and `algo`, against the reference. */
+static void check_case(const conv_case *c, int fam, hv_conv_algo algo) {
+    const char *family = optest_use_kernel_family(fam);
+    hv_conv2d_params p = c->p;
+    p.algo = algo;
+    int32_t groups = p.groups ? p.groups : 1;
+    hv_tensor_desc src[4] = {d4(c->n, c->c, c->h, c->w), d4(c->k, c->c / groups, c->kh, c->kw), d1(c->k)};
+    uint32_t n_src = p.has_bias ? 3 : 2;
+    hv_tensor_desc out;
+    hv_conv2d_params no_res = p; /* the output shape, to make the residual input */
+    no_res.has_residual = false;
+    hv_status st = hv_op_conv2d.infer(&no_res, src, n_src, &out);
+    if (p.algo == HV_CONV_ALGO_POINTWISE || p.algo == HV_CONV_ALGO_DEPTHWISE) {
+        if (st == HV_ERR_INVALID_ARGUMENT) return; /* this kernel cannot run the shape: checked above */
     }
+    ck_assert_msg(st == HV_OK, "%s: %s", c->name, hv_last_error());
+    if (p.has_residual) src[n_src++] = out;
+    char what[160];
+    snprintf(what, sizeof what, "conv2d %s algo %d, %s kernels", c->name, (int)p.algo, family);
+    oc_check(&hv_op_conv2d, &p, src, n_src, what);
+}
+
+START_TEST(vulkan_vs_reference) {
+    for (int fam = 0; fam < OPTEST_KERNEL_FAMILIES; fam++)
+        for (int a = 0; a < 5; a++) check_case(&cases[_i], fam, algos_for(&cases[_i], a));
+}
+END_TEST
+
+/* The GEMM kernels (implicit GEMM, pointwise) with their 32 × 32 tile, every case (family 0 forces 64). */
+START_TEST(vulkan_gemm_tile32) {
+    check_case(&cases[_i], OPTEST_FAMILY_GEMM_TILE32, HV_CONV_ALGO_IMPLICIT_GEMM);
+    check_case(&cases[_i], OPTEST_FAMILY_GEMM_TILE32, HV_CONV_ALGO_POINTWISE);
 }
 END_TEST
 
@@ -232,5 +242,9 @@ int main(void) {
         tcase_add_loop_test(tv, vulkan_vs_reference, n * i / parts, n * (i + 1) / parts);
         suite_add_tcase(s, tv);
     }
+    TCase *t32 = tcase_create("vulkan_tile32");
+    tcase_set_timeout(t32, 300);
+    tcase_add_loop_test(t32, vulkan_gemm_tile32, 0, n);
+    suite_add_tcase(s, t32);
     return hvtest_run(s);
 }
