@@ -80,8 +80,10 @@ static hv_status tta_mmdet(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32
     memset(v, 0, sizeof v);
     memset(grp, 0, sizeof grp);
     hv_det *props = malloc((size_t)A * cap * sizeof(hv_det));
-    hv_box *all = malloc((size_t)A * cap * sizeof(hv_box)), *rois = malloc(4 * (cap + 1) * sizeof(hv_box));
-    int32_t *bidx = malloc(4 * (cap + 1) * sizeof(int32_t));
+    /* RoIs of one group (≤ 4 views): the merged proposals (≤ cap), then the final boxes (≤ cap·K) */
+    const size_t rcap = 4 * (cap * K + 1);
+    hv_box *all = malloc((size_t)A * cap * sizeof(hv_box)), *rois = malloc(rcap * sizeof(hv_box));
+    int32_t *bidx = malloc(rcap * sizeof(int32_t));
     float *all_s = malloc((size_t)A * cap * sizeof(float));
     size_t *keep = malloc((size_t)A * cap * sizeof(size_t));
     float *cls = malloc(4 * cap * (K + 1) * sizeof(float)), *reg = malloc(4 * cap * 4 * K * sizeof(float));
