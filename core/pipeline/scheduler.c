@@ -161,26 +161,18 @@ static hv_status run_output(run_state *r, pl_node *n, pl_batch *b, const size_t 
     return st;
 }
 
-/* Grow a frame-pointer scratch array to n. */
-static hv_status grow_frames(hv_frame ***a, size_t *cap, size_t n) {
-    if (n <= *cap) return HV_OK;
-    hv_frame **g = realloc(*a, n * sizeof *g);
-    if (!g) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory for a batch of %zu frames", n);
-    *a = g, *cap = n;
-    return HV_OK;
-}
-
 /* The stages of one batch, in run order (the scheduler's thread). */
 static hv_status run_stages(run_state *r, pl_batch *b) {
     hv_pipeline *p = r->p;
-    size_t cap = r->cap;
-    hv_status st = grow_frames(&r->sub, &cap, b->n);
-    if (!st && b->n > r->cap) {
+    if (b->n > r->cap) {
         size_t *o = realloc(r->owner, b->n * sizeof *o);
-        if (!o) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory for a batch of %zu frames", b->n);
-        r->owner = o, r->cap = b->n;
+        if (o) r->owner = o;
+        hv_frame **s = realloc(r->sub, b->n * sizeof *s);
+        if (s) r->sub = s;
+        if (!o || !s) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory for a batch of %zu frames", b->n);
+        r->cap = b->n;
     }
-    if (st) return st;
+    hv_status st = HV_OK;
     for (size_t i = 0; i < b->n; i++) r->owner[i] = SIZE_MAX;
     for (size_t k = 0; k < p->n_order && !st; k++) st = run_stage(r, p->order[k], b);
     return st;
@@ -190,7 +182,12 @@ static hv_status run_stages(run_state *r, pl_batch *b) {
 static hv_status write_batch(void *ctx, pl_batch *b, const size_t *owner) {
     run_state *r = ctx;
     hv_pipeline *p = r->p;
-    hv_status st = grow_frames(&r->wsub, &r->wcap, b->n);
+    if (b->n > r->wcap) {
+        hv_frame **s = realloc(r->wsub, b->n * sizeof *s);
+        if (!s) return hv_error(HV_ERR_OUT_OF_MEMORY, "out of memory for a batch of %zu frames", b->n);
+        r->wsub = s, r->wcap = b->n;
+    }
+    hv_status st = HV_OK;
     /* The JSONL that --resume reads goes last: a frame it records was already written everywhere else,
      * so a kill between writers makes the others redo a frame (they skip or overwrite it), never lose one. */
     pl_node *journal = resume_output(p);

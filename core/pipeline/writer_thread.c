@@ -18,7 +18,6 @@ struct pl_writer {
     pthread_cond_t changed;    /* a batch was put, taken or written, or the run ends */
     pl_batch *waiting;         /* the one queued batch, or NULL */
     size_t *waiting_owner;
-    int busy;                  /* the thread is writing a batch */
     int closing;               /* no more batches will come */
     hv_status status;          /* the writers' first error */
     char message[3072];
@@ -52,8 +51,7 @@ static void *consumer(void *arg) {
         size_t *owner = w->waiting_owner;
         w->waiting = NULL, w->waiting_owner = NULL;
         int failed = w->status != HV_OK;
-        w->busy = 1;
-        pthread_cond_broadcast(&w->changed);
+        pthread_cond_broadcast(&w->changed); /* the slot is free */
         pthread_mutex_unlock(&w->mu);
         if (failed) { /* after an error nothing more is written: a resumed run redoes these frames */
             pl_batch_free(b);
@@ -62,8 +60,7 @@ static void *consumer(void *arg) {
             write_one(w, b, owner);
         }
         pthread_mutex_lock(&w->mu);
-        w->busy = 0;
-        pthread_cond_broadcast(&w->changed);
+        pthread_cond_broadcast(&w->changed); /* a put waiting for the slot sees a new error */
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
