@@ -12,7 +12,8 @@
 #    family (HEMOVK_KERNELS=cpu, =gpu), so both the register-tile and the shared-memory kernels are
 #    checked against their CPU references on real hardware; --quick runs only the ops, models and maskrcnn
 #    labels without `slow`; --tests REGEX runs only the tests it matches (ctest -R), each way;
-# 4. benchmarks the models (bench_models: hemovk f32/f16 on the device; PyTorch on CUDA when it can, in
+# 4. benchmarks the models (bench_models: hemovk f32/f16 on the device, and f16 again with
+#    HEMOVK_FP16_ARITH=0; PyTorch on CUDA when it can, in
 #    the same interleaved run as bench/run_models.sh does for the CPU) and the two-stage demo pipeline on
 #    frames (frames/s, and host<->device transfers per frame from summary.json); --models picks the
 #    models (default effb0 effb7 convnext-t internimage-t; --quick: effb0 convnext-t);
@@ -136,14 +137,27 @@ elif [ -x "$bm" ] && "$py" -c 'import torch' 2>/dev/null; then
        --budget "$([ "$quick" -eq 1 ] && echo 5 || echo 15)" --torch-device "$tdev" --results "$results" $models \
        >>"$out/bench-models.log" 2>&1; then
     "$py" bench/bench_models_torch.py table "$results" >"$out/bench-models-table.txt" 2>&1
-    "$py" - "$results" "$tdev" >"$out/bench-rows.tsv" <<'EOF'
+    cat >"$out/bench-rows.py" <<'EOF'
 import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
     print(f'model {r["model"]} x{r["batch"]} {r["dtype"]}\themovk {r["hemovk_ms"]:.2f} ms (GPU {r["gpu_ms"]:.2f}), '
           f'PyTorch {sys.argv[2]} {r["torch_ms"]:.2f} ms, ratio {r["ratio"]:.2f}, max rel err {r["max_rel_err"]:.1e}')
 EOF
+    "$py" - "$results" "$tdev" <"$out/bench-rows.py" >"$out/bench-rows.tsv"
     while IFS=$'\t' read -r what detail; do row "$what" ran "$detail"; done <"$out/bench-rows.tsv"
+    # f16 once more with f32 arithmetic (HEMOVK_FP16_ARITH=0; the rows above use the device's default,
+    # fp16 arithmetic on a GPU with shaderFloat16): what the f16a GEMM kernels gain, and their error
+    results0=$out/bench-models-f16-f32arith.jsonl
+    : >"$results0"
+    if HEMOVK_FP16_ARITH=0 "$py" bench/bench_models_torch.py run --cache "$build/bench-models" --bench "$bm" \
+         --threads "$(nproc)" --dtypes f16 --budget "$([ "$quick" -eq 1 ] && echo 5 || echo 15)" \
+         --torch-device "$tdev" --results "$results0" $models >>"$out/bench-models.log" 2>&1; then
+      "$py" - "$results0" "$tdev" <"$out/bench-rows.py" >"$out/bench-rows0.tsv"
+      while IFS=$'\t' read -r what detail; do row "$what, f32 arithmetic" ran "$detail"; done <"$out/bench-rows0.tsv"
+    else
+      row "model benchmarks f16, f32 arithmetic" FAIL "bench_models_torch.py failed (see bench-models.log)"
+    fi
   else
     row "model benchmarks" FAIL "bench_models_torch.py failed (see bench-models.log)"
   fi

@@ -4,11 +4,13 @@
 // Tile TILE (m) × TILE (n) × 16 (k) through shared memory, (TILE/4)² invocations each computing 4×4
 // outputs with f32 accumulators: TILE 64 = 256 invocations and 8.3 KB of shared memory, TILE 32 = 64
 // invocations and 4.2 KB (the host picks it from the device's limits and the GEMM's size,
-// opsconv_gemm_tile; both sum k in the same order, so they give the same bits). Any M, N, K: loads
+// opsconv_gemm_tile; both sum k in the same order, so they give the same bits). Variant f16a sums each
+// 16-long k block in f16 (opsconv_common.glsl, fp16 arithmetic). Any M, N, K: loads
 // outside the matrices read 0, stores outside are skipped.
 // Grid: x = ceil(N/TILE), y = ceil(M/TILE), z = batch (core/ops/gemm_common.c).
 //@variant f32
 //@variant f16 -DHV_F16=1
+//@variant f16a -DHV_F16=1 -DHV_F16_ARITH=1
 #extension GL_GOOGLE_include_directive : require
 #include "opsconv_common.glsl"
 layout(local_size_x_id = 5) in;
@@ -35,8 +37,8 @@ const uint LANES = TILE / 4u;          // invocations along each of m and n
 const uint NT = LANES * LANES;         // invocations per workgroup
 const uint LOADS = TILE * BK / NT;     // elements of each tile one invocation loads
 
-shared float As[BK][TILE + 1u];
-shared float Bs[BK][TILE + 1u];
+shared SHARED_T As[BK][TILE + 1u];
+shared SHARED_T Bs[BK][TILE + 1u];
 
 void main() {
     uint tid = gl_LocalInvocationID.x;
@@ -55,7 +57,7 @@ void main() {
             uint idx = tid + NT * r;
             uint row = idx / BK, kk = idx % BK;
             uint m = m0 + row, k = k0 + kk;
-            As[kk][row] = (m < pc.M && k < pc.K) ? float(a_data[abase + m * pc.K + k]) : 0.0;
+            As[kk][row] = SHARED_T((m < pc.M && k < pc.K) ? float(a_data[abase + m * pc.K + k]) : 0.0);
         }
         // B tile: 16 k × TILE n, read along whichever index is contiguous.
         for (uint r = 0u; r < LOADS; r++) {
@@ -71,9 +73,12 @@ void main() {
             uint n = n0 + col, k = k0 + kk;
             float v = 0.0;
             if (n < pc.N && k < pc.K) v = float(b_data[bbase + (TRANS_B ? n * pc.K + k : k * pc.N + n)]);
-            Bs[kk][col] = v;
+            Bs[kk][col] = SHARED_T(v);
         }
         barrier();
+#ifdef HV_F16_ARITH
+        GEMM_BLOCK_F16(acc, As[kk][ty * 4u + i], Bs[kk][tx * 4u + j])
+#else
         for (uint kk = 0u; kk < BK; kk++) {
             float av[4], bv[4];
             for (uint i = 0u; i < 4u; i++) av[i] = As[kk][ty * 4u + i];
@@ -81,6 +86,7 @@ void main() {
             for (uint i = 0u; i < 4u; i++)
                 for (uint j = 0u; j < 4u; j++) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
         }
+#endif
         barrier();
     }
 

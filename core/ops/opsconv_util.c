@@ -7,6 +7,7 @@
 
 #include "hemovk/device.h"
 #include "hemovk/log.h"
+#include "vulkan/shaders.h"
 
 const char *opsconv_shape(const hv_tensor_desc *d) {
     static _Thread_local char ring[4][96];
@@ -69,6 +70,12 @@ hv_status opsconv_dispatch(hv_cmd *cmd, hv_device *dev, const char *stem, hv_dty
                            uint32_t n_spec, uint32_t gx, uint32_t gy, uint32_t gz, const char *label) {
     char name[64];
     snprintf(name, sizeof name, "%s_%s", stem, dt == HV_F16 ? "f16" : "f32");
+    /* A kernel that has an fp16-arithmetic variant ("<stem>_f16a") runs it where opsconv_fp16_arith says. */
+    if (dt == HV_F16 && opsconv_fp16_arith(hv_device_get_info(dev), dt)) {
+        char f16a[64];
+        snprintf(f16a, sizeof f16a, "%s_f16a", stem);
+        if (hv_shader_find(f16a)) memcpy(name, f16a, sizeof name);
+    }
     hv_vk_pipeline_desc desc = {.shader = name, .n_bindings = n_binds, .push_size = push_size, .n_spec = n_spec,
                              .spec = spec};
     hv_vk_pipeline *pipe = NULL;
@@ -137,4 +144,16 @@ uint32_t opsconv_gemm_tile(const hv_device_info *info, uint64_t m, uint64_t n) {
         return 32;
     uint64_t tiles64 = ((m + 63) / 64) * ((n + 63) / 64);
     return tiles64 >= 64 ? 64 : 32;
+}
+
+bool opsconv_fp16_arith(const hv_device_info *info, hv_dtype dt) {
+    if (dt != HV_F16 || !info || !info->float16) return false;
+    const char *env = getenv("HEMOVK_FP16_ARITH");
+    if (env && (!strcmp(env, "0") || !strcmp(env, "1"))) return env[0] == '1';
+    if (env && *env) {
+        static _Thread_local bool warned;
+        if (!warned) hv_log_warn("HEMOVK_FP16_ARITH=%s is not 0 or 1; choosing by device type", env);
+        warned = true;
+    }
+    return info->type != HV_DEVICE_CPU;
 }

@@ -59,6 +59,15 @@ bool opsconv_cpu_kernels(const hv_device *dev);
  *  threshold is a first guess until scripts/gpu-check.sh has measured a GPU. info NULL: 64. */
 uint32_t opsconv_gemm_tile(const hv_device_info *info, uint64_t m, uint64_t n);
 
+/** Whether an f16 kernel on `info`'s device does its arithmetic in f16 (the "f16a" shader variants:
+ *  today the shared-memory GEMM kernels, which keep their tiles in f16 and sum each 16-long k block in
+ *  packed f16 before adding it to f32 accumulators; shaders/include/opsconv_common.glsl). Only for
+ *  dt == HV_F16 on a device with shaderFloat16. On by default on GPUs (where f16 ALUs run at twice the
+ *  f32 rate); off on CPU devices, where lavapipe emulates f16 math through f32 and gains nothing.
+ *  HEMOVK_FP16_ARITH=1|0 forces it on (where the device can) or off; other values are ignored with a
+ *  warning. Read at record (plan) time. */
+bool opsconv_fp16_arith(const hv_device_info *info, hv_dtype dt);
+
 /** Geometry of one strided copy along an axis (shaders/slice.comp), shared by slice and concat:
  *  dst[(o·dst_len + dst_start + l)·inner + i] = src[(o·src_len + src_start + l·src_step)·inner + i]. */
 typedef struct opsconv_axis_copy {

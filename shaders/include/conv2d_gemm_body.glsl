@@ -5,7 +5,8 @@
 // otherwise B is gathered on the fly from the input (implicit im2col, zero outside the image).
 // Tile TILE (m) × TILE (p) × 16 (k), (TILE/4)² invocations each computing 4×4 outputs with f32
 // accumulators: TILE 64 = 256 invocations, TILE 32 = 64 (the host picks it from the device's limits and
-// the conv's size, opsconv_gemm_tile; both sum k in the same order, so they give the same bits).
+// the conv's size, opsconv_gemm_tile; both sum k in the same order, so they give the same bits). Variant
+// f16a sums each 16-long k block in f16 (opsconv_common.glsl, fp16 arithmetic).
 // Grid: x = ceil(OH·OW / TILE), y = ceil((K/G) / TILE), z = N·G (core/ops/conv2d.c).
 #include "conv2d_io.glsl"
 layout(local_size_x_id = 4) in;
@@ -17,8 +18,8 @@ const uint NT = LANES * LANES;         // invocations per workgroup
 const uint B_STEP = NT / TILE;         // B rows loaded per pass (4 at TILE 64, 2 at 32)
 const uint A_STEP = NT / BK;           // A rows loaded per pass (16 at TILE 64, 4 at 32)
 
-shared float As[BK][TILE];
-shared float Bs[BK][TILE];
+shared SHARED_T As[BK][TILE];
+shared SHARED_T Bs[BK][TILE];
 
 void main() {
     uint tid = gl_LocalInvocationID.x;
@@ -49,7 +50,7 @@ void main() {
     for (uint k0 = 0u; k0 < KK; k0 += BK) {
         for (uint r = 0u; r < TILE / A_STEP; r++) {
             uint m = a_row + A_STEP * r, k = k0 + a_k;
-            As[a_k][m] = (m0 + m < kg && k < KK) ? float(w_data[wbase + m * KK + k]) : 0.0;
+            As[a_k][m] = SHARED_T((m0 + m < kg && k < KK) ? float(w_data[wbase + m * KK + k]) : 0.0);
         }
         for (uint r = 0u; r < BK / B_STEP; r++) {
             uint kr = b_row + B_STEP * r, k = k0 + kr;
@@ -65,9 +66,12 @@ void main() {
                     v = float(x_data[xbatch + (c * pc.H + uint(iy)) * pc.W + uint(ix)]);
 #endif
             }
-            Bs[kr][b_col] = v;
+            Bs[kr][b_col] = SHARED_T(v);
         }
         barrier();
+#ifdef HV_F16_ARITH
+        GEMM_BLOCK_F16(acc, As[kk][ty + LANES * i], Bs[kk][tx + LANES * j])
+#else
         for (uint kk = 0u; kk < BK; kk++) {
             float a[4], b[4];
             for (uint i = 0u; i < 4u; i++) a[i] = As[kk][ty + LANES * i];
@@ -75,6 +79,7 @@ void main() {
             for (uint i = 0u; i < 4u; i++)
                 for (uint j = 0u; j < 4u; j++) acc[i][j] += a[i] * b[j];
         }
+#endif
         barrier();
     }
 

@@ -10,6 +10,9 @@
 
 #ifdef HV_F16
 #extension GL_EXT_shader_16bit_storage : require
+#ifdef HV_F16_ARITH
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#endif
 #define STORE_T float16_t
 float16_t to_store(float v) {
     // isnan check first: clamp() of NaN is implementation-defined.
@@ -18,6 +21,35 @@ float16_t to_store(float v) {
 #else
 #define STORE_T float
 float to_store(float v) { return v; }
+#endif
+
+// fp16 arithmetic (variant f16a: HV_F16 plus HV_F16_ARITH, picked by the host only for f16 tensors on a
+// device with shaderFloat16, opsconv_fp16_arith): the GEMM kernels keep their shared-memory tiles in f16
+// (half the shared memory and bandwidth) and sum each 16-long k block of the 4×4 register tile in packed
+// f16 (f16vec4 fma: twice the f32 rate on GPUs with fp16 ALUs), adding that partial sum to the f32
+// accumulators once per block. The error so grows with 16 terms, not with K; bias, activation and
+// residual stay f32.
+#ifdef HV_F16_ARITH
+#define SHARED_T float16_t
+#else
+#define SHARED_T float
+#endif
+
+// fp16 arithmetic's inner step: one BK-long k block of a 4×4 register tile,
+// acc[i][j] += Σ_kk A_AT · B_AT, where A_AT is an expression in kk and i, B_AT one in kk and j, each
+// reading a shared tile; the block is summed in f16 and added to the f32 acc once (see above).
+#ifdef HV_F16_ARITH
+#define GEMM_BLOCK_F16(acc, A_AT, B_AT)                                                         \
+    {                                                                                           \
+        f16vec4 part_[4] = f16vec4[4](f16vec4(0.0hf), f16vec4(0.0hf), f16vec4(0.0hf), f16vec4(0.0hf)); \
+        for (uint kk = 0u; kk < BK; kk++) {                                                     \
+            f16vec4 b_;                                                                         \
+            for (uint j = 0u; j < 4u; j++) b_[j] = B_AT;                                        \
+            for (uint i = 0u; i < 4u; i++) part_[i] = fma(f16vec4(A_AT), b_, part_[i]);         \
+        }                                                                                       \
+        for (uint i = 0u; i < 4u; i++)                                                          \
+            for (uint j = 0u; j < 4u; j++) acc[i][j] += float(part_[i][j]);                     \
+    }
 #endif
 
 // Fused activation codes: the values of hv_activation (sdk/include/hemovk/ops_basic.h).

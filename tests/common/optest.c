@@ -251,5 +251,7 @@ const char *optest_use_kernel_family(int i) {
     setenv("HEMOVK_KERNELS", name, 1);
     if (i == 1) unsetenv("HEMOVK_GEMM_TILE");
     else setenv("HEMOVK_GEMM_TILE", i == OPTEST_FAMILY_GEMM_TILE32 ? "32" : "64", 1);
+    setenv("HEMOVK_FP16_ARITH", i == OPTEST_FAMILY_FP16_ARITH ? "1" : "0", 1);
+    if (i == OPTEST_FAMILY_FP16_ARITH) return "gpu-fp16a";
     return i == OPTEST_FAMILY_GEMM_TILE32 ? "gpu-tile32" : name;
 }

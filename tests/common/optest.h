@@ -67,10 +67,15 @@ hv_device *optest_device(void);
  *  third family for the GEMM tests only (optest_use_kernel_family(OPTEST_FAMILY_GEMM_TILE32)). */
 #define OPTEST_FAMILY_GEMM_TILE32 2
 
+/** The shared-memory GPU kernels (64 × 64 tile) with fp16 arithmetic for f16 tensors (the "f16a"
+ *  variants, HEMOVK_FP16_ARITH=1; every other family sets it to 0, so what they test does not depend on
+ *  the device's default): a fourth family for the GEMM and conv tests only. */
+#define OPTEST_FAMILY_FP16_ARITH 3
+
 /** Make this test process record kernel family `i` from now on: 0 the shared-memory GPU kernels,
  *  1 the CPU-friendly *_cpu kernels, by setting HEMOVK_KERNELS, which the ops read when they record
- *  (and HEMOVK_GEMM_TILE: 64 for family 0, 32 for OPTEST_FAMILY_GEMM_TILE32).
- *  Returns the family's name ("gpu" / "cpu") for labels. Use with
+ *  (and HEMOVK_GEMM_TILE: 64 for family 0, 32 for OPTEST_FAMILY_GEMM_TILE32; HEMOVK_FP16_ARITH: 1 for
+ *  OPTEST_FAMILY_FP16_ARITH only). Returns the family's name ("gpu" / "cpu" / ...) for labels. Use with
  *  tcase_add_loop_test(..., 0, OPTEST_KERNEL_FAMILIES) so both families run against the reference
  *  on whatever device the tests have. */
 const char *optest_use_kernel_family(int i);

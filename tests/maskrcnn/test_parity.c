@@ -2,7 +2,8 @@
  * stage by stage, on small ConvNeXt / InternImage / EfficientNet backbones: FPN maps, RPN scores and
  * deltas, proposals (one to one at IoU ≥ 0.99), box head on the reference's proposals, final detections,
  * mask logits on the reference's boxes, pasted probabilities and binary masks. Vulkan f32 (1e-4) and
- * f16 (looser: f16 storage of every activation), and the CPU reference backend. */
+ * f16 (looser: f16 storage of every activation; once more with fp16 arithmetic in the GPU GEMM kernels),
+ * and the CPU reference backend. */
 /* CTEST_SPLIT_BY_TCASE convnext internimage efficientnet errors */
 /* CTEST_ALSO_ON_CPU */
 #include "maskrcnn_testutil.h"
@@ -22,6 +23,16 @@ static void run_all(const char *label, hv_maskrcnn_params *p, const char *dir, i
     snprintf(l, sizeof l, "%s f16", label);
     p->dtype = HV_F16;
     mr_parity(l, p, w, io, dev, &TOL_F16);
+    if (!hv_device_get_info(dev)->host) {
+        /* f16 once more through the shared-memory GPU kernels with fp16 arithmetic (the f16a variants,
+         * the default for f16 on GPUs), at the same tolerance; the environment is read when plans record. */
+        setenv("HEMOVK_KERNELS", "gpu", 1);
+        setenv("HEMOVK_FP16_ARITH", "1", 1);
+        snprintf(l, sizeof l, "%s f16 fp16-arith", label);
+        mr_parity(l, p, w, io, dev, &TOL_F16);
+        unsetenv("HEMOVK_KERNELS");
+        unsetenv("HEMOVK_FP16_ARITH");
+    }
     hv_device_close(dev);
     if (with_cpu) {
         snprintf(l, sizeof l, "%s cpu", label);

@@ -3,8 +3,9 @@
  * stem and 2×2 s2 downsample, InternImage 3×3 s2 p1, FPN 1×1 and 3×3) plus edge cases (1×1 images,
  * kernels larger than the input, C not a multiple of 4, N > 1, dilation, groups), every kernel forced,
  * each in both kernel families (HEMOVK_KERNELS=gpu: shared-memory tiles, 64 × 64 for the GEMM kernels;
- * cpu: the *_cpu.comp kernels), and the GEMM kernels once more with their 32 × 32 tile. */
-/* CTEST_SPLIT_BY_TCASE cpu vulkan_a vulkan_b vulkan_c vulkan_d vulkan_tile32 */
+ * cpu: the *_cpu.comp kernels), and the GEMM kernels once more with their 32 × 32 tile and once with fp16
+ * arithmetic (the f16a variants). */
+/* CTEST_SPLIT_BY_TCASE cpu vulkan_a vulkan_b vulkan_c vulkan_d vulkan_tile32 vulkan_fp16_arith */
 #include <string.h>
 
 #include "opsconv_test.h"
@@ -203,6 +204,14 @@ START_TEST(vulkan_gemm_tile32) {
 }
 END_TEST
 
+/* The GEMM kernels with fp16 arithmetic (HEMOVK_FP16_ARITH=1: f16 tensors run conv2d_igemm_f16a /
+ * conv2d_1x1_f16a, f32 the f32 kernels), every case, at the same f16 tolerance. */
+START_TEST(vulkan_gemm_fp16_arith) {
+    check_case(&cases[_i], OPTEST_FAMILY_FP16_ARITH, HV_CONV_ALGO_IMPLICIT_GEMM);
+    check_case(&cases[_i], OPTEST_FAMILY_FP16_ARITH, HV_CONV_ALGO_POINTWISE);
+}
+END_TEST
+
 /* f16 overflow: conv outputs near 8e5 must come back as +65504 (saturated), never +Inf. */
 START_TEST(f16_saturates) {
     hv_conv2d_params p = {.pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1};
@@ -213,9 +222,12 @@ START_TEST(f16_saturates) {
     for (int i = 0; i < 36; i++) x[i] = 150;
     for (int i = 0; i < 72; i++) w[i] = (i < 36) ? 150 : -150;
     const float *data[2] = {x, w};
-    for (int fam = 0; fam < OPTEST_KERNEL_FAMILIES; fam++)
+    /* both families, and the implicit GEMM with fp16 arithmetic (its f16 block sums overflow to Inf first) */
+    static const int fams[] = {0, 1, OPTEST_FAMILY_FP16_ARITH};
+    for (int f = 0; f < 3; f++)
     for (int a = HV_CONV_ALGO_DIRECT; a <= HV_CONV_ALGO_IMPLICIT_GEMM; a += 2) {
-        optest_use_kernel_family(fam);
+        if (fams[f] == OPTEST_FAMILY_FP16_ARITH && a != HV_CONV_ALGO_IMPLICIT_GEMM) continue;
+        optest_use_kernel_family(fams[f]);
         p.algo = (hv_conv_algo)a;
         oc_run_device(&hv_op_conv2d, &p, src, 2, data, &out, y, "conv2d f16 overflow");
         for (int i = 0; i < 18; i++) ck_assert_float_eq(y[i], i < 9 ? 65504.0f : -65504.0f);
@@ -246,5 +258,9 @@ int main(void) {
     tcase_set_timeout(t32, 300);
     tcase_add_loop_test(t32, vulkan_gemm_tile32, 0, n);
     suite_add_tcase(s, t32);
+    TCase *t16 = tcase_create("vulkan_fp16_arith");
+    tcase_set_timeout(t16, 300);
+    tcase_add_loop_test(t16, vulkan_gemm_fp16_arith, 0, n);
+    suite_add_tcase(s, t16);
     return hvtest_run(s);
 }

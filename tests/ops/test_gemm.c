@@ -2,8 +2,9 @@
  * the 64×64×16 tile edges, N > 1 leading dims, bias, every fused activation, a residual, f32/f16.
  * Every Vulkan test is a loop test over the kernel families (_i: 0 gemm.comp with its 64×64 tile,
  * 1 gemm_cpu.comp, whose 16×16 register tiles put 128-row / 128-column workgroup edges at other places,
- * 2 gemm.comp with its 32×32 tile), and the rule that picks gemm.comp's tile is checked on its own. */
-/* CTEST_SPLIT_BY_TCASE family0_linear family0_fused family1_linear family1_fused family2_tile32 */
+ * 2 gemm.comp with its 32×32 tile, 3 gemm.comp with fp16 arithmetic for f16), and the rules that pick
+ * gemm.comp's tile and fp16 arithmetic are checked on their own. */
+/* CTEST_SPLIT_BY_TCASE family0_linear family0_fused family1_linear family1_fused family2_tile32 family3_fp16_arith */
 #include <check.h>
 
 #include "hvtest.h"
@@ -11,6 +12,7 @@
 #include "ops/opsconv_util.h"
 #include "optest.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static optest_case linear_case(const char *label, hv_tensor_desc x, int64_t n, hv_linear_params *p) {
@@ -153,6 +155,52 @@ START_TEST(tile_rule) {
 }
 END_TEST
 
+/* opsconv_fp16_arith: f16 tensors on a device with shaderFloat16 only; GPUs by default, CPU devices not;
+ * HEMOVK_FP16_ARITH=1|0 overrides where the device can. */
+START_TEST(fp16_arith_rule) {
+    unsetenv("HEMOVK_FP16_ARITH");
+    hv_device_info gpu = {.type = HV_DEVICE_DISCRETE, .float16 = true}, cpu = {.type = HV_DEVICE_CPU, .float16 = true};
+    hv_device_info no_f16 = {.type = HV_DEVICE_DISCRETE, .float16 = false};
+    ck_assert(opsconv_fp16_arith(&gpu, HV_F16));
+    ck_assert(!opsconv_fp16_arith(&gpu, HV_F32));
+    ck_assert(!opsconv_fp16_arith(&cpu, HV_F16));
+    ck_assert(!opsconv_fp16_arith(&no_f16, HV_F16));
+    ck_assert(!opsconv_fp16_arith(NULL, HV_F16));
+    setenv("HEMOVK_FP16_ARITH", "1", 1);
+    ck_assert(opsconv_fp16_arith(&cpu, HV_F16));
+    ck_assert(!opsconv_fp16_arith(&no_f16, HV_F16)); /* cannot: no shaderFloat16 */
+    ck_assert(!opsconv_fp16_arith(&cpu, HV_F32));
+    setenv("HEMOVK_FP16_ARITH", "0", 1);
+    ck_assert(!opsconv_fp16_arith(&gpu, HV_F16));
+    setenv("HEMOVK_FP16_ARITH", "maybe", 1); /* ignored (with a warning): the device type decides */
+    ck_assert(opsconv_fp16_arith(&gpu, HV_F16));
+    ck_assert(!opsconv_fp16_arith(&cpu, HV_F16));
+    unsetenv("HEMOVK_FP16_ARITH");
+}
+END_TEST
+
+/* The f16a kernel is what runs with fp16 arithmetic on (the partial sums in f16 change some low bits
+ * against the f32-accumulating f16 kernel on a long K), and it stays within the f16 tolerance. */
+START_TEST(fp16_arith_is_used) {
+    hv_linear_params p = {.has_bias = true};
+    optest_case c = linear_case("fp16a K 300", optest_desc(HV_LAYOUT_ANY, 2, 70, 300, 0, 0), 66, &p);
+    optest_result r[2];
+    for (int on = 0; on < 2; on++) {
+        optest_use_kernel_family(on ? OPTEST_FAMILY_FP16_ARITH : 0);
+        ck_assert_int_eq(optest_run(&c, HV_F16, false, &r[on]), HV_OK);
+        ck_assert(r[on].guards_ok && r[on].nonfinite == 0 && r[on].validation_msgs == 0);
+        ck_assert_msg(r[on].nmse <= 1e-5, "fp16 arithmetic %s: nmse %g", on ? "on" : "off", r[on].nmse);
+    }
+    int64_t differ = 0;
+    for (int64_t i = 0; i < r[0].n; i++) differ += r[0].out[i] != r[1].out[i];
+    fprintf(stderr, "fp16 arithmetic: %lld of %lld outputs differ from f32 accumulation; nmse %.3e vs %.3e\n",
+            (long long)differ, (long long)r[0].n, r[1].nmse, r[0].nmse);
+    ck_assert_msg(differ > 0, "HEMOVK_FP16_ARITH=1 gave the f16 kernel's exact bits: the f16a variant did not run");
+    optest_result_free(&r[0]);
+    optest_result_free(&r[1]);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("gemm");
     /* Two tcases per kernel family, each its own CTest test (CTEST_SPLIT_BY_TCASE at the top): one test of
@@ -184,5 +232,15 @@ int main(void) {
     tcase_add_loop_test(small, matmul_batched, t32, t32 + 1);
     tcase_add_loop_test(small, f16_overflow_saturates, t32, t32 + 1);
     suite_add_tcase(s, small);
+    /* fp16 arithmetic (gemm_f16a) on the same cases: f16 runs the f16a kernel, f32 the f32 one */
+    const int fa = OPTEST_FAMILY_FP16_ARITH;
+    TCase *f16a = tcase_create("family3_fp16_arith");
+    tcase_set_timeout(f16a, 600);
+    tcase_add_test(f16a, fp16_arith_rule);
+    tcase_add_test(f16a, fp16_arith_is_used);
+    tcase_add_loop_test(f16a, linear_shapes, fa, fa + 1);
+    tcase_add_loop_test(f16a, matmul_batched, fa, fa + 1);
+    tcase_add_loop_test(f16a, f16_overflow_saturates, fa, fa + 1);
+    suite_add_tcase(s, f16a);
     return hvtest_run(s);
 }
