@@ -42,6 +42,42 @@ static hv_binding bind_value(const hv_plan *p, uint32_t v) {
  * rather than one submission per tensor (a detector has hundreds of weights). */
 #define WEIGHT_CHUNK ((uint64_t)64 << 20)
 
+/* 128-bit fingerprint of the weight block as the device would hold it: every needed weight's offset,
+ * dtype, element count and f32 values (f16 weights are rounded from those the same way every time). Two
+ * multiplicative hashes with independent constants over 32-bit words; only blocks of the same size on one
+ * device are compared, so two different weight sets would have to collide in 128 bits. */
+static void weights_fingerprint(const hv_plan *p, uint64_t key[2]) {
+    uint64_t h1 = 0xcbf29ce484222325ull, h2 = 0x6a09e667f3bcc909ull;
+#define MIX(word)                                                                                     \
+    do {                                                                                              \
+        uint64_t w_ = (word);                                                                         \
+        h1 = (h1 ^ w_) * 0x100000001b3ull;                                                            \
+        h2 = (h2 + w_) * 0x9e3779b97f4a7c15ull;                                                       \
+        h2 ^= h2 >> 29;                                                                               \
+    } while (0)
+    for (uint32_t i = 0; i < p->n_values; i++) {
+        const hv_tensor *t = p->g->nodes[i];
+        if (t->kind != HV_NODE_WEIGHT || !p->values[i].needed) continue;
+        size_t n = (size_t)hv_desc_numel(&t->desc);
+        MIX(p->values[i].offset);
+        MIX((uint64_t)t->desc.dtype << 48 ^ (uint64_t)n);
+        for (size_t k = 0; k < n; k++) {
+            uint32_t bits;
+            memcpy(&bits, &t->data[k], sizeof bits);
+            MIX(bits);
+        }
+    }
+#undef MIX
+    key[0] = h1;
+    key[1] = h2;
+}
+
+/* HEMOVK_SHARE_WEIGHTS=0: every plan uploads its own weights (for comparisons and debugging). */
+static bool share_weights(void) {
+    const char *env = getenv("HEMOVK_SHARE_WEIGHTS");
+    return !(env && !strcmp(env, "0"));
+}
+
 static hv_status upload_weights(hv_plan *p, uint64_t align) {
     uint64_t total = 0;
     for (uint32_t i = 0; i < p->n_values; i++) {
@@ -53,6 +89,14 @@ static hv_status upload_weights(hv_plan *p, uint64_t align) {
     }
     p->weight_bytes = total;
     if (!total) return HV_OK;
+    /* the same weights already on the device for another plan (another size, bucket or TTA group of the
+     * same model): borrow that block (runtime.h, shared weight blocks) */
+    uint64_t key[2];
+    bool share = share_weights();
+    if (share) {
+        weights_fingerprint(p, key);
+        if (hv_weight_block_acquire(p->dev, key, total, &p->weights)) return HV_OK;
+    }
     hv_status st = hv_buffer_alloc(p->dev, HV_MEM_DEVICE, total, &p->weights);
     if (st) return hv_error_context(st, "uploading %.1f MiB of weights", total / 1048576.0);
     uint64_t cap = total < WEIGHT_CHUNK ? total : WEIGHT_CHUNK;
@@ -93,8 +137,9 @@ static hv_status upload_weights(hv_plan *p, uint64_t align) {
     }
     if (!st && used) st = hv_buffer_upload(p->dev, &p->weights, base, host, used);
     free(host);
-    if (st) hv_error_context(st, "uploading %.1f MiB of weights", total / 1048576.0);
-    return st;
+    if (st) return hv_error_context(st, "uploading %.1f MiB of weights", total / 1048576.0);
+    if (share) hv_weight_block_publish(p->dev, key, &p->weights);
+    return HV_OK;
 }
 
 /* Copy-in: host inputs from their staging buffers; linked inputs (hv_plan_link_input) device-to-device from
@@ -284,7 +329,7 @@ static void vk_free(hv_plan *p) {
     free(p->in_stage);
     free(p->out_stage);
     hv_buffer_free(p->dev, &p->arena);
-    hv_buffer_free(p->dev, &p->weights);
+    hv_weight_block_release(p->dev, &p->weights);
 }
 
 static uint64_t stored_bytes(const hv_plan *p, uint32_t v) {

@@ -12,6 +12,7 @@
 
 #include "hemovk/image.h"
 #include "hemovk/log.h"
+#include "vulkan/runtime.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -480,6 +481,12 @@ hv_status hv_pipeline_run(hv_pipeline *p, const hv_pipeline_run_options *options
     sum->transfers.submits -= xfer0.submits;
     const hv_device_info *dinfo = hv_device_get_info(p->device);
     snprintf(sum->device, sizeof sum->device, "%s", dinfo ? dinfo->name : "");
+    if (dinfo && !dinfo->host) {
+        uint64_t mem_now = 0, mem_peak = 0;
+        hv_device_memory_usage(p->device, &mem_now, &mem_peak);
+        hv_log_info("device memory: peak %.1f MiB, %.1f MiB held at the end (%u distinct weight blocks, each shared by the plans that use it)",
+                    mem_peak / 1048576.0, mem_now / 1048576.0, hv_weight_block_count(p->device));
+    }
     hv_status cst = copy_stats(p, sum);
     if (!st) st = cst;
     if (prepared) st = write_summary(sum, options->output_dir, st);

@@ -189,6 +189,7 @@ void hv_device_close(hv_device *dev) {
         vkDestroyDevice(dev->device, NULL);
     }
     if (dev->instance) hv_vk_instance_release();
+    hv_weight_blocks_destroy(dev);
     pthread_mutex_destroy(&dev->lock);
     pthread_mutex_destroy(&dev->queue_lock);
     pthread_mutex_destroy(&dev->xfer_lock);

@@ -50,6 +50,29 @@ hv_status hv_buffer_upload(hv_device *dev, const hv_buffer *dst, uint64_t dst_of
 /** Blocking copy device buffer→host. */
 hv_status hv_buffer_download(hv_device *dev, const hv_buffer *src, uint64_t src_offset, void *dst, uint64_t size);
 
+/* ---- shared weight blocks (weight_blocks.c) ----------------------------------------------------------
+ * A plan's weights live in one device buffer (a "block"). Plans whose blocks would hold the same bytes at
+ * the same offsets (one model's plans for several sizes, RoI buckets, TTA groups) share one: the plan
+ * fingerprints its block from its host copy, tries hv_weight_block_acquire, and only on a miss allocates,
+ * uploads and publishes. Every plan gives its block back with hv_weight_block_release. */
+typedef struct hv_weight_block hv_weight_block;
+
+/** A published block with this 128-bit fingerprint and byte size: copy it into *out, count one more user
+ *  and return true; false when there is none (or `dev` is the CPU backend). */
+bool hv_weight_block_acquire(hv_device *dev, const uint64_t key[2], uint64_t size, hv_buffer *out);
+
+/** Offer a freshly uploaded block (allocated by hv_buffer_alloc, never written again) to later plans with
+ *  the same fingerprint; its one user is the caller. When one is already published, or host memory runs
+ *  out, the block simply stays private to the caller (hv_weight_block_release still frees it). */
+void hv_weight_block_publish(hv_device *dev, const uint64_t key[2], const hv_buffer *buf);
+
+/** Give back a plan's block: a shared one is freed when its last user releases it, a private one at once.
+ *  Zeroes *buf. */
+void hv_weight_block_release(hv_device *dev, hv_buffer *buf);
+
+/** Distinct weight blocks published on `dev` and still in use (tests, diagnostics). */
+uint32_t hv_weight_block_count(const hv_device *dev);
+
 /** Bytes currently allocated from the device-local heap by this device, and the peak so far. */
 void hv_device_memory_usage(const hv_device *dev, uint64_t *in_use, uint64_t *peak);
 

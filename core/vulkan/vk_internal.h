@@ -82,6 +82,8 @@ typedef struct hv_mem_pool {
 
 /** Release every block (at device close). */
 void hv_mem_destroy_all(hv_device *dev);
+/** Free the shared weight-block list (weight_blocks.c; its blocks die with the memory pools). */
+void hv_weight_blocks_destroy(hv_device *dev);
 
 /* ---- pipelines (pipeline.c, pipeline_cache.c) ---------------------------------------------------- */
 
@@ -137,6 +139,10 @@ struct hv_device {
     VkCommandBuffer xfer_cb;
     VkFence xfer_fence;
     hv_buffer staging_up, staging_down;
+
+    /* plans' weight blocks shared by fingerprint (weight_blocks.c), guarded by `lock` */
+    hv_weight_block *weight_blocks;
+    uint32_t n_weight_blocks, cap_weight_blocks;
 
     hv_vk_pipeline *pipelines;
     uint32_t pipelines_built;
