@@ -28,7 +28,8 @@ float to_store(float v) { return v; }
 // (half the shared memory and bandwidth) and sum each 16-long k block of the 4×4 register tile in packed
 // f16 (f16vec4 fma: twice the f32 rate on GPUs with fp16 ALUs), adding that partial sum to the f32
 // accumulators once per block. The error so grows with 16 terms, not with K; bias, activation and
-// residual stay f32.
+// residual stay f32. A block sum past ±65504 becomes ±Inf (the f16 output then saturates, as the f16
+// store would anyway): this is for models whose activations fit f16, which f16 storage already assumes.
 #ifdef HV_F16_ARITH
 #define SHARED_T float16_t
 #else
