@@ -128,13 +128,14 @@ elif [ -x "$bm" ] && "$py" -c 'import torch' 2>/dev/null; then
     [ "$quick" -eq 1 ] && models="effb0 convnext-t"
   fi
   tdev=cpu
+  budget=$([ "$quick" -eq 1 ] && echo 5 || echo 15) # seconds of timed rounds per model
   "$py" -c 'import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null && tdev=cuda
   results=$out/bench-models.jsonl
   : >"$results"
   # the same interleaved rounds as bench/run_models.sh, PyTorch on CUDA when this machine has it
   if "$py" bench/bench_models_torch.py prepare --cache "$build/bench-models" $models >"$out/bench-models.log" 2>&1 &&
      "$py" bench/bench_models_torch.py run --cache "$build/bench-models" --bench "$bm" --threads "$(nproc)" \
-       --budget "$([ "$quick" -eq 1 ] && echo 5 || echo 15)" --torch-device "$tdev" --results "$results" $models \
+       --budget "$budget" --torch-device "$tdev" --results "$results" $models \
        >>"$out/bench-models.log" 2>&1; then
     "$py" bench/bench_models_torch.py table "$results" >"$out/bench-models-table.txt" 2>&1
     cat >"$out/bench-rows.py" <<'EOF'
@@ -151,7 +152,7 @@ EOF
     results0=$out/bench-models-f16-f32arith.jsonl
     : >"$results0"
     if HEMOVK_FP16_ARITH=0 "$py" bench/bench_models_torch.py run --cache "$build/bench-models" --bench "$bm" \
-         --threads "$(nproc)" --dtypes f16 --budget "$([ "$quick" -eq 1 ] && echo 5 || echo 15)" \
+         --threads "$(nproc)" --dtypes f16 --budget "$budget" \
          --torch-device "$tdev" --results "$results0" $models >>"$out/bench-models.log" 2>&1; then
       "$py" - "$results0" "$tdev" <"$out/bench-rows.py" >"$out/bench-rows0.tsv"
       while IFS=$'\t' read -r what detail; do row "$what, f32 arithmetic" ran "$detail"; done <"$out/bench-rows0.tsv"

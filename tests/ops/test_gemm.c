@@ -12,6 +12,7 @@
 #include "ops/opsconv_util.h"
 #include "optest.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -201,6 +202,19 @@ START_TEST(fp16_arith_is_used) {
 }
 END_TEST
 
+/* A tcase of its own running the shape, batched-matmul and f16-overflow cases with kernel family `fam`,
+ * and the fused activation / residual cases when `fused`. */
+static TCase *family_tcase(Suite *s, const char *name, int fam, bool fused) {
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, 600);
+    tcase_add_loop_test(tc, linear_shapes, fam, fam + 1);
+    if (fused) tcase_add_loop_test(tc, linear_fused_act_residual, fam, fam + 1);
+    tcase_add_loop_test(tc, matmul_batched, fam, fam + 1);
+    tcase_add_loop_test(tc, f16_overflow_saturates, fam, fam + 1);
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
 int main(void) {
     Suite *s = suite_create("gemm");
     /* Two tcases per kernel family, each its own CTest test (CTEST_SPLIT_BY_TCASE at the top): one test of
@@ -223,24 +237,12 @@ int main(void) {
         suite_add_tcase(s, fused);
     }
     /* gemm.comp's 32 × 32 tile (what small GEMMs and small devices get) on the same cases */
-    const int t32 = OPTEST_FAMILY_GEMM_TILE32;
-    TCase *small = tcase_create("family2_tile32");
-    tcase_set_timeout(small, 600);
+    TCase *small = family_tcase(s, "family2_tile32", OPTEST_FAMILY_GEMM_TILE32, true);
     tcase_add_test(small, tile_rule);
-    tcase_add_loop_test(small, linear_shapes, t32, t32 + 1);
-    tcase_add_loop_test(small, linear_fused_act_residual, t32, t32 + 1);
-    tcase_add_loop_test(small, matmul_batched, t32, t32 + 1);
-    tcase_add_loop_test(small, f16_overflow_saturates, t32, t32 + 1);
-    suite_add_tcase(s, small);
-    /* fp16 arithmetic (gemm_f16a) on the same cases: f16 runs the f16a kernel, f32 the f32 one */
-    const int fa = OPTEST_FAMILY_FP16_ARITH;
-    TCase *f16a = tcase_create("family3_fp16_arith");
-    tcase_set_timeout(f16a, 600);
+    /* fp16 arithmetic (gemm_f16a) on the same cases but the fused epilogues (f32 code either way): f16
+     * runs the f16a kernel, f32 the f32 one */
+    TCase *f16a = family_tcase(s, "family3_fp16_arith", OPTEST_FAMILY_FP16_ARITH, false);
     tcase_add_test(f16a, fp16_arith_rule);
     tcase_add_test(f16a, fp16_arith_is_used);
-    tcase_add_loop_test(f16a, linear_shapes, fa, fa + 1);
-    tcase_add_loop_test(f16a, matmul_batched, fa, fa + 1);
-    tcase_add_loop_test(f16a, f16_overflow_saturates, fa, fa + 1);
-    suite_add_tcase(s, f16a);
     return hvtest_run(s);
 }
