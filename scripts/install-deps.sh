@@ -7,10 +7,12 @@ set -euo pipefail
 
 # FFmpeg's libraries read video exports (plugins/video): containers and codecs are a library's job.
 # oneDNN runs the CPU backend's convolutions and matrix products (core/cpu/): what PyTorch and OpenVINO
-# use on x86 CPUs, with fused post-ops and blocked weight layouts.
+# use on x86 CPUs, with fused post-ops and blocked weight layouts. Debian's dnnl CMake config demands the
+# OpenCL headers and loader even for the CPU runtime (libdnnl-dev only Recommends ocl-icd-opencl-dev, which
+# --no-install-recommends skips: configuring then fails on a fresh machine), so they are named here.
 build_pkgs=(build-essential cmake pkg-config libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers
   glslang-tools spirv-tools libyaml-dev libstb-dev libjpeg-dev libcjson-dev
-  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libdnnl-dev)
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libdnnl-dev ocl-icd-opencl-dev)
 # Tests also need Check, clang (the second compiler the build must be warning-free with) and
 # Debian's PyTorch, which generates the parity references at test time.
 # scipy, scikit-learn and PIL feed the evaluation and example references; make builds the out-of-tree
