@@ -11,7 +11,8 @@ On 4 bleeding train frames with a tiny ConvNeXt Mask R-CNN (and one step of a ti
   4. SWA export writes safetensors whose names and shapes are the model's (MMDetection names) and which
      load back into it; with --hemovk, `hemovk run` loads the ConvNeXt (f32) and InternImage (f16) files
      and its detections match PyTorch's (box IoU >= 0.99; PyTorch runs the f16-rounded weights) on val
-     frames, at score_thr 0 (tiny models score low).
+     frames, at score_thr 0 (tiny models score low);
+  5. --init-from starts a new run from exported weights (their exact values; refused for another width).
 Exit 0 when all pass, 1 otherwise, with one line per check.
 """
 import argparse
@@ -139,6 +140,25 @@ def main():
                                                                    "roi_head.mask_head.conv_logits"))
         report("SWA export: MMDetection names and shapes, equal to the average", same and heads,
                f"{len(got)} tensors")
+
+        # a further cycle from exported weights (--init-from): the model starts from exactly the file's
+        # values, its first epoch is already at the trained run's loss level, and weights of another
+        # architecture are refused by name
+        m_init = T.build_model(T.run_args(ref))
+        n = T.load_weights(m_init, out)
+        same = all(torch.equal(v.float(), avg[k].float()) for k, v in m_init.state_dict().items() if k in avg)
+        cyc = os.path.join(work, "cycle")
+        shutil.rmtree(cyc, ignore_errors=True)
+        T.main(["train", "--run-dir", cyc, "--epochs", "1", *TINY, "--init-from", out])
+        l_cyc = losses_of(cyc)[0]["loss"]
+        refused = ""
+        try:
+            T.load_weights(T.build_model(T.argparse.Namespace(**{**vars(T.run_args(ref)), "fpn": 8})), out)
+        except SystemExit as e:
+            refused = str(e)
+        report("--init-from starts a new cycle from exported weights", same and n == len(got) and l_cyc < 0.8 * first
+               and "shape" in refused and "neck." in refused,
+               f"{n} tensors, first-epoch loss {l_cyc:.3f} (from scratch {first:.3f}); other widths: {refused[:90]}")
 
         # one step of a tiny InternImage (DCNv3 through grid_sample): finite losses and gradients everywhere
         a2 = T.argparse.Namespace(arch="internimage", channels=8, depths="1,1,1,1", groups="1,2,4,8",

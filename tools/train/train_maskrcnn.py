@@ -510,6 +510,11 @@ def train(a):
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda it: lr_factor(it, a, ipe))
     start_epoch = 0
     ck = common.latest_checkpoint(a.run_dir) if a.resume else None
+    if getattr(a, "init_from", None) and not ck:
+        # a new cycle from exported weights (a shipped model's safetensors, or an export's .pt): the weights
+        # only; the optimiser starts afresh behind the warm-up, the schedule is this run's own
+        n = load_weights(model, a.init_from)
+        print(f"initialised {n} tensors from {a.init_from}", flush=True)
     if a.resume:
         if ck:
             start_epoch, _ = common.load_checkpoint(ck, model, opt, sched)
@@ -567,6 +572,29 @@ def train(a):
             print(f"stopping after epoch {epoch + 1} (--stop-after-epoch)", flush=True)
             return model
     return model
+
+
+def load_weights(model, path):
+    """Load exported weights into the model: a .safetensors (f16 or f32, the names the export wrote) or a
+    .pt holding a state dict. Every tensor of the model must be there with its shape (a clear error naming
+    the first one that is not); returns how many were loaded."""
+    if path.endswith(".safetensors"):
+        import st_io  # tools/ref, on the path through common
+        sd = st_io.load(path)
+    else:
+        sd = torch.load(path, map_location="cpu")
+        sd = sd.get("state_dict", sd)
+    own = model.state_dict()
+    for k, v in own.items():
+        if k.endswith("num_batches_tracked"):
+            continue
+        if k not in sd:
+            raise SystemExit(f"--init-from {path}: no tensor '{k}' (weights of another architecture?)")
+        if tuple(sd[k].shape) != tuple(v.shape):
+            raise SystemExit(f"--init-from {path}: '{k}' has shape {tuple(sd[k].shape)}, the model {tuple(v.shape)}")
+        own[k] = sd[k].to(v.dtype)
+    model.load_state_dict(own)
+    return sum(1 for k in own if not k.endswith("num_batches_tracked"))
 
 
 def run_args(run_dir):
@@ -664,6 +692,8 @@ def main(argv=None):
     t.add_argument("--run-dir", required=True)
     t.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint "
                    "with its saved hyper-parameters")
+    t.add_argument("--init-from", help="start a new run from exported weights (.safetensors or .pt): a further "
+                   "cycle for a model whose run directory is gone; ignored once the run has a checkpoint")
     t.add_argument("--epochs", type=int, default=12)
     t.add_argument("--batch", type=int, default=2)
     t.add_argument("--lr", type=float, default=2e-4)
