@@ -616,6 +616,8 @@ def export(a):
     params = hemovk_params(r)
     meta = {"arch": r.arch, "swa_of": ",".join(os.path.basename(p) for p in use),
             "hemovk_params": json.dumps(params), "commit": common.git_commit()}
+    if getattr(r, "init_from", None):  # a further cycle: where its weights started (the lineage)
+        meta["init_from"] = os.path.relpath(r.init_from, common.REPO) if os.path.isabs(r.init_from) else r.init_from
     common.export_safetensors(model.state_dict(), out, a.dtype, meta)
     pt = out.replace(".safetensors", ".pt")
     torch.save({"state_dict": model.state_dict(), "args": vars(r), "swa_of": use}, pt)
