@@ -35,9 +35,16 @@ static void cand_free(cand *c) {
 }
 
 /* Top-k of one level into the candidate arrays at offset *m. */
+/* The scales in use: scales[0..n_scales) or, with n_scales 0, the one anchor_scale. */
+static int scales_of(const hv_rpn_params *p, const float **scales) {
+    *scales = p->n_scales > 0 ? p->scales : &p->anchor_scale;
+    return p->n_scales > 0 ? p->n_scales : 1;
+}
+
 static hv_status level_candidates(const hv_rpn_level *L, int li, const hv_rpn_params *p, const hv_box *base, cand *c,
                                   size_t *m) {
-    const int A = p->n_ratios;
+    const float *scales;
+    const int A = p->n_ratios * scales_of(p, &scales);
     const size_t n = (size_t)L->h * (size_t)L->w * (size_t)A;
     float *s = malloc(n * sizeof *s);
     size_t *idx = malloc(n * sizeof *idx), *tmp = malloc(n * sizeof *tmp);
@@ -79,17 +86,21 @@ hv_status hv_rpn_proposals(const hv_rpn_level *levels, int n_levels, const hv_rp
     *n_out = 0;
     if (n_levels < 1 || n_levels > 16)
         return hv_error(HV_ERR_INVALID_ARGUMENT, "RPN proposals: %d levels (1..16 supported)", n_levels);
-    if (p->n_ratios < 1 || p->n_ratios > 8 || p->max_per_img < 1 || !(p->img_h > 0) || !(p->img_w > 0))
+    if (p->n_ratios < 1 || p->n_ratios > 8 || p->n_scales < 0 || p->n_scales > 4 || p->max_per_img < 1 ||
+        !(p->img_h > 0) || !(p->img_w > 0))
         return hv_error(HV_ERR_INVALID_ARGUMENT,
-                        "RPN proposals: n_ratios %d (1..8), max_per_img %d (≥ 1), img_shape %gx%g (> 0) out of range",
-                        p->n_ratios, p->max_per_img, (double)p->img_h, (double)p->img_w);
+                        "RPN proposals: n_ratios %d (1..8), n_scales %d (0..4), max_per_img %d (≥ 1), img_shape %gx%g "
+                        "(> 0) out of range",
+                        p->n_ratios, p->n_scales, p->max_per_img, (double)p->img_h, (double)p->img_w);
+    const float *scales;
+    const int n_scales = scales_of(p, &scales), A = p->n_ratios * n_scales;
     size_t total = 0;
     for (int l = 0; l < n_levels; ++l) {
         const hv_rpn_level *L = &levels[l];
         if (L->h < 0 || L->w < 0 || !(L->stride > 0) || ((size_t)L->h * (size_t)L->w > 0 && (!L->cls || !L->reg)))
             return hv_error(HV_ERR_INVALID_ARGUMENT, "RPN proposals: level %d: %dx%d stride %g, cls %p reg %p invalid", l,
                             L->h, L->w, (double)L->stride, (const void *)L->cls, (const void *)L->reg);
-        size_t n = (size_t)L->h * L->w * (size_t)p->n_ratios;
+        size_t n = (size_t)L->h * L->w * (size_t)A;
         total += (p->nms_pre > 0 && (size_t)p->nms_pre < n) ? (size_t)p->nms_pre : n;
     }
     if (total == 0) return HV_OK;
@@ -103,8 +114,8 @@ hv_status hv_rpn_proposals(const hv_rpn_level *levels, int n_levels, const hv_rp
     hv_status st = HV_OK;
     size_t m = 0;
     for (int l = 0; l < n_levels && !st; ++l) {
-        hv_box base[8];
-        st = hv_anchors_base(levels[l].stride, &p->anchor_scale, 1, p->ratios, p->n_ratios, base);
+        hv_box base[8 * 4];
+        st = hv_anchors_base(levels[l].stride, scales, n_scales, p->ratios, p->n_ratios, base);
         if (!st) st = level_candidates(&levels[l], l, p, base, &c, &m);
     }
     /* min_bbox_size: keep w > min and h > min (strict), compacting in order */

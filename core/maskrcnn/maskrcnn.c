@@ -51,6 +51,13 @@ static hv_status check_params(const hv_maskrcnn_params *p) {
         return hv_error(HV_ERR_INVALID_ARGUMENT, "maskrcnn: target size %dx%d / pad divisor %d invalid (both sizes > 0, "
                                                  "or both 0 for no resize; divisor ≥ 0)",
                         p->target_w, p->target_h, p->pad_divisor);
+    if (p->n_anchor_scales < 0 || p->n_anchor_scales > HV_MRCNN_MAX_ANCHOR_SCALES)
+        return hv_error(HV_ERR_INVALID_ARGUMENT, "maskrcnn: %d anchor scales (0 = mmdet's [8], at most %d)",
+                        p->n_anchor_scales, HV_MRCNN_MAX_ANCHOR_SCALES);
+    for (int32_t i = 0; i < p->n_anchor_scales; i++)
+        if (!(p->anchor_scales[i] > 0) || !isfinite(p->anchor_scales[i]))
+            return hv_error(HV_ERR_INVALID_ARGUMENT, "maskrcnn: anchor scale %d is %g (must be > 0)", i,
+                            (double)p->anchor_scales[i]);
     for (int c = 0; c < 3; c++)
         if (!(p->std[c] > 0)) return hv_error(HV_ERR_INVALID_ARGUMENT, "maskrcnn: std[%d] = %g must be > 0", c, (double)p->std[c]);
     return HV_OK;
@@ -86,6 +93,17 @@ hv_status hv_maskrcnn_create(const hv_maskrcnn_params *p, const hv_weights *w, h
                         "[fc, width·S·S]), fc_cls [%lld, %lld] (expected [classes+1, fc]), conv_logits %lld classes",
                         hv_weights_source(w), (long long)C, (long long)fc0[0], (long long)fc0[1], (long long)cls[0],
                         (long long)cls[1], (long long)logits[0]);
+    /* the RPN head's anchors per cell must be the anchor scales' (a model trained with other scales would
+     * otherwise fail later with a bare shape error) */
+    const int32_t anchors = 3 * (p->n_anchor_scales > 0 ? p->n_anchor_scales : 1);
+    hv_weight_info rpn;
+    if (hv_weights_find(w, "rpn_head.rpn_cls.weight", &rpn) == HV_OK && rpn.rank == 4 && rpn.dims[0] != anchors)
+        return hv_error(HV_ERR_SHAPE,
+                        "%s: rpn_head.rpn_cls.weight predicts %lld anchors per cell, but the model has %d (3 ratios x "
+                        "%d anchor scales): set anchor_scales to the scales these weights were trained with "
+                        "(3 x their number = %lld)",
+                        hv_weights_source(w), (long long)rpn.dims[0], anchors,
+                        p->n_anchor_scales > 0 ? p->n_anchor_scales : 1, (long long)rpn.dims[0]);
     hv_maskrcnn *m = calloc(1, sizeof *m);
     if (!m) return hv_error(HV_ERR_OUT_OF_MEMORY, "hv_maskrcnn_create: out of memory");
     m->p = *p;
@@ -95,6 +113,7 @@ hv_status hv_maskrcnn_create(const hv_maskrcnn_params *p, const hv_weights *w, h
     m->fc = (int32_t)fc0[0];
     m->roi_size = (int32_t)S;
     m->mask_roi = MR_MASK / 2;
+    m->anchors = anchors;
     m->num_classes = (int32_t)cls[0] - 1;
     *out = m;
     return HV_OK;
@@ -150,10 +169,10 @@ static hv_status collect(hv_maskrcnn *m, mr_plan *pl, hv_maskrcnn_features *f) {
         }
         snprintf(name, sizeof name, "rpn_cls.%d", i);
         if (st == HV_OK) st = fetch(pl->plan, name, &f->rpn_cls[i], NULL, NULL, NULL);
-        if (st == HV_OK) mr_scan_output(m, name, f->rpn_cls[i], (size_t)MR_ANCHORS * f->h[i] * f->w[i]);
+        if (st == HV_OK) mr_scan_output(m, name, f->rpn_cls[i], (size_t)m->anchors * f->h[i] * f->w[i]);
         snprintf(name, sizeof name, "rpn_reg.%d", i);
         if (st == HV_OK) st = fetch(pl->plan, name, &f->rpn_reg[i], NULL, NULL, NULL);
-        if (st == HV_OK) mr_scan_output(m, name, f->rpn_reg[i], (size_t)4 * MR_ANCHORS * f->h[i] * f->w[i]);
+        if (st == HV_OK) mr_scan_output(m, name, f->rpn_reg[i], (size_t)4 * m->anchors * f->h[i] * f->w[i]);
     }
     if (st != HV_OK) hv_maskrcnn_features_free(f);
     return st;
@@ -223,15 +242,15 @@ hv_status hv_maskrcnn_proposals(const hv_maskrcnn *m, const hv_maskrcnn_features
     if (!m || !f || !out || !n_out || !f->rpn_cls[0] || !f->rpn_reg[0])
         return hv_error(HV_ERR_INVALID_ARGUMENT, "hv_maskrcnn_proposals: NULL argument or features without RPN maps");
     size_t total = 0;
-    for (int i = 0; i < HV_MRCNN_LEVELS; i++) total += (size_t)f->h[i] * f->w[i] * MR_ANCHORS;
+    for (int i = 0; i < HV_MRCNN_LEVELS; i++) total += (size_t)f->h[i] * f->w[i] * (size_t)m->anchors;
     float *buf = malloc(total * 5 * sizeof(float));
     if (!buf) return hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn: proposals of %zu anchors", total);
     hv_rpn_level lv[HV_MRCNN_LEVELS];
     float *cls = buf, *reg = buf + total;
     for (int i = 0; i < HV_MRCNN_LEVELS; i++) {
-        size_t n = (size_t)f->h[i] * f->w[i] * MR_ANCHORS;
-        to_hwc(f->rpn_cls[i], MR_ANCHORS, f->h[i], f->w[i], cls);
-        to_hwc(f->rpn_reg[i], 4 * MR_ANCHORS, f->h[i], f->w[i], reg);
+        size_t n = (size_t)f->h[i] * f->w[i] * (size_t)m->anchors;
+        to_hwc(f->rpn_cls[i], m->anchors, f->h[i], f->w[i], cls);
+        to_hwc(f->rpn_reg[i], 4 * m->anchors, f->h[i], f->w[i], reg);
         lv[i] = (hv_rpn_level){.cls = cls, .reg = reg, .h = f->h[i], .w = f->w[i], .stride = (float)(4 << i)};
         cls += n, reg += 4 * n;
     }
@@ -241,6 +260,8 @@ hv_status hv_maskrcnn_proposals(const hv_maskrcnn *m, const hv_maskrcnn_features
     rp.max_per_img = m->p.test.rpn_max_per_img;
     rp.iou_thr = m->p.test.rpn_iou;
     rp.min_bbox_size = m->p.test.rpn_min_bbox_size;
+    rp.n_scales = m->p.n_anchor_scales;
+    for (int32_t i = 0; i < m->p.n_anchor_scales; i++) rp.scales[i] = m->p.anchor_scales[i];
     hv_status st = hv_rpn_proposals(lv, HV_MRCNN_LEVELS, &rp, out, n_out);
     free(buf);
     return st;

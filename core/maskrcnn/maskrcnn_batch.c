@@ -22,13 +22,13 @@ static int32_t batch_bucket(size_t n) {
     return b;
 }
 
-hv_maskrcnn_features mr_frame_view(const hv_maskrcnn_features *f, size_t i) {
+hv_maskrcnn_features mr_frame_view(const hv_maskrcnn *m, const hv_maskrcnn_features *f, size_t i) {
     hv_maskrcnn_features v = *f;
     for (int l = 0; l < HV_MRCNN_LEVELS; l++) {
         size_t cells = (size_t)f->h[l] * f->w[l];
         v.fpn[l] = NULL;
-        v.rpn_cls[l] = f->rpn_cls[l] + i * MR_ANCHORS * cells;
-        v.rpn_reg[l] = f->rpn_reg[l] + i * 4 * MR_ANCHORS * cells;
+        v.rpn_cls[l] = f->rpn_cls[l] + i * (size_t)m->anchors * cells;
+        v.rpn_reg[l] = f->rpn_reg[l] + i * 4 * (size_t)m->anchors * cells;
     }
     return v;
 }
@@ -51,7 +51,7 @@ hv_status mr_single_batch(hv_maskrcnn *m, const uint8_t *const *imgs, size_t n, 
     /* 1. proposals per frame, all into one RoI list */
     size_t total = 0;
     for (size_t i = 0; i < n && st == HV_OK; i++) {
-        hv_maskrcnn_features v = mr_frame_view(&f, i);
+        hv_maskrcnn_features v = mr_frame_view(m, &f, i);
         size_t np = 0;
         st = hv_maskrcnn_proposals(m, &v, props, &np);
         start[i] = total;
@@ -68,7 +68,7 @@ hv_status mr_single_batch(hv_maskrcnn *m, const uint8_t *const *imgs, size_t n, 
     if (st == HV_OK) st = mr_box_head_run(m, &f, src, nb, rois, bidx, total, cls, reg);
     size_t mtotal = 0;
     for (size_t i = 0; i < n && st == HV_OK; i++) {
-        hv_maskrcnn_features v = mr_frame_view(&f, i);
+        hv_maskrcnn_features v = mr_frame_view(m, &f, i);
         size_t a = start[i], np = start[i + 1] - start[i];
         out[i].dets = malloc(max_det * sizeof(hv_det));
         if (!out[i].dets) st = hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn: detections");

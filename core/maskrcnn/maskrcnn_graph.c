@@ -94,7 +94,7 @@ hv_status mr_fpn(const hv_maskrcnn *m, hv_graph *g, hv_tensor *const *c, const i
 }
 
 hv_status mr_rpn(const hv_maskrcnn *m, hv_graph *g, hv_tensor *const *p, hv_tensor **cls, hv_tensor **reg) {
-    const int64_t C = m->channels, A = MR_ANCHORS;
+    const int64_t C = m->channels, A = m->anchors;
     hv_dtype dt = m->p.dtype;
     /* one set of weights shared by the five levels */
     hv_tensor *cw = mr_weight(g, m->w, dt, "rpn_head.rpn_conv.weight", 4, (int64_t[]){C, C, 3, 3}, 0, NULL);

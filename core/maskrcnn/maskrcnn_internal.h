@@ -5,7 +5,6 @@
 
 #include "hemovk/maskrcnn.h"
 
-#define MR_ANCHORS 3          /* ratios 0.5/1/2 at one scale (the RPN head's A) */
 #define MR_MASK 28            /* mask head output size */
 #define MR_MAX_PLANS 16       /* per kind and device slot (TTA view) */
 
@@ -33,6 +32,7 @@ struct hv_maskrcnn {
     int32_t fc;               /* Shared2FC width (1024) */
     int32_t roi_size;         /* box RoIAlign output (7) */
     int32_t mask_roi;         /* mask RoIAlign output (14) */
+    int32_t anchors;          /* the RPN head's A: 3 ratios × the anchor scales */
     mr_plan plans[MR_MAX_PLANS * 4 * HV_MRCNN_MAX_TTA];
     uint32_t n_plans;
     char problem[256];        /* the first non-finite / saturated output of the current detect, or "" */
@@ -120,7 +120,7 @@ hv_status mr_mask_head_run(hv_maskrcnn *m, const hv_maskrcnn_features *f, hv_pla
 
 /** Frame i's view of batched features (mr_features_on_device with n > 1): its RPN maps inside the
  *  frame-major arrays, no FPN maps (those stay on the device). */
-hv_maskrcnn_features mr_frame_view(const hv_maskrcnn_features *f, size_t i);
+hv_maskrcnn_features mr_frame_view(const hv_maskrcnn *m, const hv_maskrcnn_features *f, size_t i);
 
 /** One pass over n frames resized to the same ih × iw (scales sx[i], sy[i] from each frame), all in one
  *  batch of each network (maskrcnn_batch.c): out[i] as mr_single gives for frame i. */

@@ -112,7 +112,7 @@ static hv_status tta_mmdet(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32
     /* 1. proposals of every augmentation, back in frame pixels, one NMS over all */
     size_t total = 0, nm = 0;
     for (int a = 0; a < A && st == HV_OK; a++) {
-        hv_maskrcnn_features fv = mr_frame_view(&grp[v[a].group].f, (size_t)v[a].k);
+        hv_maskrcnn_features fv = mr_frame_view(m, &grp[v[a].group].f, (size_t)v[a].k);
         size_t np = 0;
         st = hv_maskrcnn_proposals(m, &fv, props, &np);
         for (size_t i = 0; i < np; i++) all[total + i] = props[i].box, all_s[total + i] = props[i].score;

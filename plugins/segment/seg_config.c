@@ -66,6 +66,13 @@ const char seg_param_schema[] =
     "    minimum: 0\n"
     "    maximum: 16384\n"
     "    default: 0\n"
+    "  anchor_scales:\n"
+    "    description: the RPN's anchor scales (MMDetection AnchorGenerator scales; ratios 0.5/1/2, strides 4-64) - [8] is MMDetection's and the paper's; the weights' RPN head predicts 3 x this many anchors per cell\n"
+    "    type: array\n"
+    "    minItems: 1\n"
+    "    maxItems: 4\n"
+    "    items: {type: number, exclusiveMinimum: 0, maximum: 1024}\n"
+    "    default: [8]\n"
     "  preprocess:\n"
     "    description: MMDetection test pipeline (MODEL_SPEC 1.2) - keep-ratio resize to size (cv2 bilinear), mean/std in RGB order, pad bottom/right to pad_divisor\n"
     "    type: object\n"
@@ -228,6 +235,12 @@ hv_status seg_config_read(const hv_create_info *info, seg_config *c) {
     if (!st) st = need_i32(p, "num_classes", &mp->num_classes);
     if (!st) st = need_i32(p, "fpn_channels", &mp->fpn_channels);
     if (!st) st = need_i32(p, "fc_channels", &mp->fc_channels);
+    const hv_config_node *scales = NULL;
+    if (!st) st = hv_config_need(p, "anchor_scales", &scales);
+    if (!st) {
+        mp->n_anchor_scales = (int32_t)hv_config_size(scales); /* 1..4: the schema's bounds */
+        st = need_floats(p, "anchor_scales", mp->anchor_scales, HV_MRCNN_MAX_ANCHOR_SCALES);
+    }
     const hv_config_node *wn = hv_config_get(p, "weights"), *rn = wn ? hv_config_get(wn, "random") : NULL;
     if (rn && !st) {
         int64_t seed = 0;

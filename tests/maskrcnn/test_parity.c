@@ -67,12 +67,17 @@ START_TEST(internimage_small) {
 }
 END_TEST
 
+/* Also the case with two anchor scales per cell (half an octave apart: 6 anchors, ratio-major), the
+ * anchors hemovk's demo segmenters were trained with. */
 START_TEST(efficientnet_small) {
-    const char *dir = mr_gen("mr_eff", "--backbone efficientnet --width 0.25 --depth 0.34 --size 64,64 --fpn-width 32 --fc 64 --seed 7");
+    const char *dir = mr_gen("mr_eff", "--backbone efficientnet --width 0.25 --depth 0.34 --size 64,64 --fpn-width 32 --fc 64 --seed 7 "
+                                       "--anchor-scales 4,5.656854");
     hv_maskrcnn_params p;
     hv_maskrcnn_params_default(&p);
     p.backbone = HV_MRCNN_EFFICIENTNET;
     p.efficientnet = (hv_efficientnet_params){.width = 0.25, .depth = 0.34};
+    p.n_anchor_scales = 2;
+    p.anchor_scales[0] = 4.0f, p.anchor_scales[1] = 5.656854f;
     run_all("maskrcnn efficientnet 64x64", &p, dir, 0);
 }
 END_TEST
@@ -99,6 +104,19 @@ START_TEST(errors) {
     ck_assert_msg(strstr(hv_last_error(), "backbone.stages.2.1"), "%s", hv_last_error());
     ck_assert_int_ne(hv_maskrcnn_features_from_image(m, img, 32, 32, 40, 32, &f), HV_OK);
     hv_maskrcnn_free(m);
+    /* anchor scales the RPN head was not trained with: named, with what to set */
+    hv_maskrcnn_params_default(&p);
+    p.convnext = (hv_convnext_params){.depths = {1, 1, 1, 1}, .dims = {8, 16, 24, 32}};
+    p.n_anchor_scales = 2;
+    p.anchor_scales[0] = 4.0f, p.anchor_scales[1] = 8.0f;
+    ck_assert_int_eq(hv_maskrcnn_create(&p, w, NULL, &m), HV_ERR_SHAPE);
+    ck_assert_msg(strstr(hv_last_error(), "rpn_head.rpn_cls.weight predicts 3 anchors per cell, but the model has 6") &&
+                      strstr(hv_last_error(), "anchor_scales"), "%s", hv_last_error());
+    p.anchor_scales[1] = -1.0f;
+    ck_assert_int_eq(hv_maskrcnn_create(&p, w, NULL, &m), HV_ERR_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(hv_last_error(), "anchor scale 1"), "%s", hv_last_error());
+    p.n_anchor_scales = HV_MRCNN_MAX_ANCHOR_SCALES + 1;
+    ck_assert_int_eq(hv_maskrcnn_create(&p, w, NULL, &m), HV_ERR_INVALID_ARGUMENT);
     /* weights without the heads */
     hv_weights *empty = NULL;
     ck_assert_int_eq(hv_weights_create("empty", &empty), HV_OK);

@@ -89,6 +89,12 @@ START_TEST(segment_schema_defaults_equal_the_c_paper_defaults) {
     ck_assert_mem_eq(c.mp.std, d.std, sizeof d.std);
     ck_assert_int_eq(c.mp.pad_divisor, d.pad_divisor);
     ck_assert_int_eq(c.mp.dtype, d.dtype);
+    /* anchors: the schema's [8] is what the C default's "no scales" means (mmdet's one scale, 8) */
+    ck_assert_int_eq(d.n_anchor_scales, 0);
+    ck_assert_float_eq(r.anchor_scale, 8.0f);
+    ck_assert_int_eq(r.n_scales, 0);
+    ck_assert_int_eq(c.mp.n_anchor_scales, 1);
+    ck_assert_float_eq(c.mp.anchor_scales[0], r.anchor_scale);
     ck_assert_int_eq(c.tta.n, 0); /* no tta block: one pass */
     hv_config_free(p);
 }
@@ -99,6 +105,7 @@ START_TEST(segment_reader_takes_every_value_from_the_params) {
     hv_config_node *p = filled(seg_param_schema,
                                "{backbone: {component: convnext}, weights: {random: {seed: 3}}, model: m2,\n"
                                " preprocess: {size: [320, 256], mean: [1, 2, 3], std: [4, 5, 6], pad_divisor: 16},\n"
+                               " anchor_scales: [4, 5.5, 6],\n"
                                " test_cfg: {rpn: {nms_pre: 7, max_per_img: 9, iou_threshold: 0.3, min_bbox_size: 2},\n"
                                "            rcnn: {score_thr: 0.4, iou_threshold: 0.6, max_per_img: 11,\n"
                                "                   mask_thr_binary: 0.7}},\n"
@@ -118,6 +125,10 @@ START_TEST(segment_reader_takes_every_value_from_the_params) {
     ck_assert_float_eq(c.mp.mean[2], 3.0f);
     ck_assert_float_eq(c.mp.std[0], 4.0f);
     ck_assert_int_eq(c.mp.pad_divisor, 16);
+    ck_assert_int_eq(c.mp.n_anchor_scales, 3);
+    ck_assert_float_eq(c.mp.anchor_scales[0], 4.0f);
+    ck_assert_float_eq(c.mp.anchor_scales[1], 5.5f);
+    ck_assert_float_eq(c.mp.anchor_scales[2], 6.0f);
     ck_assert_int_eq(c.tta.n, 1);
     ck_assert_int_eq(c.tta.tfs[0], HV_TTA_VFLIP);
     ck_assert_int_eq(c.tta.merge, HV_TTA_MERGE_WBF);

@@ -81,13 +81,15 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fpn-width", type=int, default=256, help="FPN and head channels (256)")
     ap.add_argument("--fc", type=int, default=1024, help="Shared2FC width (1024)")
+    ap.add_argument("--anchor-scales", default="8", help="AnchorGenerator scales, comma-separated (mmdet's 8)")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed + 1)
     os.makedirs(a.out, exist_ok=True)
 
     bb, chans, fwd, prefix = build_backbone(a.backbone, a)
-    model = maskrcnn_ref.MaskRCNN(Fwd(fwd), chans, 1, a.fpn_width, a.fc)
+    model = maskrcnn_ref.MaskRCNN(Fwd(fwd), chans, 1, a.fpn_width, a.fc,
+                                  anchor_scales=[float(v) for v in a.anchor_scales.split(",")])
     randomise(bb, gen)
     model.eval()
     if a.image:

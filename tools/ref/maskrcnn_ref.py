@@ -86,14 +86,16 @@ class RoIHead(nn.Module):
         self.mask_head = MaskHead(c=width, num_classes=num_classes)
 
 
-def anchors_for(feat_sizes):
+def anchors_for(feat_sizes, scales=(8.0,)):
+    """mmdet 2.x AnchorGenerator (ratios 0.5/1/2, scale_major: ratio outer, scale inner; center offset 0)."""
     out = []
+    sc = torch.tensor([float(v) for v in scales])
     for s, (h, w) in zip(STRIDES, feat_sizes):
         ratios = torch.tensor([0.5, 1.0, 2.0])
         hr = torch.sqrt(ratios)
         wr = 1 / hr
-        ws = (s * wr * 8).view(-1)
-        hs = (s * hr * 8).view(-1)
+        ws = (s * wr[:, None] * sc[None, :]).view(-1)
+        hs = (s * hr[:, None] * sc[None, :]).view(-1)
         base = torch.stack([-0.5 * ws, -0.5 * hs, 0.5 * ws, 0.5 * hs], -1)
         sx = torch.arange(w, dtype=torch.float32) * s
         sy = torch.arange(h, dtype=torch.float32) * s
@@ -121,9 +123,9 @@ def delta2bbox(rois, deltas, means, stds, max_shape):
     return torch.stack([x1.clamp(0, W), y1.clamp(0, H), x2.clamp(0, W), y2.clamp(0, H)], -1)
 
 
-def rpn_proposals(cls, reg, img_shape, nms_pre=1000, iou=0.01, max_per_img=1000):
+def rpn_proposals(cls, reg, img_shape, nms_pre=1000, iou=0.01, max_per_img=1000, scales=(8.0,)):
     sizes = [c.shape[2:] for c in cls]
-    anchors = anchors_for(sizes)
+    anchors = anchors_for(sizes, scales)
     all_s, all_b, all_a, ids = [], [], [], []
     for lvl, (c, r, a) in enumerate(zip(cls, reg, anchors)):
         s = c[0].permute(1, 2, 0).reshape(-1).sigmoid()
@@ -185,13 +187,15 @@ def paste_masks(probs, boxes, h, w):
 
 
 class MaskRCNN(nn.Module):
-    def __init__(self, backbone, in_channels, num_classes=1, width=256, fc=1024):
+    def __init__(self, backbone, in_channels, num_classes=1, width=256, fc=1024, anchor_scales=(8.0,)):
         """width: FPN/head channels (256 in MMDetection), fc: Shared2FC width (1024); smaller values make
-        fast test cases with the same structure."""
+        fast test cases with the same structure. anchor_scales: the AnchorGenerator's `scales` (mmdet's [8]);
+        the RPN head predicts 3 ratios x len(anchor_scales) anchors per cell."""
         super().__init__()
         self.backbone = backbone
+        self.anchor_scales = tuple(float(v) for v in anchor_scales)
         self.neck = FPN(in_channels, width)
-        self.rpn_head = RPNHead(width)
+        self.rpn_head = RPNHead(width, 3 * len(self.anchor_scales))
         self.roi_head = RoIHead(num_classes, width, fc)
 
     def forward_stages(self, x, img_shape, ori_shape, scale_factor=1.0, cfg=None, proposals=None, det=None):
@@ -208,7 +212,7 @@ class MaskRCNN(nn.Module):
             out[f"rpn_cls.{i}"] = cls[i]
             out[f"rpn_reg.{i}"] = reg[i]
         props = rpn_proposals(cls, reg, img_shape, cfg.get("nms_pre", 1000), cfg.get("rpn_iou", 0.01),
-                              cfg.get("rpn_max", 1000))
+                              cfg.get("rpn_max", 1000), self.anchor_scales)
         out["proposals"] = props
         p = props if proposals is None else proposals
         rois = torch.cat([torch.zeros(p.shape[0], 1), p[:, :4]], 1)

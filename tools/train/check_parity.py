@@ -72,7 +72,7 @@ def check(run_dir, weights, hemovk, frames=3, min_score=0.3, iou=0.99, yaml_path
         for line in f:
             o = json.loads(line)
             hv[os.path.abspath(o["path"])] = o
-    ok = True
+    ok, compared = True, 0
     for x in rows:
         path = os.path.abspath(os.path.join(common.DATA_ROOT, x["path"]))
         img = common.load_rgb(path)
@@ -85,6 +85,7 @@ def check(run_dir, weights, hemovk, frames=3, min_score=0.3, iou=0.99, yaml_path
         hd = torch.tensor([d["box"] + [d["score"]] for d in o["detections"]]).reshape(-1, 5)
         pt = dets[dets[:, 4] >= min_score]
         hvs = hd[hd[:, 4] >= min_score]
+        compared += len(pt)
         f1, ious1 = match(pt[:, :4], hd[:, :4], iou)
         f2, ious2 = match(hvs[:, :4], dets[:, :4], iou)
         good = f1 == 1.0 and f2 == 1.0
@@ -94,6 +95,9 @@ def check(run_dir, weights, hemovk, frames=3, min_score=0.3, iou=0.99, yaml_path
                   f"hemovk {len(hd)} ({len(hvs)} >= {min_score}); matched at IoU>={iou}: {f1:.2f} / {f2:.2f}; "
                   f"min IoU {min(ious1 + ious2, default=1.0):.4f}; top scores pt "
                   f"{[round(float(s), 3) for s in dets[:3, 4]]} hv {[round(float(s), 3) for s in hd[:3, 4]]}")
+    if compared == 0:  # a comparison of nothing proves nothing
+        print(f"FAIL: no PyTorch detection scores >= {min_score} on {len(rows)} frames: nothing was compared")
+        ok = False
     return ok
 
 

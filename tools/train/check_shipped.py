@@ -145,13 +145,28 @@ def segmenter_args(params):
     bb = params["backbone"]
     p = bb["params"]
     ns = {"arch": bb["component"], "fpn": params.get("fpn_channels", 256), "fc": params.get("fc_channels", 1024),
-          "depths": ",".join(map(str, p["depths"]))}
+          "depths": ",".join(map(str, p["depths"])),
+          "anchor_scales": ",".join(repr(float(v)) for v in params.get("anchor_scales", [8]))}
     if bb["component"] == "convnext":
         ns.update(dims=",".join(map(str, p["dims"])), downsample_eps=p.get("downsample_eps", 1e-5))
     else:
         ns.update(channels=p["channels"], groups=",".join(map(str, p["groups"])),
                   offset_scale=p.get("offset_scale", 1.0), post_norm=int(bool(p.get("post_norm", False))))
     return T.argparse.Namespace(**ns)
+
+
+def test_cfg_of(params):
+    """The recipe's TEST_CFG with the stage's own test_cfg keys (the YAML may override the paper's)."""
+    cfg = dict(T.TEST_CFG)
+    tc = params.get("test_cfg", {})
+    rpn, rcnn = tc.get("rpn", {}), tc.get("rcnn", {})
+    for k, v in (("nms_pre", rpn.get("nms_pre")), ("rpn_iou", rpn.get("iou_threshold")),
+                 ("rpn_max", rpn.get("max_per_img")), ("score_thr", rcnn.get("score_thr")),
+                 ("rcnn_iou", rcnn.get("iou_threshold")), ("max_per_img", rcnn.get("max_per_img")),
+                 ("mask_thr", rcnn.get("mask_thr_binary"))):
+        if v is not None:
+            cfg[k] = v
+    return cfg
 
 
 def check_segmenter(a, pipe, base, st, frames, out):
@@ -163,6 +178,7 @@ def check_segmenter(a, pipe, base, st, frames, out):
     model = T.build_model(segmenter_args(params))
     model.load_state_dict({k: v.float() for k, v in st_io.load(w).items()})
     model.eval()
+    cfg = test_cfg_of(params)
     s = copy.deepcopy(st)
     s["params"].pop("tta", None)
     s["params"].pop("cam", None)
@@ -172,9 +188,9 @@ def check_segmenter(a, pipe, base, st, frames, out):
         img = common.load_rgb(p)
         H, W = img.shape[:2]
         with torch.no_grad():
-            o = model.forward_stages(T.to_tensor(img)[None], (H, W), (H, W), cfg=T.TEST_CFG)
+            o = model.forward_stages(T.to_tensor(img)[None], (H, W), (H, W), cfg=cfg)
         dets = o["dets"].numpy()
-        masks = o["mask_pasted"].numpy() >= T.TEST_CFG["mask_thr"] if len(dets) else np.zeros((0, H, W), bool)
+        masks = o["mask_pasted"].numpy() >= cfg["mask_thr"] if len(dets) else np.zeros((0, H, W), bool)
         pt = [(d[:4].tolist(), float(d[4]), m) for d, m in zip(dets, masks)]
         hv = [(d["box"], d["score"], rle_decode(d["mask"]).astype(bool)) for d in recs[os.path.abspath(p)]["detections"]]
         w1, w2 = pair(pt, hv, a.min_score), pair(hv, pt, a.min_score)

@@ -12,7 +12,8 @@ On 4 bleeding train frames with a tiny ConvNeXt Mask R-CNN (and one step of a ti
      load back into it; with --hemovk, `hemovk run` loads the ConvNeXt (f32) and InternImage (f16) files
      and its detections match PyTorch's (box IoU >= 0.99; PyTorch runs the f16-rounded weights) on val
      frames, at score_thr 0 (tiny models score low);
-  5. --init-from starts a new run from exported weights (their exact values; refused for another width).
+  5. --init-from starts a new run from exported weights (their exact values; refused for another width;
+     other anchor scales refused by name unless --init-skip names the RPN's output convs).
 Exit 0 when all pass, 1 otherwise, with one line per check.
 """
 import argparse
@@ -159,6 +160,26 @@ def main():
         report("--init-from starts a new cycle from exported weights", same and n == len(got) and l_cyc < 0.8 * first
                and "shape" in refused and "neck." in refused,
                f"{n} tensors, first-epoch loss {l_cyc:.3f} (from scratch {first:.3f}); other widths: {refused[:90]}")
+        # other anchor scales change the RPN's output convs: refused by name, loaded with --init-skip
+        m_anc = T.build_model(T.argparse.Namespace(**{**vars(T.run_args(ref)), "anchor_scales": "4,5.656854"}))
+        refused = ""
+        try:
+            T.load_weights(m_anc, out)
+        except SystemExit as e:
+            refused = str(e)
+        n_anc = T.load_weights(m_anc, out, ["rpn_head.rpn_cls", "rpn_head.rpn_reg"])
+        kept = all(torch.equal(v.float(), avg[k].float()) for k, v in m_anc.state_dict().items()
+                   if k in avg and not k.startswith(("rpn_head.rpn_cls", "rpn_head.rpn_reg")))
+        # and the command line: one epoch with two anchor scales per cell (as the shipped segmenters), exported
+        anc = os.path.join(work, "anchors")
+        shutil.rmtree(anc, ignore_errors=True)
+        T.main(["train", "--run-dir", anc, "--epochs", "1", *TINY, "--anchor-scales", "4,5.656854", "--init-from", out,
+                "--init-skip", "rpn_head.rpn_cls,rpn_head.rpn_reg"])
+        out_anc = os.path.join(work, "tiny-anchors.safetensors")
+        T.main(["export", "--run-dir", anc, "--out", out_anc])
+        report("--init-from with other anchor scales: refused by name, loaded with --init-skip",
+               "rpn_head.rpn_cls" in refused and n_anc == n - 4 and kept and
+               tuple(m_anc.rpn_head.rpn_cls.weight.shape[:1]) == (6,), f"{n_anc} tensors; {refused[:80]}")
 
         # one step of a tiny InternImage (DCNv3 through grid_sample): finite losses and gradients everywhere
         a2 = T.argparse.Namespace(arch="internimage", channels=8, depths="1,1,1,1", groups="1,2,4,8",
@@ -190,6 +211,9 @@ def main():
             ok = check_parity.check(ii, out_ii, a.hemovk, frames=2, min_score=0.0, out=os.path.join(work, "parity-ii"),
                                     score_thr=0.0)
             report("hemovk loads the InternImage export (f16) and matches PyTorch (box IoU >= 0.99)", ok)
+            ok = check_parity.check(anc, out_anc, a.hemovk, frames=2, min_score=0.0,
+                                    out=os.path.join(work, "parity-anchors"), score_thr=0.0)
+            report("hemovk reads the anchor scales from the export's YAML and matches PyTorch (box IoU >= 0.99)", ok)
     except Exception as e:  # noqa: BLE001 - any error is a failed smoke test, with its message
         import traceback
         traceback.print_exc()

@@ -183,6 +183,10 @@ def ints(s):
     return [int(v) for v in str(s).split(",")]
 
 
+def floats(s):
+    return [float(v) for v in str(s).split(",")]
+
+
 def build_model(a):
     """The detector hemovk runs, from the run's hyper-parameters (see hemovk_params for the YAML)."""
     if a.arch == "convnext":
@@ -197,7 +201,7 @@ def build_model(a):
             if isinstance(m, internimage_ref.DCNv3):
                 m.core = internimage_ref.dcnv3_core_pytorch
         chans = [ch * 2 ** i for i in range(4)]
-    model = maskrcnn_ref.MaskRCNN(bb, chans, 1, a.fpn, a.fc)
+    model = maskrcnn_ref.MaskRCNN(bb, chans, 1, a.fpn, a.fc, anchor_scales=floats(getattr(a, "anchor_scales", "8")))
     init_weights(model, a.arch)
     return model
 
@@ -247,7 +251,11 @@ def hemovk_params(a):
         bb = {"component": "internimage", "params": {"channels": a.channels, "depths": ints(a.depths),
                                                      "groups": ints(a.groups), "offset_scale": a.offset_scale,
                                                      "post_norm": bool(a.post_norm)}}
-    return {"backbone": bb, "fpn_channels": a.fpn, "fc_channels": a.fc}
+    out = {"backbone": bb, "fpn_channels": a.fpn, "fc_channels": a.fc}
+    scales = floats(getattr(a, "anchor_scales", "8"))
+    if scales != [8.0]:  # the segmenter's default is mmdet's [8]
+        out["anchor_scales"] = scales
+    return out
 
 
 # ---- MMDetection 2.x training semantics -------------------------------------------------------------
@@ -307,7 +315,7 @@ class Trainer:
     def anchors(self, sizes):
         key = tuple(tuple(s) for s in sizes)
         if key not in self._anchors:
-            self._anchors[key] = torch.cat(maskrcnn_ref.anchors_for(sizes))
+            self._anchors[key] = torch.cat(maskrcnn_ref.anchors_for(sizes, self.model.anchor_scales))
         return self._anchors[key]
 
     def losses(self, x, gts, gen):
@@ -344,7 +352,8 @@ class Trainer:
             for b, (gb, gm) in enumerate(gts):
                 props = maskrcnn_ref.rpn_proposals([c[b:b + 1].detach() for c in cls],
                                                    [r[b:b + 1].detach() for r in reg], (H, W),
-                                                   nms_pre=2000, iou=self.rpn_nms, max_per_img=1000)[:, :4]
+                                                   nms_pre=2000, iou=self.rpn_nms, max_per_img=1000,
+                                                   scales=m.anchor_scales)[:, :4]
                 props = torch.cat([gb, props])  # add_gt_as_proposals (GT first, as mmdet's sampler)
                 ov = torchvision.ops.box_iou(gb, props) if len(gb) else torch.zeros(0, len(props))
                 assigned, _ = max_iou_assign(ov, 0.5, 0.5, 0.5)
@@ -513,7 +522,8 @@ def train(a):
     if getattr(a, "init_from", None) and not ck:
         # a new cycle from exported weights (a shipped model's safetensors, or an export's .pt): the weights
         # only; the optimiser starts afresh behind the warm-up, the schedule is this run's own
-        n = load_weights(model, a.init_from)
+        skip = [p for p in (getattr(a, "init_skip", "") or "").split(",") if p]
+        n = load_weights(model, a.init_from, skip)
         print(f"initialised {n} tensors from {a.init_from}", flush=True)
     if a.resume:
         if ck:
@@ -574,10 +584,11 @@ def train(a):
     return model
 
 
-def load_weights(model, path):
+def load_weights(model, path, skip=()):
     """Load exported weights into the model: a .safetensors (f16 or f32, the names the export wrote) or a
     .pt holding a state dict. Every tensor of the model must be there with its shape (a clear error naming
-    the first one that is not); returns how many were loaded."""
+    the first one that is not), except those whose names start with one of `skip` (they keep their fresh
+    initialisation: e.g. the RPN's output convs when the anchors change); returns how many were loaded."""
     if path.endswith(".safetensors"):
         import st_io  # tools/ref, on the path through common
         sd = st_io.load(path)
@@ -586,7 +597,7 @@ def load_weights(model, path):
         sd = sd.get("state_dict", sd)
     own = model.state_dict()
     for k, v in own.items():
-        if k.endswith("num_batches_tracked"):
+        if k.endswith("num_batches_tracked") or any(k.startswith(p) for p in skip):
             continue
         if k not in sd:
             raise SystemExit(f"--init-from {path}: no tensor '{k}' (weights of another architecture?)")
@@ -594,7 +605,7 @@ def load_weights(model, path):
             raise SystemExit(f"--init-from {path}: '{k}' has shape {tuple(sd[k].shape)}, the model {tuple(v.shape)}")
         own[k] = sd[k].to(v.dtype)
     model.load_state_dict(own)
-    return sum(1 for k in own if not k.endswith("num_batches_tracked"))
+    return sum(1 for k in own if not k.endswith("num_batches_tracked") and not any(k.startswith(p) for p in skip))
 
 
 def run_args(run_dir):
@@ -635,6 +646,8 @@ def write_pipeline(path, weights_rel, params, name, score_thr=None):
     overrides the rcnn score threshold)."""
     bb = params["backbone"]
     tc = f"\n      test_cfg: {{rcnn: {{score_thr: {score_thr}}}}}" if score_thr is not None else ""
+    if "anchor_scales" in params:  # only when not mmdet's [8], the segmenter's default
+        tc = f"\n      anchor_scales: {json.dumps(params['anchor_scales'])}" + tc
     bp = ", ".join(f"{k}: {json.dumps(v)}" for k, v in bb["params"].items())
     text = f"""# Written by tools/train/train_maskrcnn.py export: one segmenter over the trained weights
 # (paper test_cfg, no TTA), JSONL out.   hemovk run {os.path.basename(path)} --input FRAMES --output OUT
@@ -684,6 +697,9 @@ def add_model_args(p):
     p.add_argument("--post-norm", type=int, default=1, help="InternImage-XL's post-norm (1)")
     p.add_argument("--fpn", type=int, default=64, help="FPN / head width (MMDetection 256)")
     p.add_argument("--fc", type=int, default=256, help="Shared2FC width (MMDetection 1024)")
+    p.add_argument("--anchor-scales", default="8",
+                   help="AnchorGenerator scales, comma-separated (MMDetection's 8: 32 px anchors at stride 4); "
+                        "the RPN predicts 3 ratios x this many anchors per cell")
 
 
 def main(argv=None):
@@ -696,6 +712,9 @@ def main(argv=None):
                    "with its saved hyper-parameters")
     t.add_argument("--init-from", help="start a new run from exported weights (.safetensors or .pt): a further "
                    "cycle for a model whose run directory is gone; ignored once the run has a checkpoint")
+    t.add_argument("--init-skip", default="",
+                   help="with --init-from: comma-separated tensor-name prefixes left at their fresh initialisation "
+                        "(e.g. rpn_head.rpn_cls,rpn_head.rpn_reg when --anchor-scales changes their shape)")
     t.add_argument("--epochs", type=int, default=12)
     t.add_argument("--batch", type=int, default=2)
     t.add_argument("--lr", type=float, default=2e-4)

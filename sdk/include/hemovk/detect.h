@@ -111,13 +111,17 @@ typedef struct hv_rpn_params {
     float iou_thr;        /**< NMS IoU (the paper: 0.01) */
     float min_bbox_size;  /**< keep w > min and h > min (strict; 0) */
     float img_h, img_w;   /**< img_shape (resized, unpadded) for the clamp */
-    float anchor_scale;   /**< 8 */
+    float anchor_scale;   /**< 8; the one scale when n_scales is 0 */
     int n_ratios;         /**< 3 */
     float ratios[8];      /**< 0.5, 1, 2 */
+    /* ABI 1.4 (appended): several anchor scales, as mmdet's AnchorGenerator `scales` list. The anchors of a
+     * cell are ratio-major, scale-minor (index r·n_scales + s), so the head's A = n_ratios·n_scales. */
+    int n_scales;         /**< scales[] in use (0..4); 0 = the one scale anchor_scale (the ABI ≤ 1.3 layout) */
+    float scales[4];      /**< e.g. {4, 5.656854}: 16 and 22.6 px anchors at stride 4 */
 } hv_rpn_params;
 
 /** Fill `p` with the paper's RPN test settings for an img_h×img_w image (nms_pre 1000, max 1000, IoU 0.01,
- *  min size 0, scale 8, ratios 0.5/1/2). A Mask R-CNN overwrites the first four with its test_cfg; they
+ *  min size 0, scale 8 (n_scales 0), ratios 0.5/1/2). A Mask R-CNN overwrites the first four with its test_cfg; they
  *  equal hv_maskrcnn_params_default's and the segmenter schema's (tests/maskrcnn/test_schema_defaults.c). */
 HV_API void hv_rpn_params_default(hv_rpn_params *p, float img_h, float img_w);
 

@@ -72,6 +72,8 @@ typedef struct hv_maskrcnn_test_cfg {
     float mask_thr;             /**< mask_thr_binary, value ≥ thr is object (0.2) */
 } hv_maskrcnn_test_cfg;
 
+#define HV_MRCNN_MAX_ANCHOR_SCALES 4
+
 /** Everything a model needs besides its weights and device. */
 typedef struct hv_maskrcnn_params {
     hv_mrcnn_backbone backbone;
@@ -93,6 +95,10 @@ typedef struct hv_maskrcnn_params {
     /** hv_maskrcnn_detect copies FPN level keep_fpn_level−1 (1..5 = P2..P6) of the frame into the result
      *  (for CAM); 0 keeps none. */
     int32_t keep_fpn_level;
+    /* ABI 1.4 (appended): the RPN's anchor scales (mmdet AnchorGenerator `scales`; ratios stay 0.5/1/2).
+     * 0 scales = mmdet's [8]. The RPN head must predict 3·n_anchor_scales anchors per cell. */
+    int32_t n_anchor_scales;                            /**< 0..HV_MRCNN_MAX_ANCHOR_SCALES */
+    float anchor_scales[HV_MRCNN_MAX_ANCHOR_SCALES];    /**< each > 0, e.g. {4, 5.656854} */
 } hv_maskrcnn_params;
 
 /** The paper's settings: ConvNeXt backbone (tiny unless set), f32, target 224×224, mmdet mean/std, pad 32,

@@ -62,10 +62,11 @@ extern "C" {
  *  catalog (hemovk/registry.h), hv_device_transfer_stats and hv_pipeline_summary.transfers (at its end);
  *  1.2 added the CPU backend's device (hv_device_info.host and .threads, at its end), the run's device in
  *  hv_pipeline_summary.device, and custom operators (hemovk/custom_op.h); 1.3 added plan-to-plan links
- *  (hv_plan_link_input, hv_plan_set_output_readback) and hv_maskrcnn_detect_batch. A plugin built for
+ *  (hv_plan_link_input, hv_plan_set_output_readback) and hv_maskrcnn_detect_batch; 1.4 added anchor scales
+ *  (hv_maskrcnn_params.n_anchor_scales/anchor_scales and hv_rpn_params.n_scales/scales, at their ends). A plugin built for
  *  an older minor loads unchanged; one built for a newer minor needs a host at least that new. */
 #define HV_ABI_MAJOR 1
-#define HV_ABI_MINOR 3
+#define HV_ABI_MINOR 4
 
 /** Name of the one symbol the host looks up. */
 #define HV_PLUGIN_ENTRY_SYMBOL "hemovk_plugin_entry"
