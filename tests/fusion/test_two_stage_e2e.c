@@ -234,7 +234,9 @@ START_TEST(classifier_threshold_routes_frames) {
     FILE *y = fopen(yaml_path, "w");
     int thresholds = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        /* the key `threshold` itself, not iou_threshold (the segmenters' test_cfg) */
         char *t = strstr(line, "threshold: 0.5"), *m = strstr(line, "../models/");
+        if (t && t > line && t[-1] != ' ' && t[-1] != '{') t = NULL;
         if (t) {
             thresholds++;
             fprintf(y, "%.*sthreshold: 0.0%s\n", (int)(t - line), line, t + strlen("threshold: 0.5"));

@@ -7,7 +7,9 @@ Every variant is the shipped pipeline (pipelines/two-stage-demo.yaml) edited, ne
             classifier without TTA; SWA weights as shipped, or the last epoch's with --last)
   seg       its two segmenters and the ensemble without the classifier, over the 262 bleeding validation
             frames (TTA as shipped — the paper's mmdet flip TTA where the shipped segmenter has none — or
-            off; SWA or last); scored per model tag and for the ensemble
+            off; SWA or last); scored per model tag and for the ensemble; where the shipped pipeline sets
+            its own segmenter test_cfg or a clean ensemble, once more at the paper's (`seg-notta-swa-papercfg`:
+            the schema's test_cfg defaults and the authors' ensemble code), to measure what that choice gives
   pipeline  the shipped pipeline as is over the 525 validation frames (classification, then detection
             on the frames the classifier flagged: what a user gets)
 Each run is `hemovk run` then `hemovk eval`; numbers come only from the metrics.json files, and the
@@ -74,7 +76,10 @@ def set_weights(st, path):
 PAPER_SEG_TTA = {"transforms": ["identity", "hflip"], "merge": "mmdet"}
 
 
-def variant(base, kind, tta, last):
+def variant(base, kind, tta, last, paper_cfg=False):
+    """The shipped pipeline cut to `kind`, with or without TTA, with the last-epoch weights of `last`;
+    paper_cfg: the segmenters at the paper's test_cfg (their schema defaults) and the ensemble at the
+    authors' code (paper_compatible), whatever the shipped pipeline sets."""
     p = copy.deepcopy(base)
     p["outputs"] = [{"id": "jsonl", "component": "writer.jsonl", "path": "results.jsonl"}]
     cls = stage(p, "classify")
@@ -94,6 +99,11 @@ def variant(base, kind, tta, last):
     else:
         p["stages"] = [s for s in p["stages"] if s["component"] != "cam"]
     for s in p["stages"]:
+        if paper_cfg and s["component"] == "segmenter":
+            s["params"].pop("test_cfg", None)
+        if paper_cfg and s["component"] == "ensemble":
+            s["params"]["paper_compatible"] = True
+            s["params"].pop("iou_thr", None)
         if s["id"] in last:
             set_weights(s, last[s["id"]])
         if not tta:
@@ -137,21 +147,26 @@ def main():
     groups = a.only.split(",")
     plan = []
     if "cls" in groups:
-        plan += [("cls", tta, lst) for lst in (False, True) for tta in (True, False) if not lst or "classify" in last]
+        plan += [("cls", tta, lst, False) for lst in (False, True) for tta in (True, False)
+                 if not lst or "classify" in last]
     if "seg" in groups:
         segs = [s["id"] for s in base["stages"] if s["component"] == "segmenter"]
-        plan += [("seg", True, False), ("seg", False, False)]
+        plan += [("seg", True, False, False), ("seg", False, False, False)]
         if all(s in last for s in segs):
-            plan += [("seg", False, True)]
+            plan += [("seg", False, True, False)]
+        # the shipped weights at the paper's test_cfg and ensemble code, where the pipeline sets its own
+        seg_params = [s["params"] for s in base["stages"] if s["component"] in ("segmenter", "ensemble")]
+        if any("test_cfg" in q or q.get("paper_compatible") is False for q in seg_params):
+            plan += [("seg", False, False, True)]
     if "pipeline" in groups:
-        plan += [("pipeline", True, False)]
-    for kind, tta, lst in plan:
-        name = f"{kind}-{'tta' if tta else 'notta'}-{'last' if lst else 'swa'}"
+        plan += [("pipeline", True, False, False)]
+    for kind, tta, lst, paper in plan:
+        name = f"{kind}-{'tta' if tta else 'notta'}-{'last' if lst else 'swa'}" + ("-papercfg" if paper else "")
         d = os.path.join(a.out, name)
         os.makedirs(d, exist_ok=True)
         yml = os.path.join(d, "pipeline.yaml")
         with open(yml, "w") as f:
-            yaml.safe_dump(variant(base, kind, tta, last if lst else {}), f, sort_keys=False)
+            yaml.safe_dump(variant(base, kind, tta, last if lst else {}, paper), f, sort_keys=False)
         frames = os.path.join(a.out, "val-bleeding.txt" if kind == "seg" else "val.txt")
         run_dir = os.path.join(d, "run")
         done = os.path.join(run_dir, "summary.json")
