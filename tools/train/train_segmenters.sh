@@ -6,7 +6,8 @@
 #
 # Running it again continues where it stopped (each run resumes from its last epoch checkpoint; a finished
 # run is only re-exported). OUT (default _train/) holds the runs: OUT/seg-convnext and OUT/seg-internimage,
-# then the further cycles OUT/seg-convnext-c5..c7 and OUT/seg-internimage-c4..c6 (the shipped weights).
+# then the further cycles OUT/seg-convnext-c5..c7 and OUT/seg-internimage-c4..c6, then the anchor cycles
+# OUT/seg-convnext-a1..a2 and OUT/seg-internimage-a1..a2 (the shipped weights).
 # See tools/train/README.md.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -55,14 +56,10 @@ extend() {  # name, then the longer schedule: a warm restart at the base lr from
 }
 
 cycle() {  # new run name, the weights it starts from, then its schedule: a further cycle (--init-from)
-    local dir="$OUT/$1" from=$2
+    local name=$1 from=$2
     shift 2
-    if [ -f "$dir/run.json" ]; then
-        $TRAIN train --run-dir "$dir" --resume
-    else
-        $TRAIN train --run-dir "$dir" --init-from "$from" "$@"
-    fi
-    $TRAIN export --run-dir "$dir" --swa 3 --dtype f32 --eval
+    train "$name" --init-from "$from" "$@"
+    $TRAIN export --run-dir "$OUT/$name" --swa 3 --dtype f32 --eval
 }
 
 shipped_f16() {  # a run's SWA of its last 3 epochs as the f16 file that shipped (what the next cycle started from)
@@ -85,12 +82,21 @@ extend seg-convnext --epochs 29 --steps 26,28
 # own run directories did not survive a machine change, so the first starts from the f16 file that
 # shipped): 7 epochs at 6e-4 for 1-4 and a constant x0.1 for 5-7, SWA of 5-7 (0.456 recipe monitor);
 # then 6 epochs, 6e-4 for 1-3 and x0.1 for 4-6, SWA of 4-6 (0.467); then the same at half the lr, 3e-4
-# (0.465; shipped: the fused box AP50 rose 0.477 -> 0.497 with the InternImage cycle beside it).
+# (0.465; shipped until the anchor cycles: the fused box AP50 rose 0.477 -> 0.497 with the InternImage cycle).
 CONVNEXT=(--arch convnext --depths 1,1,2,1 --dims 24,48,96,192 --fpn 64 --fc 256 --lr 6e-4 --clip-grad 35 --batch 2)
 cycle seg-convnext-c5 "$(shipped_f16 seg-convnext)" "${CONVNEXT[@]}" --epochs 7 --steps 4 --eval-every 4
 cycle seg-convnext-c6 "$OUT/seg-convnext-c5/maskrcnn-convnext-swa3.pt" "${CONVNEXT[@]}" --epochs 6 --steps 3 --eval-every 3
 cycle seg-convnext-c7 "$OUT/seg-convnext-c6/maskrcnn-convnext-swa3.pt" "${CONVNEXT[@]}" --epochs 6 --steps 3 --lr 3e-4 \
     --eval-every 3
+# then two anchor scales per cell, half an octave apart (16 and 22.6 px at stride 4, instead of one 32 px
+# anchor: 19 % of the validation instances had no anchor at IoU >= 0.3): the RPN's two output convs start
+# afresh (--init-skip), everything else from c7; 7 epochs at 4e-4 (x0.1 for 5-7), then 6 at 3e-4 (x0.1 for 4-6)
+ANCHORS=(--anchor-scales 4,5.656854)
+cycle seg-convnext-a1 "$OUT/seg-convnext-c7/maskrcnn-convnext-swa3.pt" "${CONVNEXT[@]}" "${ANCHORS[@]}" \
+    --init-skip rpn_head.rpn_cls,rpn_head.rpn_reg --lr 4e-4 --epochs 7 --steps 4 --eval-every 4
+# (monitor 0.473, then 0.486: shipped)
+cycle seg-convnext-a2 "$OUT/seg-convnext-a1/maskrcnn-convnext-swa3.pt" "${CONVNEXT[@]}" "${ANCHORS[@]}" --lr 3e-4 \
+    --epochs 6 --steps 3 --eval-every 3
 # InternImage C0 24, depths [1,1,2,1], groups [1,2,4,8], XL's post-norm and offset_scale 2, FPN 64, FC 256:
 # ~0.83 s/iter; 10 epochs (5230 iters), lr x0.1 after epochs 7 and 9.
 train seg-internimage --arch internimage --channels 24 --depths 1,1,2,1 --groups 1,2,4,8 --offset-scale 2 \
@@ -100,7 +106,7 @@ train seg-internimage --arch internimage --channels 24 --depths 1,1,2,1 --groups
 extend seg-internimage --epochs 18 --steps 14,17
 # and 7 more (6e-4 for 19-22, x0.1 for 23-24, x0.01 for 25): 0.407 for the SWA of 23-25, as shipped
 extend seg-internimage --epochs 25 --steps 22,24
-# the same three further cycles: 0.451 (SWA of 5-7), 0.456 (SWA of 4-6), 0.467 (at 3e-4; shipped)
+# the same three further cycles: 0.451 (SWA of 5-7), 0.456 (SWA of 4-6), 0.467 (at 3e-4)
 INTERNIMAGE=(--arch internimage --channels 24 --depths 1,1,2,1 --groups 1,2,4,8 --offset-scale 2 --post-norm 1
     --fpn 64 --fc 256 --lr 6e-4 --clip-grad 35 --batch 2)
 cycle seg-internimage-c4 "$(shipped_f16 seg-internimage)" "${INTERNIMAGE[@]}" --epochs 7 --steps 4 --eval-every 4
@@ -108,4 +114,10 @@ cycle seg-internimage-c5 "$OUT/seg-internimage-c4/maskrcnn-internimage-swa3.pt" 
     --eval-every 3
 cycle seg-internimage-c6 "$OUT/seg-internimage-c5/maskrcnn-internimage-swa3.pt" "${INTERNIMAGE[@]}" --epochs 6 --steps 3 \
     --lr 3e-4 --eval-every 3
+# the same two anchor cycles: 6 epochs at 4e-4 (x0.1 for 4-6), then 6 at 3e-4
+cycle seg-internimage-a1 "$OUT/seg-internimage-c6/maskrcnn-internimage-swa3.pt" "${INTERNIMAGE[@]}" "${ANCHORS[@]}" \
+    --init-skip rpn_head.rpn_cls,rpn_head.rpn_reg --lr 4e-4 --epochs 6 --steps 3 --eval-every 3
+# (monitor 0.473, then 0.487: shipped)
+cycle seg-internimage-a2 "$OUT/seg-internimage-a1/maskrcnn-internimage-swa3.pt" "${INTERNIMAGE[@]}" "${ANCHORS[@]}" --lr 3e-4 \
+    --epochs 6 --steps 3 --eval-every 3
 echo "done $(date -u +%FT%TZ)"
