@@ -34,12 +34,13 @@ static void cand_free(cand *c) {
     free(c->boxes); free(c->scores); free(c->level); free(c->anchor);
 }
 
-/* Top-k of one level into the candidate arrays at offset *m. */
 /* The scales in use: scales[0..n_scales) or, with n_scales 0, the one anchor_scale. */
 static int scales_of(const hv_rpn_params *p, const float **scales) {
     *scales = p->n_scales > 0 ? p->scales : &p->anchor_scale;
     return p->n_scales > 0 ? p->n_scales : 1;
 }
+
+/* Top-k of one level into the candidate arrays at offset *m. */
 
 static hv_status level_candidates(const hv_rpn_level *L, int li, const hv_rpn_params *p, const hv_box *base, cand *c,
                                   size_t *m) {

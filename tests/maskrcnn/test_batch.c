@@ -60,6 +60,9 @@ START_TEST(batch_equals_frame_by_frame) {
     hv_maskrcnn_params p;
     hv_maskrcnn_params_default(&p);
     p.convnext = (hv_convnext_params){.depths = {1, 1, 2, 1}, .dims = {24, 48, 96, 192}};
+    /* the shipped demo model's anchors (pipelines/two-stage-demo.yaml: anchor_scales [4, 5.656854]) */
+    p.n_anchor_scales = 2;
+    p.anchor_scales[0] = 4.0f, p.anchor_scales[1] = 5.656854f;
     p.keep_fpn_level = 5;
     hv_maskrcnn *m = NULL;
     ck_assert_msg(hv_maskrcnn_create(&p, w, dev, &m) == HV_OK, "%s", hv_last_error());
