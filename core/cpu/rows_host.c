@@ -1,6 +1,6 @@
 /* Host kernels for the ops hemovk computes itself on the CPU backend: each op's float "rows" function
- * (next to its reference in core/ops/) with the rows split across the backend's threads. DCNv3 has no
- * library implementation anywhere; binary (add/sub/mul with broadcasting and an activation) and unary
+ * (next to its reference in core/ops/) with the rows split across the backend's threads. DCNv3 and
+ * multi-level RoIAlign (a row: one RoI) have no library implementation anywhere; binary (add/sub/mul with broadcasting and an activation) and unary
  * (activations, casts) are memory-bound and only need loops the compiler vectorises, which the
  * double-precision references are not. */
 #include <stdlib.h>
@@ -76,6 +76,13 @@ static hv_status unary_prepare(const void *params, const hv_tensor_desc *src, co
     return n_src == 1 ? prepare_rows(opsbasic_unary_rows, opsbasic_unary_row_count, params, src, n_src, state) : HV_OK;
 }
 
+static hv_status roi_align_prepare(const void *params, const hv_tensor_desc *src, const float *const *constant,
+                                   uint32_t n_src, const hv_tensor_desc *dst, void **state) {
+    (void)constant, (void)dst;
+    return prepare_rows(opsdcn_roi_align_rows, opsdcn_roi_align_row_count, params, src, n_src, state);
+}
+
 const hv_host_kernel hv_host_dcnv3 = {.prepare = dcn_prepare, .run = rows_run, .release = rows_release};
 const hv_host_kernel hv_host_binary = {.prepare = binary_prepare, .run = rows_run, .release = rows_release};
 const hv_host_kernel hv_host_unary = {.prepare = unary_prepare, .run = rows_run, .release = rows_release};
+const hv_host_kernel hv_host_roi_align = {.prepare = roi_align_prepare, .run = rows_run, .release = rows_release};

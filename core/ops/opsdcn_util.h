@@ -20,6 +20,14 @@ hv_status opsdcn_dcnv3_rows(const void *params, const hv_tensor_desc *src, const
 /** The number of rows opsdcn_dcnv3_rows splits (n·Ho); *row_len receives the values per row (Wo·C). */
 int64_t opsdcn_dcnv3_row_count(const void *params, const hv_tensor_desc *src, int64_t *row_len);
 
+/** RoIAlign outputs of RoIs [r0, r1) in float (each sample's bilinear set-up shared by every channel):
+ *  the host backend's kernel, split across its threads. Same sources and positions as the reference. */
+hv_status opsdcn_roi_align_rows(const void *params, const hv_tensor_desc *src, const float *const *src_data,
+                                float *dst_data, int64_t r0, int64_t r1);
+
+/** The number of RoIs opsdcn_roi_align_rows splits; *row_len receives an estimate of a RoI's work. */
+int64_t opsdcn_roi_align_row_count(const void *params, const hv_tensor_desc *src, int64_t *row_len);
+
 /** Invocations per workgroup of the family's 1-D shaders (local_size_x in their .comp files). */
 #define OPSDCN_LOCAL 64u
 

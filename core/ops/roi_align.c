@@ -88,6 +88,44 @@ static double roi_bilinear(const float *plane, int64_t H, int64_t W, float y, fl
            ly * lx * plane[y1 * W + x1];
 }
 
+/** Where RoI r samples: its level, image, bin origin and size, and the sampling grid (mmcv's roi_align
+ *  kernel, positions in f32). `valid` is 0 for a bad batch index (the RoI's output is zeros). */
+typedef struct roi_geom {
+    int valid;
+    int32_t lv;
+    int64_t b, gh, gw, cnt;
+    float sx, sy, bw, bh;
+} roi_geom;
+
+static roi_geom roi_geometry(const hv_roi_align_params *p, const hv_tensor_desc *src, const float *const *src_data,
+                             int64_t r) {
+    const uint32_t L = (uint32_t)p->num_levels;
+    const int64_t N = src[0].dims[0], P = p->output_size;
+    const float *ro = src_data[L] + r * 5;
+    roi_geom g = {0};
+    g.b = (int64_t)ro[0];
+    if (!(ro[0] > -1.0f && ro[0] < (float)N) || g.b < 0 || g.b >= N) return g;
+    g.valid = 1;
+    if (p->has_levels) {
+        const float lf = roundf(src_data[L + 1][r]);
+        g.lv = !(lf >= 0.0f) ? 0 : (lf > (float)(L - 1) ? (int32_t)L - 1 : (int32_t)lf);
+    } else {
+        g.lv = hv_roi_level(ro[1], ro[2], ro[3], ro[4], p->finest_scale, (int32_t)L);
+    }
+    const float s = 1.0f / p->strides[g.lv], off = p->aligned ? 0.5f : 0.0f;
+    g.sx = ro[1] * s - off, g.sy = ro[2] * s - off;
+    float rw = ro[3] * s - off - g.sx, rh = ro[4] * s - off - g.sy;
+    if (!p->aligned) {
+        if (rw < 1.0f) rw = 1.0f;
+        if (rh < 1.0f) rh = 1.0f;
+    }
+    g.bw = rw / (float)P, g.bh = rh / (float)P;
+    g.gw = p->sampling_ratio > 0 ? p->sampling_ratio : (int64_t)ceilf(rw / (float)P);
+    g.gh = p->sampling_ratio > 0 ? p->sampling_ratio : (int64_t)ceilf(rh / (float)P);
+    g.cnt = g.gh * g.gw > 1 ? g.gh * g.gw : 1;
+    return g;
+}
+
 static hv_status roi_ref(const void *params, const hv_tensor_desc *src, const float *const *src_data, uint32_t n_src,
                          const hv_tensor_desc *dst, float *dst_data) {
     (void)dst;
@@ -96,50 +134,78 @@ static hv_status roi_ref(const void *params, const hv_tensor_desc *src, const fl
     hv_status st = roi_infer(params, src, n_src, &out);
     if (st) return st;
     const uint32_t L = (uint32_t)p->num_levels;
-    const int64_t R = src[L].dims[0], N = src[0].dims[0], C = src[0].dims[1], P = p->output_size;
-    const float *rois = src_data[L];
+    const int64_t R = src[L].dims[0], C = src[0].dims[1], P = p->output_size;
     for (int64_t r = 0; r < R; ++r) {
-        const float *ro = rois + r * 5;
         float *o = dst_data + r * C * P * P;
-        const int64_t b = (int64_t)ro[0];
-        if (!(ro[0] > -1.0f && ro[0] < (float)N) || b < 0 || b >= N) { /* bad batch index: zeros */
+        const roi_geom g = roi_geometry(p, src, src_data, r);
+        if (!g.valid) { /* bad batch index: zeros */
             memset(o, 0, (size_t)(C * P * P) * sizeof *o);
             continue;
         }
-        int32_t lv;
-        if (p->has_levels) {
-            const float lf = roundf(src_data[L + 1][r]);
-            lv = !(lf >= 0.0f) ? 0 : (lf > (float)(L - 1) ? (int32_t)L - 1 : (int32_t)lf);
-        } else {
-            lv = hv_roi_level(ro[1], ro[2], ro[3], ro[4], p->finest_scale, (int32_t)L);
-        }
-        const int64_t H = src[lv].dims[2], W = src[lv].dims[3];
-        const float s = 1.0f / p->strides[lv], off = p->aligned ? 0.5f : 0.0f;
-        const float sx = ro[1] * s - off, sy = ro[2] * s - off;
-        float rw = ro[3] * s - off - sx, rh = ro[4] * s - off - sy;
-        if (!p->aligned) {
-            if (rw < 1.0f) rw = 1.0f;
-            if (rh < 1.0f) rh = 1.0f;
-        }
-        const float bw = rw / (float)P, bh = rh / (float)P;
-        const int64_t gw = p->sampling_ratio > 0 ? p->sampling_ratio : (int64_t)ceilf(rw / (float)P);
-        const int64_t gh = p->sampling_ratio > 0 ? p->sampling_ratio : (int64_t)ceilf(rh / (float)P);
-        const int64_t cnt = gh * gw > 1 ? gh * gw : 1;
+        const int64_t H = src[g.lv].dims[2], W = src[g.lv].dims[3];
         for (int64_t c = 0; c < C; ++c) {
-            const float *plane = src_data[lv] + (b * C + c) * H * W;
+            const float *plane = src_data[g.lv] + (g.b * C + c) * H * W;
             for (int64_t ph = 0; ph < P; ++ph)
                 for (int64_t pw = 0; pw < P; ++pw) {
                     double sum = 0.0;
-                    for (int64_t iy = 0; iy < gh; ++iy) {
-                        const float y = sy + (float)ph * bh + ((float)iy + 0.5f) * bh / (float)gh;
-                        for (int64_t ix = 0; ix < gw; ++ix) {
-                            const float x = sx + (float)pw * bw + ((float)ix + 0.5f) * bw / (float)gw;
+                    for (int64_t iy = 0; iy < g.gh; ++iy) {
+                        const float y = g.sy + (float)ph * g.bh + ((float)iy + 0.5f) * g.bh / (float)g.gh;
+                        for (int64_t ix = 0; ix < g.gw; ++ix) {
+                            const float x = g.sx + (float)pw * g.bw + ((float)ix + 0.5f) * g.bw / (float)g.gw;
                             sum += roi_bilinear(plane, H, W, y, x);
                         }
                     }
-                    o[(c * P + ph) * P + pw] = (float)(sum / (double)cnt);
+                    o[(c * P + ph) * P + pw] = (float)(sum / (double)g.cnt);
                 }
         }
+    }
+    return HV_OK;
+}
+
+int64_t opsdcn_roi_align_row_count(const void *params, const hv_tensor_desc *src, int64_t *row_len) {
+    const hv_roi_align_params *p = params;
+    const uint32_t L = (uint32_t)p->num_levels;
+    /* ~4 samples a bin of 4 taps each: the work of a RoI, for the threads' split */
+    *row_len = src[0].dims[1] * p->output_size * p->output_size * 16;
+    return src[L].dims[0];
+}
+
+hv_status opsdcn_roi_align_rows(const void *params, const hv_tensor_desc *src, const float *const *src_data,
+                                float *dst_data, int64_t r0, int64_t r1) {
+    const hv_roi_align_params *p = params;
+    const int64_t C = src[0].dims[1], P = p->output_size, PP = P * P;
+    for (int64_t r = r0; r < r1; ++r) {
+        float *o = dst_data + r * C * PP;
+        memset(o, 0, (size_t)(C * PP) * sizeof *o);
+        const roi_geom g = roi_geometry(p, src, src_data, r);
+        if (!g.valid) continue;
+        const int64_t H = src[g.lv].dims[2], W = src[g.lv].dims[3];
+        const float *base = src_data[g.lv] + g.b * C * H * W, inv = 1.0f / (float)g.cnt;
+        /* each sample's four taps and weights once, then every channel: the bilinear set-up is shared by
+         * the C planes (mmcv's CPU pre_calc, without its buffer) */
+        for (int64_t ph = 0; ph < P; ++ph)
+            for (int64_t pw = 0; pw < P; ++pw) {
+                float *ob = o + ph * P + pw;
+                for (int64_t iy = 0; iy < g.gh; ++iy) {
+                    float y = g.sy + (float)ph * g.bh + ((float)iy + 0.5f) * g.bh / (float)g.gh;
+                    for (int64_t ix = 0; ix < g.gw; ++ix) {
+                        float x = g.sx + (float)pw * g.bw + ((float)ix + 0.5f) * g.bw / (float)g.gw;
+                        if (y < -1.0f || y > (float)H || x < -1.0f || x > (float)W) continue;
+                        if (y <= 0.0f) y = 0.0f;
+                        if (x <= 0.0f) x = 0.0f;
+                        int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1, x1;
+                        float yy = y, xx = x;
+                        if (y0 >= H - 1) { y0 = y1 = H - 1; yy = (float)y0; } else { y1 = y0 + 1; }
+                        if (x0 >= W - 1) { x0 = x1 = W - 1; xx = (float)x0; } else { x1 = x0 + 1; }
+                        const float ly = yy - (float)y0, lx = xx - (float)x0, hy = 1.0f - ly, hx = 1.0f - lx;
+                        const float w00 = hy * hx * inv, w01 = hy * lx * inv, w10 = ly * hx * inv, w11 = ly * lx * inv;
+                        const int64_t o00 = y0 * W + x0, o01 = y0 * W + x1, o10 = y1 * W + x0, o11 = y1 * W + x1;
+                        const float *pl = base;
+                        for (int64_t c = 0; c < C; ++c, pl += H * W)
+                            ob[c * PP] += w00 * pl[o00] + w01 * pl[o01] + w10 * pl[o10] + w11 * pl[o11];
+                    }
+                }
+            }
     }
     return HV_OK;
 }

@@ -4,8 +4,12 @@
  *     depthwise, asymmetric pads, N > 1, channels not a multiple of 8, each fused activation, residual),
  *     built through the SDK so the planner's fusion decides what the kernel gets;
  *   - linear on rank 2..4 inputs with and without bias, each activation, a residual;
+ *   - deconv (kernel = stride) in the mask head's 2×2 s2 geometry and others, with and without bias, each
+ *     activation, N > 1;
  *   - binary with every broadcast the models use, each kind and activation, and unary (each activation, a
  *     cast to f16) — hemovk's float rows;
+ *   - multi-level RoIAlign (hemovk's own threaded kernel): the level rule and given levels, adaptive and
+ *     fixed sampling, aligned or not, RoIs over the border, degenerate and with a bad image index;
  *   - DCNv3 (hemovk's own threaded kernel) in InternImage's geometry, strided, offset_scale 2 (XL), N = 2,
  *     offsets reaching outside the image;
  *   - a small network (conv, activation, depthwise, residual add, layer norm, linear) in f32 and f16
@@ -154,6 +158,75 @@ START_TEST(linear_shapes) {
             ck_assert_msg(e <= 1e-9, "linear case %zu act %s: NMSE %.3g", i, hv_activation_name((hv_activation)act), e);
             hv_graph_free(g);
         }
+}
+END_TEST
+
+START_TEST(deconv_shapes) {
+    static const struct { int64_t n, c, h, w, k, ks; int bias; } cases[] = {
+        {6, 16, 14, 14, 16, 2, 1}, /* the mask head's upsampler (fewer channels) over six RoIs */
+        {1, 5, 3, 7, 9, 2, 0},    /* odd channel counts, no bias */
+        {2, 8, 4, 5, 3, 3, 1},    /* 3×3 s3 */
+        {3, 4, 1, 1, 6, 1, 1},    /* 1×1 s1: a pointwise product */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int act = HV_ACT_NONE; act <= HV_ACT_SIGMOID; act++) {
+            hv_graph *g = NULL;
+            ck_assert_int_eq(hv_graph_create(&g), HV_OK);
+            hv_tensor_desc xd = d4(HV_F32, cases[i].n, cases[i].c, cases[i].h, cases[i].w);
+            hv_tensor *x = hv_graph_input(g, "x", &xd);
+            hv_tensor *w = weight(g, "w", d4(HV_F32, cases[i].c, cases[i].k, cases[i].ks, cases[i].ks), 31, 0.3f);
+            hv_tensor_desc bd = {.dtype = HV_F32, .rank = 1, .dims = {cases[i].k, 1, 1, 1}};
+            hv_tensor *b = cases[i].bias ? weight(g, "b", bd, 32, 0.5f) : NULL;
+            hv_tensor *y = hv_deconv2d(g, x, w, b, (hv_activation)act, "up");
+            ck_assert_ptr_nonnull(y);
+            ck_assert_int_eq(hv_graph_output(g, y, "y"), HV_OK);
+            double e = compare(g, (size_t)hv_desc_numel(&xd), (size_t)hv_desc_numel(hv_tensor_get_desc(y)), 33, "deconv");
+            ck_assert_msg(e <= 1e-9, "deconv case %zu act %s: NMSE %.3g", i, hv_activation_name((hv_activation)act), e);
+            hv_graph_free(g);
+        }
+}
+END_TEST
+
+/* RoIAlign over four FPN levels of two images: x is level 0, the coarser levels are constants. */
+static void check_roi_align(const hv_roi_align_params *p, const char *what) {
+    static const float rois[][5] = {
+        {0, 10, 12, 40, 30},     {1, 0, 0, 127, 127},   {1, -20, -8, 30, 25},  {0, 100, 90, 160, 150},
+        {0, 50, 50, 50, 50},     {1, 64, 3, 70.5f, 9},  {-1, 5, 5, 20, 20},    {2, 5, 5, 20, 20},
+        {0, 2.25f, 7.5f, 230, 99}, {1, 30, 40, 31, 42}, {0, 0, 0, 300, 300},   {1, 77, 13, 96, 60},
+    };
+    const int64_t R = sizeof rois / sizeof rois[0], N = 2, C = 5, S = 32;
+    hv_graph *g = NULL;
+    ck_assert_int_eq(hv_graph_create(&g), HV_OK);
+    hv_tensor_desc xd = d4(HV_F32, N, C, S, S);
+    hv_tensor *levels[4] = {hv_graph_input(g, "x", &xd)};
+    for (int l = 1; l < 4; l++) {
+        char name[8];
+        snprintf(name, sizeof name, "p%d", l);
+        levels[l] = weight(g, name, d4(HV_F32, N, C, S >> l, S >> l), 120 + (uint64_t)l, 2.0f);
+    }
+    hv_tensor_desc rd = {.dtype = HV_F32, .rank = 2, .dims = {R, 5, 1, 1}};
+    hv_tensor *r = hv_graph_weight(g, "rois", &rd, &rois[0][0], HV_F32);
+    hv_tensor *lv = NULL;
+    if (p->has_levels) {
+        float given[sizeof rois / sizeof rois[0]];
+        for (int64_t i = 0; i < R; i++) given[i] = (float)((i * 7) % 5) - 0.4f; /* -0.4 .. 3.6: clamped */
+        hv_tensor_desc ld = {.dtype = HV_F32, .rank = 1, .dims = {R, 1, 1, 1}};
+        lv = hv_graph_weight(g, "levels", &ld, given, HV_F32);
+    }
+    hv_tensor *y = hv_roi_align(g, levels, r, lv, p, "roi");
+    ck_assert_int_eq(hv_graph_output(g, y, "y"), HV_OK);
+    double e = compare(g, (size_t)hv_desc_numel(&xd), (size_t)hv_desc_numel(hv_tensor_get_desc(y)), 131, what);
+    ck_assert_msg(e <= 1e-9, "roi_align %s: NMSE %.3g", what, e);
+    hv_graph_free(g);
+}
+
+START_TEST(roi_align_geometries) {
+    hv_roi_align_params p = {.num_levels = 4, .strides = {4, 8, 16, 32}, .output_size = 7, .aligned = true};
+    check_roi_align(&p, "box head: level rule, adaptive sampling, aligned");
+    p.output_size = 14, p.sampling_ratio = 2, p.aligned = false, p.has_levels = true;
+    check_roi_align(&p, "mask size, given levels, 2x2 samples, not aligned");
+    p.num_levels = 1, p.output_size = 3, p.sampling_ratio = 0, p.has_levels = false, p.finest_scale = 20;
+    check_roi_align(&p, "one level, 3x3 bins");
 }
 END_TEST
 
@@ -354,6 +427,8 @@ int main(void) {
     tcase_add_test(tc, conv2d_geometries);
     tcase_add_test(tc, conv2d_activations);
     tcase_add_test(tc, linear_shapes);
+    tcase_add_test(tc, deconv_shapes);
+    tcase_add_test(tc, roi_align_geometries);
     tcase_add_test(tc, dcnv3_geometries);
     tcase_add_test(tc, binary_broadcasts);
     tcase_add_test(tc, unary_activations_and_cast);
