@@ -87,12 +87,12 @@ hv_status hv_rpn_proposals(const hv_rpn_level *levels, int n_levels, const hv_rp
     *n_out = 0;
     if (n_levels < 1 || n_levels > 16)
         return hv_error(HV_ERR_INVALID_ARGUMENT, "RPN proposals: %d levels (1..16 supported)", n_levels);
-    if (p->n_ratios < 1 || p->n_ratios > 8 || p->n_scales < 0 || p->n_scales > 4 || p->max_per_img < 1 ||
+    if (p->n_ratios < 1 || p->n_ratios > HV_RPN_MAX_RATIOS || p->n_scales < 0 || p->n_scales > HV_RPN_MAX_SCALES || p->max_per_img < 1 ||
         !(p->img_h > 0) || !(p->img_w > 0))
         return hv_error(HV_ERR_INVALID_ARGUMENT,
-                        "RPN proposals: n_ratios %d (1..8), n_scales %d (0..4), max_per_img %d (≥ 1), img_shape %gx%g "
+                        "RPN proposals: n_ratios %d (1..%d), n_scales %d (0..%d), max_per_img %d (≥ 1), img_shape %gx%g "
                         "(> 0) out of range",
-                        p->n_ratios, p->n_scales, p->max_per_img, (double)p->img_h, (double)p->img_w);
+                        p->n_ratios, HV_RPN_MAX_RATIOS, p->n_scales, HV_RPN_MAX_SCALES, p->max_per_img, (double)p->img_h, (double)p->img_w);
     const float *scales;
     const int n_scales = scales_of(p, &scales), A = p->n_ratios * n_scales;
     size_t total = 0;
@@ -115,7 +115,7 @@ hv_status hv_rpn_proposals(const hv_rpn_level *levels, int n_levels, const hv_rp
     hv_status st = HV_OK;
     size_t m = 0;
     for (int l = 0; l < n_levels && !st; ++l) {
-        hv_box base[8 * 4];
+        hv_box base[HV_RPN_MAX_RATIOS * HV_RPN_MAX_SCALES];
         st = hv_anchors_base(levels[l].stride, scales, n_scales, p->ratios, p->n_ratios, base);
         if (!st) st = level_candidates(&levels[l], l, p, base, &c, &m);
     }

@@ -104,6 +104,10 @@ typedef struct hv_rpn_level {
     float stride;  /**< anchor stride of this level (4, 8, ... 64) */
 } hv_rpn_level;
 
+/** The most anchor ratios and scales hv_rpn_params holds (the sizes of its arrays). */
+#define HV_RPN_MAX_RATIOS 8
+#define HV_RPN_MAX_SCALES 4
+
 /** RPN post-processing settings (§5.0 test_cfg.rpn). */
 typedef struct hv_rpn_params {
     int nms_pre;          /**< per-level top-k by score (1000); ≤ 0 keeps all */
@@ -113,11 +117,11 @@ typedef struct hv_rpn_params {
     float img_h, img_w;   /**< img_shape (resized, unpadded) for the clamp */
     float anchor_scale;   /**< 8; the one scale when n_scales is 0 */
     int n_ratios;         /**< 3 */
-    float ratios[8];      /**< 0.5, 1, 2 */
+    float ratios[HV_RPN_MAX_RATIOS]; /**< 0.5, 1, 2 */
     /* ABI 1.4 (appended): several anchor scales, as mmdet's AnchorGenerator `scales` list. The anchors of a
      * cell are ratio-major, scale-minor (index r·n_scales + s), so the head's A = n_ratios·n_scales. */
-    int n_scales;         /**< scales[] in use (0..4); 0 = the one scale anchor_scale (the ABI ≤ 1.3 layout) */
-    float scales[4];      /**< e.g. {4, 5.656854}: 16 and 22.6 px anchors at stride 4 */
+    int n_scales;         /**< scales[] in use (0..HV_RPN_MAX_SCALES); 0 = the one scale anchor_scale (ABI ≤ 1.3) */
+    float scales[HV_RPN_MAX_SCALES]; /**< e.g. {4, 5.656854}: 16 and 22.6 px anchors at stride 4 */
 } hv_rpn_params;
 
 /** Fill `p` with the paper's RPN test settings for an img_h×img_w image (nms_pre 1000, max 1000, IoU 0.01,

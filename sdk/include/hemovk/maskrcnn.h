@@ -72,7 +72,8 @@ typedef struct hv_maskrcnn_test_cfg {
     float mask_thr;             /**< mask_thr_binary, value ≥ thr is object (0.2) */
 } hv_maskrcnn_test_cfg;
 
-#define HV_MRCNN_MAX_ANCHOR_SCALES 4
+/** The most anchor scales a segmenter takes: the RPN's (hemovk/detect.h). */
+#define HV_MRCNN_MAX_ANCHOR_SCALES HV_RPN_MAX_SCALES
 
 /** Everything a model needs besides its weights and device. */
 typedef struct hv_maskrcnn_params {
