@@ -1,8 +1,8 @@
 /* Host kernels for the ops hemovk computes itself on the CPU backend: each op's float "rows" function
  * (next to its reference in core/ops/) with the rows split across the backend's threads. DCNv3 and
- * multi-level RoIAlign (a row: one RoI) have no library implementation anywhere; binary (add/sub/mul with broadcasting and an activation) and unary
- * (activations, casts) are memory-bound and only need loops the compiler vectorises, which the
- * double-precision references are not. */
+ * multi-level RoIAlign (a row: one RoI) have no library implementation anywhere; binary (add/sub/mul
+ * with broadcasting and an activation) and unary (activations, casts) are memory-bound and only need
+ * loops the compiler vectorises, which the double-precision references are not. */
 #include <stdlib.h>
 
 #include "cpu/host_kernel.h"

@@ -41,7 +41,6 @@ static int scales_of(const hv_rpn_params *p, const float **scales) {
 }
 
 /* Top-k of one level into the candidate arrays at offset *m. */
-
 static hv_status level_candidates(const hv_rpn_level *L, int li, const hv_rpn_params *p, const hv_box *base, cand *c,
                                   size_t *m) {
     const float *scales;
@@ -87,12 +86,13 @@ hv_status hv_rpn_proposals(const hv_rpn_level *levels, int n_levels, const hv_rp
     *n_out = 0;
     if (n_levels < 1 || n_levels > 16)
         return hv_error(HV_ERR_INVALID_ARGUMENT, "RPN proposals: %d levels (1..16 supported)", n_levels);
-    if (p->n_ratios < 1 || p->n_ratios > HV_RPN_MAX_RATIOS || p->n_scales < 0 || p->n_scales > HV_RPN_MAX_SCALES || p->max_per_img < 1 ||
-        !(p->img_h > 0) || !(p->img_w > 0))
+    if (p->n_ratios < 1 || p->n_ratios > HV_RPN_MAX_RATIOS || p->n_scales < 0 || p->n_scales > HV_RPN_MAX_SCALES ||
+        p->max_per_img < 1 || !(p->img_h > 0) || !(p->img_w > 0))
         return hv_error(HV_ERR_INVALID_ARGUMENT,
                         "RPN proposals: n_ratios %d (1..%d), n_scales %d (0..%d), max_per_img %d (≥ 1), img_shape %gx%g "
                         "(> 0) out of range",
-                        p->n_ratios, HV_RPN_MAX_RATIOS, p->n_scales, HV_RPN_MAX_SCALES, p->max_per_img, (double)p->img_h, (double)p->img_w);
+                        p->n_ratios, HV_RPN_MAX_RATIOS, p->n_scales, HV_RPN_MAX_SCALES, p->max_per_img, (double)p->img_h,
+                        (double)p->img_w);
     const float *scales;
     const int n_scales = scales_of(p, &scales), A = p->n_ratios * n_scales;
     size_t total = 0;

@@ -75,17 +75,33 @@ static hv_status roi_infer(const void *params, const hv_tensor_desc *src, uint32
     return HV_OK;
 }
 
-/** mmcv bilinear_interpolate on one H×W plane (positions in f32 as the kernel; weights in double). */
-static double roi_bilinear(const float *plane, int64_t H, int64_t W, float y, float x) {
-    if (y < -1.0f || y > (float)H || x < -1.0f || x > (float)W) return 0.0;
+/** One sample's bilinear taps (mmcv bilinear_interpolate's clamping): the four plane offsets and the
+ *  fractions ly, lx. y − ⌊y⌋ is exact in f32, so the f32 rows and the double reference share these. */
+typedef struct roi_taps {
+    int64_t o00, o01, o10, o11;
+    float ly, lx;
+} roi_taps;
+
+/** The taps of the sample at (y, x) on an H×W plane; 0 when it lies outside (it then adds nothing). */
+static int roi_sample_taps(int64_t H, int64_t W, float y, float x, roi_taps *t) {
+    if (y < -1.0f || y > (float)H || x < -1.0f || x > (float)W) return 0;
     if (y <= 0.0f) y = 0.0f;
     if (x <= 0.0f) x = 0.0f;
     int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1, x1;
     if (y0 >= H - 1) { y0 = y1 = H - 1; y = (float)y0; } else { y1 = y0 + 1; }
     if (x0 >= W - 1) { x0 = x1 = W - 1; x = (float)x0; } else { x1 = x0 + 1; }
-    const double ly = (double)y - (double)y0, lx = (double)x - (double)x0, hy = 1 - ly, hx = 1 - lx;
-    return hy * hx * plane[y0 * W + x0] + hy * lx * plane[y0 * W + x1] + ly * hx * plane[y1 * W + x0] +
-           ly * lx * plane[y1 * W + x1];
+    t->ly = y - (float)y0;
+    t->lx = x - (float)x0;
+    t->o00 = y0 * W + x0, t->o01 = y0 * W + x1, t->o10 = y1 * W + x0, t->o11 = y1 * W + x1;
+    return 1;
+}
+
+/** mmcv bilinear_interpolate on one H×W plane (positions in f32 as the kernel; weights in double). */
+static double roi_bilinear(const float *plane, int64_t H, int64_t W, float y, float x) {
+    roi_taps t;
+    if (!roi_sample_taps(H, W, y, x, &t)) return 0.0;
+    const double ly = t.ly, lx = t.lx, hy = 1 - ly, hx = 1 - lx;
+    return hy * hx * plane[t.o00] + hy * lx * plane[t.o01] + ly * hx * plane[t.o10] + ly * lx * plane[t.o11];
 }
 
 /** Where RoI r samples: its level, image, bin origin and size, and the sampling grid (mmcv's roi_align
@@ -126,6 +142,15 @@ static roi_geom roi_geometry(const hv_roi_align_params *p, const hv_tensor_desc 
     return g;
 }
 
+/** Sampling point iy of bin row ph (and ix of bin column pw): mmcv's f32 expressions, in one place. */
+static float roi_sample_y(const roi_geom *g, int64_t ph, int64_t iy) {
+    return g->sy + (float)ph * g->bh + ((float)iy + 0.5f) * g->bh / (float)g->gh;
+}
+
+static float roi_sample_x(const roi_geom *g, int64_t pw, int64_t ix) {
+    return g->sx + (float)pw * g->bw + ((float)ix + 0.5f) * g->bw / (float)g->gw;
+}
+
 static hv_status roi_ref(const void *params, const hv_tensor_desc *src, const float *const *src_data, uint32_t n_src,
                          const hv_tensor_desc *dst, float *dst_data) {
     (void)dst;
@@ -148,13 +173,9 @@ static hv_status roi_ref(const void *params, const hv_tensor_desc *src, const fl
             for (int64_t ph = 0; ph < P; ++ph)
                 for (int64_t pw = 0; pw < P; ++pw) {
                     double sum = 0.0;
-                    for (int64_t iy = 0; iy < g.gh; ++iy) {
-                        const float y = g.sy + (float)ph * g.bh + ((float)iy + 0.5f) * g.bh / (float)g.gh;
-                        for (int64_t ix = 0; ix < g.gw; ++ix) {
-                            const float x = g.sx + (float)pw * g.bw + ((float)ix + 0.5f) * g.bw / (float)g.gw;
-                            sum += roi_bilinear(plane, H, W, y, x);
-                        }
-                    }
+                    for (int64_t iy = 0; iy < g.gh; ++iy)
+                        for (int64_t ix = 0; ix < g.gw; ++ix)
+                            sum += roi_bilinear(plane, H, W, roi_sample_y(&g, ph, iy), roi_sample_x(&g, pw, ix));
                     o[(c * P + ph) * P + pw] = (float)(sum / (double)g.cnt);
                 }
         }
@@ -186,25 +207,17 @@ hv_status opsdcn_roi_align_rows(const void *params, const hv_tensor_desc *src, c
         for (int64_t ph = 0; ph < P; ++ph)
             for (int64_t pw = 0; pw < P; ++pw) {
                 float *ob = o + ph * P + pw;
-                for (int64_t iy = 0; iy < g.gh; ++iy) {
-                    float y = g.sy + (float)ph * g.bh + ((float)iy + 0.5f) * g.bh / (float)g.gh;
+                for (int64_t iy = 0; iy < g.gh; ++iy)
                     for (int64_t ix = 0; ix < g.gw; ++ix) {
-                        float x = g.sx + (float)pw * g.bw + ((float)ix + 0.5f) * g.bw / (float)g.gw;
-                        if (y < -1.0f || y > (float)H || x < -1.0f || x > (float)W) continue;
-                        if (y <= 0.0f) y = 0.0f;
-                        if (x <= 0.0f) x = 0.0f;
-                        int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1, x1;
-                        float yy = y, xx = x;
-                        if (y0 >= H - 1) { y0 = y1 = H - 1; yy = (float)y0; } else { y1 = y0 + 1; }
-                        if (x0 >= W - 1) { x0 = x1 = W - 1; xx = (float)x0; } else { x1 = x0 + 1; }
-                        const float ly = yy - (float)y0, lx = xx - (float)x0, hy = 1.0f - ly, hx = 1.0f - lx;
-                        const float w00 = hy * hx * inv, w01 = hy * lx * inv, w10 = ly * hx * inv, w11 = ly * lx * inv;
-                        const int64_t o00 = y0 * W + x0, o01 = y0 * W + x1, o10 = y1 * W + x0, o11 = y1 * W + x1;
+                        roi_taps t;
+                        if (!roi_sample_taps(H, W, roi_sample_y(&g, ph, iy), roi_sample_x(&g, pw, ix), &t)) continue;
+                        const float hy = 1.0f - t.ly, hx = 1.0f - t.lx;
+                        const float w00 = hy * hx * inv, w01 = hy * t.lx * inv, w10 = t.ly * hx * inv,
+                                    w11 = t.ly * t.lx * inv;
                         const float *pl = base;
                         for (int64_t c = 0; c < C; ++c, pl += H * W)
-                            ob[c * PP] += w00 * pl[o00] + w01 * pl[o01] + w10 * pl[o10] + w11 * pl[o11];
+                            ob[c * PP] += w00 * pl[t.o00] + w01 * pl[t.o01] + w10 * pl[t.o10] + w11 * pl[t.o11];
                     }
-                }
             }
     }
     return HV_OK;
