@@ -727,7 +727,9 @@ def main(argv=None):
                    help="fraction of the non-bleeding train frames added to each epoch as negatives")
     t.add_argument("--rpn-nms", type=float, default=0.7, help="NMS IoU of the training proposals")
     t.add_argument("--augment", type=int, default=1)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, default=0,
+                   help="the epoch order, augmentation and samplers depend only on it: give a further cycle "
+                   "(--init-from) a seed no earlier cycle used, or it replays their draws")
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--max-frames", type=int, default=0, help="use only the first N frames of each class (tests)")
     t.add_argument("--eval-every", type=int, default=0, help="val box AP50 every N epochs (0: never)")
