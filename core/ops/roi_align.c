@@ -173,9 +173,11 @@ static hv_status roi_ref(const void *params, const hv_tensor_desc *src, const fl
             for (int64_t ph = 0; ph < P; ++ph)
                 for (int64_t pw = 0; pw < P; ++pw) {
                     double sum = 0.0;
-                    for (int64_t iy = 0; iy < g.gh; ++iy)
+                    for (int64_t iy = 0; iy < g.gh; ++iy) {
+                        const float y = roi_sample_y(&g, ph, iy);
                         for (int64_t ix = 0; ix < g.gw; ++ix)
-                            sum += roi_bilinear(plane, H, W, roi_sample_y(&g, ph, iy), roi_sample_x(&g, pw, ix));
+                            sum += roi_bilinear(plane, H, W, y, roi_sample_x(&g, pw, ix));
+                    }
                     o[(c * P + ph) * P + pw] = (float)(sum / (double)g.cnt);
                 }
         }
@@ -207,10 +209,11 @@ hv_status opsdcn_roi_align_rows(const void *params, const hv_tensor_desc *src, c
         for (int64_t ph = 0; ph < P; ++ph)
             for (int64_t pw = 0; pw < P; ++pw) {
                 float *ob = o + ph * P + pw;
-                for (int64_t iy = 0; iy < g.gh; ++iy)
+                for (int64_t iy = 0; iy < g.gh; ++iy) {
+                    const float y = roi_sample_y(&g, ph, iy);
                     for (int64_t ix = 0; ix < g.gw; ++ix) {
                         roi_taps t;
-                        if (!roi_sample_taps(H, W, roi_sample_y(&g, ph, iy), roi_sample_x(&g, pw, ix), &t)) continue;
+                        if (!roi_sample_taps(H, W, y, roi_sample_x(&g, pw, ix), &t)) continue;
                         const float hy = 1.0f - t.ly, hx = 1.0f - t.lx;
                         const float w00 = hy * hx * inv, w01 = hy * t.lx * inv, w10 = t.ly * hx * inv,
                                     w11 = t.ly * t.lx * inv;
@@ -218,6 +221,7 @@ hv_status opsdcn_roi_align_rows(const void *params, const hv_tensor_desc *src, c
                         for (int64_t c = 0; c < C; ++c, pl += H * W)
                             ob[c * PP] += w00 * pl[t.o00] + w01 * pl[t.o01] + w10 * pl[t.o10] + w11 * pl[t.o11];
                     }
+                }
             }
     }
     return HV_OK;
