@@ -160,3 +160,10 @@ set_tests_properties(tools.gpu_check PROPERTIES LABELS tools TIMEOUT 300 SKIP_RE
 # API's own paper defaults agree with the schemas.
 add_test(NAME tools.defaults COMMAND ${HEMOVK_PYTHON} ${CMAKE_SOURCE_DIR}/scripts/check_defaults.py ${CMAKE_SOURCE_DIR})
 set_tests_properties(tools.defaults PROPERTIES LABELS tools TIMEOUT 60)
+
+# The sanitizer stage retries a failed test only when LeakSanitizer's own tracer crashed and nothing else
+# went wrong (scripts/test.sh, scripts/lsan_tracer_crash_only.py); tests/tools/lsan_tracer_crash_only.py
+# shows which outputs are retried and which failures stand, and that the log it parses is this ctest's.
+add_test(NAME tools.lsan_tracer_retry COMMAND ${HEMOVK_PYTHON} ${CMAKE_SOURCE_DIR}/tests/tools/lsan_tracer_crash_only.py
+         ${CMAKE_SOURCE_DIR})
+set_tests_properties(tools.lsan_tracer_retry PROPERTIES LABELS tools TIMEOUT 120)
