@@ -4,7 +4,8 @@
     /usr/bin/python3 tools/train/smoke_test.py [--hemovk build/hemovk] [--keep DIR]
 
 On 4 bleeding train frames with a tiny ConvNeXt Mask R-CNN (and one step of a tiny InternImage one):
-  1. the augmentations keep masks and boxes together (flips / rot90 of the label map vs of the boxes);
+  1. the augmentations keep masks and boxes together (flips / rot90 of the label map vs of the boxes;
+     --augment 2's zoom-in and colour jitter: tight boxes, instances numbered 1..n, blood stays red);
   2. the loss falls (mean loss of the last epoch < 0.8 × the first);
   3. a run SIGKILLed after its first checkpoint and continued with --resume ends bit-identical (weights,
      optimiser state, per-epoch losses) to the uninterrupted run;
@@ -71,6 +72,38 @@ def check_augment():
     report("augment keeps image, masks and boxes together", ok)
 
 
+def check_augment_zoom_colour():
+    """--augment 2 on a 224 frame: a red instance on a grey background, and one at the corner that a zoom
+    can push out of the frame."""
+    rng = np.random.default_rng(1)
+    lab = np.zeros((224, 224), np.uint8)
+    lab[2:10, 2:10] = 1
+    lab[80:160, 60:140] = 2
+    img = np.full((224, 224, 3), 90, np.uint8)
+    img[lab > 0] = (200, 30, 40)
+    ok, zoomed, jittered, dropped = True, 0, 0, 0
+    for _ in range(32):
+        im2, lab2 = T.augment_zoom_colour(img, lab, rng)
+        n = int(lab2.max())
+        ok &= im2.shape == img.shape and im2.dtype == np.uint8 and lab2.shape == lab.shape
+        ok &= sorted(set(np.unique(lab2).tolist()) - {0}) == list(range(1, n + 1)) and n >= 1
+        b, m = T.targets_of(lab2)
+        for k in range(n):
+            ys, xs = np.nonzero(m[k].numpy())
+            ok &= b[k].tolist() == [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
+        big = max(range(1, n + 1), key=lambda i: int((lab2 == i).sum()))
+        inner = np.nonzero(lab2 == big)
+        r, g, bl = (im2[..., c][inner].astype(int) for c in range(3))
+        # red stays red (no hue change); the mask's edge pixels are bilinear blends with the grey
+        ok &= bool((r > g + 30).all() and (r > bl + 30).all() and np.median(r - g) > 100)
+        zoomed += int((lab2 == big).sum() > 1.01 * int((lab == 2).sum()))
+        jittered += int(abs(int(im2[200, 200, 0]) - 90) > 1 and (lab2[200, 200] == 0))
+        dropped += int(n == 1)
+    ok &= zoomed > 4 and jittered > 4 and dropped > 0
+    report("augment 2 keeps masks and boxes together, red stays red", ok,
+           f"{zoomed} zoomed, {jittered} colour-jittered, {dropped} lost the corner instance of 32")
+
+
 def losses_of(run):
     with open(os.path.join(run, "log.jsonl")) as f:
         return [json.loads(line) for line in f]
@@ -92,6 +125,7 @@ def main():
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     try:
         check_augment()
+        check_augment_zoom_colour()
 
         # uninterrupted run, in this process
         ref = os.path.join(work, "ref")
