@@ -29,7 +29,8 @@ work=$(mktemp -d "$base/hemovk-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 # Leaks fail a run (libFuzzer checks after each input that allocated); the suppressions are the test
 # suite's (Vulkan loader and driver only) where that file exists.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+# intercept_tls_get_addr=0: see scripts/test.sh (LeakSanitizer's tracer crash on dynamic TLS).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:intercept_tls_get_addr=0}
 [ -f tests/lsan.supp ] && export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
