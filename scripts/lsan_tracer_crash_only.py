@@ -50,11 +50,9 @@ def outputs_by_test(tmp_dir):
             if name is None:
                 continue
             lines.append(line)
-            if line.startswith("Test Failed.") or line.startswith("Test Passed.") or \
-               line.startswith("Test Skipped") or line.startswith("Test time ="):
-                if not line.startswith("Test time ="):
-                    blocks[name] = "".join(lines)
-                    name = None
+            if line.startswith(("Test Passed.", "Test Failed.", "Test Skipped")):
+                blocks[name] = "".join(lines)
+                name = None
     return blocks
 
 

@@ -170,11 +170,11 @@ def augment_zoom_colour(img, lab, rng):
             big = np.asarray(Image.fromarray(img).resize((zw, zh), Image.BILINEAR))
             big_lab = np.asarray(Image.fromarray(lab).resize((zw, zh), Image.NEAREST))
             img, lab = big[y0:y0 + h, x0:x0 + w], big_lab[y0:y0 + h, x0:x0 + w]
-            ids = [i for i in np.unique(lab) if i != 0]
-            relabelled = np.zeros_like(lab)
-            for k, i in enumerate(ids, 1):
-                relabelled[lab == i] = k
-            lab = relabelled
+            kept = np.zeros(256, np.uint8)  # renumber the instances still in the frame 1..n
+            ids = np.unique(lab)
+            ids = ids[ids != 0]
+            kept[ids] = np.arange(1, len(ids) + 1)
+            lab = kept[lab]
     if rng.random() < 0.5:
         b, c, sat = rng.uniform(0.85, 1.15, size=3)
         x = img.astype(np.float32) * b
