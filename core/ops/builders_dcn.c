@@ -27,3 +27,18 @@ hv_tensor *hv_preprocess(hv_graph *g, hv_tensor *packed, const hv_preprocess_par
     if (!p) return hv_graph_fail(g, HV_ERR_INVALID_ARGUMENT, "preprocess '%s': no params", name ? name : "");
     return hv_graph_add_op(g, &hv_op_preprocess, p, &packed, 1, name);
 }
+
+hv_tensor *hv_rpn_level_topk(hv_graph *g, hv_tensor *cls, hv_tensor *reg, const hv_rpn_topk_params *p,
+                             const char *name) {
+    if (!p) return hv_graph_fail(g, HV_ERR_INVALID_ARGUMENT, "rpn_level_topk '%s': no params", name ? name : "");
+    hv_tensor *src[2] = {cls, reg};
+    return hv_graph_add_op(g, &hv_op_rpn_level_topk, p, src, 2, name);
+}
+
+hv_tensor *hv_rpn_nms(hv_graph *g, hv_tensor *const *levels, int32_t n_levels, const hv_rpn_nms_params *p,
+                      const char *name) {
+    if (!p || !levels || n_levels < 1 || n_levels > HV_RPN_OP_MAX_LEVELS)
+        return hv_graph_fail(g, HV_ERR_INVALID_ARGUMENT, "rpn_nms '%s': bad params or %d levels (1..%d)",
+                             name ? name : "", n_levels, HV_RPN_OP_MAX_LEVELS);
+    return hv_graph_add_op(g, &hv_op_rpn_nms, p, levels, (uint32_t)n_levels, name);
+}

@@ -11,6 +11,8 @@
 extern const hv_op_def hv_op_dcnv3;
 extern const hv_op_def hv_op_roi_align;
 extern const hv_op_def hv_op_preprocess;
+extern const hv_op_def hv_op_rpn_level_topk; /* core/ops/rpn_proposals.c */
+extern const hv_op_def hv_op_rpn_nms;
 
 /** DCNv3 output rows [row0, row1) of the n·Ho rows (row = n·Ho + ho), float sums: the host backend's
  *  kernel (core/cpu/dcnv3_host.c) runs row ranges on several threads. Shapes must already be checked. */

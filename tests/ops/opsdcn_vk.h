@@ -44,7 +44,7 @@ static inline hv_status opsdcn_run(const hv_op_def *op, const void *params, cons
                                    const float *const *src_data, uint32_t n_src, const hv_tensor_desc *dst, float *out) {
     hv_device *dev = opsdcn_device();
     const uint32_t vmsg0 = hv_validation_message_count();
-    hv_buffer bufs[HV_OP_MAX_SRC + 2];
+    hv_buffer bufs[HV_OP_MAX_SRC + 2], scratch_buf;
     hv_binding binds[HV_OP_MAX_SRC];
     for (uint32_t i = 0; i < n_src; ++i) {
         opsdcn_upload(dev, src_data[i], (size_t)hv_desc_numel(&src[i]), src[i].dtype, &bufs[i]);
@@ -58,9 +58,19 @@ static inline hv_status opsdcn_run(const hv_op_def *op, const void *params, cons
     for (size_t i = 0; i < total / 4; ++i) pattern[i] = OPSDCN_GUARD_WORD;
     ck_assert(hv_buffer_upload(dev, ob, 0, pattern, total / 4 * 4) == HV_OK);
     hv_binding db = {.buf = ob, .offset = OPSDCN_GUARD, .range = out_bytes};
+    /* scratch, for ops that ask for it, filled with the guard pattern: the op must not rely on zeros */
+    const uint64_t scratch_bytes = op->scratch_bytes ? op->scratch_bytes(params, src, n_src, dst) : 0;
+    hv_binding sb = {.buf = &scratch_buf, .offset = 0, .range = scratch_bytes};
+    if (scratch_bytes) {
+        ck_assert(hv_buffer_alloc(dev, HV_MEM_DEVICE, scratch_bytes, &scratch_buf) == HV_OK);
+        uint32_t *junk = malloc(scratch_bytes);
+        for (uint64_t i = 0; i < scratch_bytes / 4; ++i) junk[i] = OPSDCN_GUARD_WORD;
+        ck_assert(hv_buffer_upload(dev, &scratch_buf, 0, junk, scratch_bytes / 4 * 4) == HV_OK);
+        free(junk);
+    }
     hv_cmd *cmd = NULL;
     ck_assert(hv_cmd_begin(dev, &cmd) == HV_OK);
-    hv_status st = op->record(cmd, dev, params, src, binds, n_src, dst, &db, NULL);
+    hv_status st = op->record(cmd, dev, params, src, binds, n_src, dst, &db, scratch_bytes ? &sb : NULL);
     if (st == HV_OK) {
         ck_assert_msg(hv_cmd_end(cmd) == HV_OK, "%s", hv_last_error());
         ck_assert_msg(hv_cmd_submit(cmd, true) == HV_OK, "%s", hv_last_error());
@@ -81,6 +91,7 @@ static inline hv_status opsdcn_run(const hv_op_def *op, const void *params, cons
     hv_cmd_free(cmd);
     free(pattern);
     for (uint32_t i = 0; i <= n_src; ++i) hv_buffer_free(dev, &bufs[i]);
+    if (scratch_bytes) hv_buffer_free(dev, &scratch_buf);
     ck_assert_msg(hv_validation_message_count() == vmsg0, "%s: %u validation message(s)", op->name,
                   hv_validation_message_count() - vmsg0);
     return st;

@@ -1,10 +1,10 @@
-/* hemovk/ops_dcn.h — the detector-specific ops: DCNv3 sampling (InternImage), multi-level RoIAlign
- * (Mask R-CNN) and image preprocessing (uint8 frames → normalised float NCHW), plus the CPU-side helpers
- * that go with them (cv2-compatible keep-ratio resize, mmdet RoI level mapping).
+/* hemovk/ops_dcn.h — the detector-specific ops: DCNv3 sampling (InternImage), multi-level RoIAlign and
+ * RPN proposal selection (Mask R-CNN), and image preprocessing (uint8 frames → normalised float NCHW),
+ * plus the CPU-side helpers that go with them (cv2-compatible keep-ratio resize, mmdet RoI level mapping).
  *
  * Every op has a plain-C CPU reference (double accumulation) and Vulkan shaders with f32 and f16 storage
  * (arithmetic is always f32). f16 stores SATURATE at ±65504 (never a silent Inf; NaN stays NaN).
- * The op definitions (`hv_op_dcnv3`, `hv_op_roi_align`, `hv_op_preprocess`, core/ops/) are what the
+ * The op definitions (`hv_op_dcnv3`, `hv_op_roi_align`, `hv_op_preprocess`, the two RPN proposal ops, core/ops/) are what the
  * graph builders add to a graph; the parameter structs below are what those ops are configured with.
  *
  * Parameter structs are zero-initialisable where that makes sense: a 0 kernel, stride or dilation means
@@ -123,6 +123,44 @@ HV_API void hv_preprocess_padded_size(int32_t h, int32_t w, int32_t divisor, int
 HV_API hv_status hv_preprocess_resize_u8(const uint8_t *src, int32_t w, int32_t h, int32_t channels, uint8_t *dst,
                                   int32_t new_w, int32_t new_h);
 
+/* ---- RPN proposals on the device (MODEL_SPEC §5.5; issue 16) ------------------------------------------ */
+
+/** Anchors per cell and candidates per level the device proposal ops handle (push-constant and
+ *  shared-memory limits); larger configurations keep the host's hv_rpn_proposals. */
+#define HV_RPN_OP_MAX_ANCHORS 8
+#define HV_RPN_OP_MAX_PRE 1024
+#define HV_RPN_OP_MAX_LEVELS 5
+/** Floats per candidate row written by both ops (see below). */
+#define HV_RPN_OP_ROW 8
+
+/** One FPN level of mmdet's RPNHead._get_bboxes_single, for every frame of the batch:
+ *    src[0] cls  {N, A, H, W}   objectness logits (any dtype)
+ *    src[1] reg  {N, 4A, H, W}  deltas, channel 4a + {dx, dy, dw, dh}
+ *    dst         {N, k, 8} f32, k = min(nms_pre, A·H·W): the k highest sigmoid scores of anchor index
+ *                i = (y·W + x)·A + a, in order of score (ties: lower i first), each row
+ *                (x1, y1, x2, y2, score, i, valid, 0) — the box decoded from the anchor with means 0 and
+ *                stds 1, clamped to img_w × img_h; valid = 1 when its width and height exceed min_bbox_size.
+ *  Same floats as hv_rpn_proposals' per-level candidates (the reference calls the same functions). */
+typedef struct hv_rpn_topk_params {
+    int32_t nms_pre;                 /**< k per level, 1..HV_RPN_OP_MAX_PRE */
+    int32_t n_anchors;               /**< A, 1..HV_RPN_OP_MAX_ANCHORS */
+    float stride;                    /**< the level's anchor stride in input pixels */
+    float anchor_half[HV_RPN_OP_MAX_ANCHORS][2]; /**< half width and height of each base anchor: hv_anchors_base
+                                                  *   gives (−hw, −hh, hw, hh), centred on 0 */
+    float img_h, img_w;              /**< clamp size (> 0: the unpadded input) */
+    float min_bbox_size;             /**< keep w > it and h > it (mmdet min_bbox_size, 0) */
+} hv_rpn_topk_params;
+
+/** The proposals of every frame from 1..HV_RPN_OP_MAX_LEVELS level outputs of hv_rpn_level_topk
+ *  (src[l] {N, k_l, 8}, level l = its position): every valid candidate in order of score (ties: level,
+ *  then row), greedy NMS within each level (mmcv batched_nms, hv_iou_exceeds with iou_thr), the first
+ *  max_per_img kept. dst {N, max_per_img, 8} f32, row (x1, y1, x2, y2, score, level, i, 1) for each kept
+ *  proposal in order, then rows of zeros. Equals hv_rpn_proposals on the same maps. */
+typedef struct hv_rpn_nms_params {
+    int32_t max_per_img;             /**< rows per frame, ≥ 1 */
+    float iou_thr;                   /**< ≥ 0 */
+} hv_rpn_nms_params;
+
 /* ---- graph builders (see ops_conv.h for the conventions) ------------------------------------------ */
 
 typedef struct hv_graph hv_graph;
@@ -139,6 +177,14 @@ HV_API hv_tensor *hv_roi_align(hv_graph *g, hv_tensor *const *levels, hv_tensor 
 
 /** Image preprocessing: packed uint8 RGB words [N, hv_preprocess_packed_words(h,w)] → [N,3,out_h,out_w]. */
 HV_API hv_tensor *hv_preprocess(hv_graph *g, hv_tensor *packed, const hv_preprocess_params *p, const char *name);
+
+/** One level's top-k proposal candidates (hv_rpn_topk_params): cls, reg → {N, k, 8} f32. */
+HV_API hv_tensor *hv_rpn_level_topk(hv_graph *g, hv_tensor *cls, hv_tensor *reg, const hv_rpn_topk_params *p,
+                                    const char *name);
+
+/** Batched NMS over n_levels candidate tensors of hv_rpn_level_topk → {N, max_per_img, 8} f32. */
+HV_API hv_tensor *hv_rpn_nms(hv_graph *g, hv_tensor *const *levels, int32_t n_levels, const hv_rpn_nms_params *p,
+                             const char *name);
 
 #ifdef __cplusplus
 }
