@@ -115,6 +115,7 @@ hv_status hv_maskrcnn_create(const hv_maskrcnn_params *p, const hv_weights *w, h
     m->mask_roi = MR_MASK / 2;
     m->anchors = anchors;
     m->num_classes = (int32_t)cls[0] - 1;
+    m->device_props = mr_choose_device_proposals(m);
     *out = m;
     return HV_OK;
 }
@@ -124,6 +125,7 @@ void hv_maskrcnn_free(hv_maskrcnn *m) {
     for (uint32_t i = 0; i < m->n_plans; i++) {
         hv_plan_free(m->plans[i].plan);
         hv_graph_free(m->plans[i].g);
+        free(m->plans[i].rows);
     }
     free(m);
 }
@@ -167,12 +169,19 @@ static hv_status collect(hv_maskrcnn *m, mr_plan *pl, hv_maskrcnn_features *f) {
             st = fetch(pl->plan, name, &f->fpn[i], &f->channels, &f->h[i], &f->w[i]);
             if (st == HV_OK) mr_scan_output(m, name, f->fpn[i], (size_t)f->channels * f->h[i] * f->w[i]);
         }
+        if (pl->props) continue; /* proposals selected on the device: no maps come back */
         snprintf(name, sizeof name, "rpn_cls.%d", i);
         if (st == HV_OK) st = fetch(pl->plan, name, &f->rpn_cls[i], NULL, NULL, NULL);
         if (st == HV_OK) mr_scan_output(m, name, f->rpn_cls[i], (size_t)m->anchors * f->h[i] * f->w[i]);
         snprintf(name, sizeof name, "rpn_reg.%d", i);
         if (st == HV_OK) st = fetch(pl->plan, name, &f->rpn_reg[i], NULL, NULL, NULL);
         if (st == HV_OK) mr_scan_output(m, name, f->rpn_reg[i], (size_t)4 * m->anchors * f->h[i] * f->w[i]);
+    }
+    if (st == HV_OK && pl->props) {
+        const size_t n = (size_t)pl->batch * (size_t)m->p.test.rpn_max_per_img * HV_RPN_OP_ROW;
+        if (!pl->rows && !(pl->rows = malloc(n * sizeof(float))))
+            st = hv_error(HV_ERR_OUT_OF_MEMORY, "maskrcnn: proposal rows (%zu floats)", n);
+        if (st == HV_OK) st = hv_plan_get_output(pl->plan, "proposals", pl->rows, n);
     }
     if (st != HV_OK) hv_maskrcnn_features_free(f);
     return st;
@@ -223,10 +232,12 @@ hv_status hv_maskrcnn_features_from_pixels(hv_maskrcnn *m, const uint8_t *pixels
 }
 
 hv_status mr_features_on_device(hv_maskrcnn *m, const uint8_t *const *pixels, size_t n, int32_t batch, int32_t img_h,
-                                int32_t img_w, int32_t slot, hv_maskrcnn_features *f, hv_plan **src) {
+                                int32_t img_w, int32_t slot, hv_maskrcnn_features *f, hv_plan **src,
+                                const float **rows) {
     mr_plan *pl = NULL;
     hv_status st = features_from_frames(m, pixels, n, batch, img_h, img_w, slot, f, &pl);
     *src = st == HV_OK ? pl->plan : NULL;
+    *rows = st == HV_OK && pl->props ? pl->rows : NULL;
     return st;
 }
 
@@ -255,13 +266,7 @@ hv_status hv_maskrcnn_proposals(const hv_maskrcnn *m, const hv_maskrcnn_features
         cls += n, reg += 4 * n;
     }
     hv_rpn_params rp;
-    hv_rpn_params_default(&rp, (float)f->img_h, (float)f->img_w);
-    rp.nms_pre = m->p.test.rpn_nms_pre;
-    rp.max_per_img = m->p.test.rpn_max_per_img;
-    rp.iou_thr = m->p.test.rpn_iou;
-    rp.min_bbox_size = m->p.test.rpn_min_bbox_size;
-    rp.n_scales = m->p.n_anchor_scales;
-    for (int32_t i = 0; i < m->p.n_anchor_scales; i++) rp.scales[i] = m->p.anchor_scales[i];
+    mr_rpn_params(m, f->img_h, f->img_w, &rp);
     hv_status st = hv_rpn_proposals(lv, HV_MRCNN_LEVELS, &rp, out, n_out);
     free(buf);
     return st;

@@ -27,6 +27,7 @@ hv_maskrcnn_features mr_frame_view(const hv_maskrcnn *m, const hv_maskrcnn_featu
     for (int l = 0; l < HV_MRCNN_LEVELS; l++) {
         size_t cells = (size_t)f->h[l] * f->w[l];
         v.fpn[l] = NULL;
+        if (!f->rpn_cls[l]) continue; /* proposals selected on the device: no maps */
         v.rpn_cls[l] = f->rpn_cls[l] + i * (size_t)m->anchors * cells;
         v.rpn_reg[l] = f->rpn_reg[l] + i * 4 * (size_t)m->anchors * cells;
     }
@@ -40,7 +41,8 @@ hv_status mr_single_batch(hv_maskrcnn *m, const uint8_t *const *imgs, size_t n, 
     const size_t max_det = (size_t)m->p.test.max_per_img;
     hv_maskrcnn_features f;
     hv_plan *src = NULL; /* the FPN maps of the whole batch stay in this plan, on the device */
-    hv_status st = mr_features_on_device(m, imgs, n, nb, ih, iw, 0, &f, &src);
+    const float *rows = NULL; /* the proposals, when selected on the device */
+    hv_status st = mr_features_on_device(m, imgs, n, nb, ih, iw, 0, &f, &src, &rows);
     hv_det *props = malloc(cap * sizeof(hv_det));
     hv_box *rois = malloc(n * cap * sizeof(hv_box));
     int32_t *bidx = malloc(n * cap * sizeof(int32_t));
@@ -51,9 +53,8 @@ hv_status mr_single_batch(hv_maskrcnn *m, const uint8_t *const *imgs, size_t n, 
     /* 1. proposals per frame, all into one RoI list */
     size_t total = 0;
     for (size_t i = 0; i < n && st == HV_OK; i++) {
-        hv_maskrcnn_features v = mr_frame_view(m, &f, i);
         size_t np = 0;
-        st = hv_maskrcnn_proposals(m, &v, props, &np);
+        st = mr_frame_proposals(m, &f, rows, i, props, &np);
         start[i] = total;
         for (size_t k = 0; k < np && st == HV_OK; k++) rois[total + k] = props[k].box, bidx[total + k] = (int32_t)i;
         total += np;

@@ -15,7 +15,7 @@ hv_status hv_maskrcnn_check_weights(const hv_maskrcnn *m, const char *const *ign
     /* 64×64 gives every level P2..P6 at least one cell (stride 64) whatever the pad divisor */
     const int32_t side = 64;
     hv_graph *g = NULL;
-    hv_status st = mr_features_graph(m, MR_PLAN_FEAT_IMAGE, side, side, 1, &g);
+    hv_status st = mr_features_graph(m, MR_PLAN_FEAT_IMAGE, side, side, 1, false, &g);
     hv_graph_free(g);
     int32_t fh[4], fw[4];
     for (int l = 0; l < 4; l++) fh[l] = fw[l] = side >> (l + 2);

@@ -3,6 +3,9 @@
 #ifndef HEMOVK_CORE_MASKRCNN_INTERNAL_H
 #define HEMOVK_CORE_MASKRCNN_INTERNAL_H
 
+#include <stdbool.h>
+
+#include "hemovk/detect.h"
 #include "hemovk/maskrcnn.h"
 
 #define MR_MASK 28            /* mask head output size */
@@ -19,6 +22,10 @@ typedef struct mr_plan {
     int32_t fh[HV_MRCNN_LEVELS], fw[HV_MRCNN_LEVELS]; /* heads: the map sizes the plan was built for */
     hv_plan *src;             /* heads: the features plan whose P2..P5 they read on the device (linked),
                                * or NULL: fed from host copies */
+    int32_t props;            /* features: 1 = the plan ends in the RPN proposals (maskrcnn_proposals.c)
+                               * and reads back those rows instead of the RPN maps */
+    float *rows;              /* features with props: the last run's proposal rows, batch × rpn_max_per_img
+                               * × HV_RPN_OP_ROW (owned) */
     hv_graph *g;
     hv_plan *plan;
 } mr_plan;
@@ -33,6 +40,7 @@ struct hv_maskrcnn {
     int32_t roi_size;         /* box RoIAlign output (7) */
     int32_t mask_roi;         /* mask RoIAlign output (14) */
     int32_t anchors;          /* the RPN head's A: 3 ratios × the anchor scales */
+    bool device_props;        /* device slots select proposals on the device (mr_choose_device_proposals) */
     mr_plan plans[MR_MAX_PLANS * 4 * HV_MRCNN_MAX_TTA];
     uint32_t n_plans;
     char problem[256];        /* the first non-finite / saturated output of the current detect, or "" */
@@ -68,8 +76,9 @@ hv_status mr_mask_head(const hv_maskrcnn *m, hv_graph *g, hv_tensor *const *p, h
 
 /* ---- plans (maskrcnn_plans.c) ----------------------------------------------------------------------- */
 
-/** The features graph (no plan) for `batch` inputs of h×w of `kind` (see mr_feature_plan). */
-hv_status mr_features_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, int32_t batch,
+/** The features graph (no plan) for `batch` inputs of h×w of `kind` (see mr_feature_plan); with `props`
+ *  (FEAT_PIXELS only) its outputs are the RPN proposals ("proposals") instead of the RPN maps. */
+hv_status mr_features_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, int32_t batch, bool props,
                             hv_graph **out);
 
 /** The box or mask head graph (no plan) for maps of batch × channels × fh[l] × fw[l] (P2..P5) and `rows`
@@ -106,9 +115,30 @@ hv_status mr_run_head(hv_maskrcnn *m, mr_plan *pl, const hv_maskrcnn_features *f
 /** Features of n resized HWC uint8 images of img_h × img_w, run as one batch of `batch` ≥ n frames
  *  (the rest zero) in device slot `slot`: f gets the RPN maps of all `batch` frames (frame-major) and
  *  the keep_fpn_level map as host copies, f->fpn[] stays NULL otherwise — the maps stay in the plan
- *  returned in *src, which the heads below read on the device until that slot's next run. */
+ *  returned in *src, which the heads below read on the device until that slot's next run. When the
+ *  model selects proposals on the device, f has no RPN maps and *rows points at the plan's proposal
+ *  rows (valid until the slot's next run); else *rows is NULL. Read proposals with mr_frame_proposals. */
 hv_status mr_features_on_device(hv_maskrcnn *m, const uint8_t *const *pixels, size_t n, int32_t batch, int32_t img_h,
-                                int32_t img_w, int32_t slot, hv_maskrcnn_features *f, hv_plan **src);
+                                int32_t img_w, int32_t slot, hv_maskrcnn_features *f, hv_plan **src,
+                                const float **rows);
+
+/* ---- proposals (maskrcnn_proposals.c) -------------------------------------------------------------- */
+
+/** hv_rpn_params of the model's test_cfg and anchors for an img_h × img_w input. */
+void mr_rpn_params(const hv_maskrcnn *m, int32_t img_h, int32_t img_w, hv_rpn_params *rp);
+
+/** Whether device slots select proposals on the device: HEMOVK_PROPOSALS=device|host, else on GPUs;
+ *  never where the test_cfg exceeds the device ops (rpn_nms_pre 0 or > 1024, > 4 anchors per cell). */
+bool mr_choose_device_proposals(const hv_maskrcnn *m);
+
+/** rpn_level_topk on each level's cls/reg and rpn_nms over them, for inputs of img_h × img_w. */
+hv_tensor *mr_proposals_graph(const hv_maskrcnn *m, hv_graph *g, hv_tensor *const *cls, hv_tensor *const *reg,
+                              int32_t img_h, int32_t img_w);
+
+/** Frame i's proposals (capacity test.rpn_max_per_img): from the device rows of mr_features_on_device,
+ *  or, when rows is NULL, hv_maskrcnn_proposals on the frame's RPN maps in f. */
+hv_status mr_frame_proposals(hv_maskrcnn *m, const hv_maskrcnn_features *f, const float *rows, size_t i, hv_det *out,
+                             size_t *n_out);
 
 /** hv_maskrcnn_box_head / hv_maskrcnn_mask_head reading the FPN maps of `batch` frames from `src`
  *  (mr_features_on_device; RoI i on frame bidx[i], all on frame 0 when bidx is NULL), or from f's host

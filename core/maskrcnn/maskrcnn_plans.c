@@ -39,7 +39,7 @@ static mr_plan *slot(hv_maskrcnn *m) {
     return pl;
 }
 
-hv_status mr_features_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, int32_t batch,
+hv_status mr_features_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, int32_t batch, bool props,
                             hv_graph **out) {
     *out = NULL;
     hv_graph *g = NULL;
@@ -67,10 +67,17 @@ hv_status mr_features_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t h, 
     if (st == HV_OK) st = mr_backbone(m, g, x, &bo);
     if (st == HV_OK) st = mr_fpn(m, g, bo.feats, bo.channels, p);
     if (st == HV_OK) st = mr_rpn(m, g, p, cls, reg);
+    if (st == HV_OK && props) {
+        hv_tensor *rows = kind == MR_PLAN_FEAT_PIXELS ? mr_proposals_graph(m, g, cls, reg, h, w)
+                                                      : hv_graph_fail(g, HV_ERR_INTERNAL, "maskrcnn: device proposals "
+                                                                      "need the unpadded size (pixels input)");
+        if (rows) hv_graph_output(g, rows, "proposals");
+    }
     char name[32];
     for (int i = 0; i < HV_MRCNN_LEVELS && st == HV_OK; i++) {
         snprintf(name, sizeof name, "fpn.%d", i);
         if (hv_graph_output(g, p[i], name) != HV_OK) break;
+        if (props) continue; /* the maps feed the proposal ops on the device */
         snprintf(name, sizeof name, "rpn_cls.%d", i);
         if (hv_graph_output(g, cls[i], name) != HV_OK) break;
         snprintf(name, sizeof name, "rpn_reg.%d", i);
@@ -87,6 +94,7 @@ hv_status mr_features_graph(const hv_maskrcnn *m, mr_plan_kind kind, int32_t h, 
 
 hv_status mr_feature_plan(hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t w, int32_t view_slot, int32_t batch,
                           mr_plan **out) {
+    const bool props = m->device_props && kind == MR_PLAN_FEAT_PIXELS && view_slot >= 0;
     for (uint32_t i = 0; i < m->n_plans; i++)
         if (m->plans[i].kind == (int32_t)kind && m->plans[i].a == h && m->plans[i].b == w &&
             m->plans[i].slot == view_slot && m->plans[i].batch == batch) {
@@ -95,9 +103,9 @@ hv_status mr_feature_plan(hv_maskrcnn *m, mr_plan_kind kind, int32_t h, int32_t 
         }
     mr_plan *pl = slot(m);
     if (!pl) return HV_ERR_UNSUPPORTED;
-    pl->kind = kind, pl->a = h, pl->b = w, pl->slot = view_slot, pl->batch = batch;
+    pl->kind = kind, pl->a = h, pl->b = w, pl->slot = view_slot, pl->batch = batch, pl->props = props;
     hv_graph *g = NULL;
-    hv_status st = mr_features_graph(m, kind, h, w, batch, &g);
+    hv_status st = mr_features_graph(m, kind, h, w, batch, props, &g);
     if (st != HV_OK) return st;
     st = finish_plan(m, g, pl, "features");
     char name[16];

@@ -68,6 +68,7 @@ typedef struct view_group {
     int first, c;
     hv_maskrcnn_features f;
     hv_plan *src;
+    const float *rows; /* proposals selected on the device (or NULL: from f's RPN maps) */
 } view_group;
 
 static hv_status tta_mmdet(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32_t iw, float sx, float sy,
@@ -107,14 +108,14 @@ static hv_status tta_mmdet(hv_maskrcnn *m, const uint8_t *img, int32_t ih, int32
             imgs[k] = w->img, w->group = g, w->k = k;
         }
         const aug_view *w0 = &v[idx[gfirst[g]]];
-        st = mr_features_on_device(m, imgs, (size_t)gcount[g], gcount[g], w0->ah, w0->aw, g, &grp[g].f, &grp[g].src);
+        st = mr_features_on_device(m, imgs, (size_t)gcount[g], gcount[g], w0->ah, w0->aw, g, &grp[g].f, &grp[g].src,
+                                   &grp[g].rows);
     }
     /* 1. proposals of every augmentation, back in frame pixels, one NMS over all */
     size_t total = 0, nm = 0;
     for (int a = 0; a < A && st == HV_OK; a++) {
-        hv_maskrcnn_features fv = mr_frame_view(m, &grp[v[a].group].f, (size_t)v[a].k);
         size_t np = 0;
-        st = hv_maskrcnn_proposals(m, &fv, props, &np);
+        st = mr_frame_proposals(m, &grp[v[a].group].f, grp[v[a].group].rows, (size_t)v[a].k, props, &np);
         for (size_t i = 0; i < np; i++) all[total + i] = props[i].box, all_s[total + i] = props[i].score;
         if (st == HV_OK) st = hv_tta_boxes(v[a].tf, ih, iw, true, all + total, np, all + total);
         scale_boxes(all + total, np, sx, sy, true);

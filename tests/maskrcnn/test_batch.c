@@ -2,7 +2,11 @@
  * each frame — boxes, scores, labels, pasted masks and the CAM's feature map — on the shipped ConvNeXt demo
  * model and real bleeding frames: eleven frames of two resized sizes (one full batch of 8, a padded
  * batch of 1 of the same size, and a batch of 2 of the other), in mixed order; and it needs fewer device
- * submissions than frame-by-frame detection (3 per batch: features, box head, mask head). */
+ * submissions than frame-by-frame detection (3 per batch: features, box head, mask head).
+ * And the proposals selected on the device (HEMOVK_PROPOSALS=device: the features plan ends in the
+ * rpn_level_topk / rpn_nms ops) give the host path's results with fewer bytes read back (on the CPU
+ * backend the ops run their references, the host path's own functions). */
+/* CTEST_SPLIT_BY_TCASE batch device_proposals */
 /* CTEST_ALSO_ON_CPU */
 #include "maskrcnn_testutil.h"
 
@@ -54,21 +58,21 @@ static void compare(int frame, const hv_maskrcnn_result *got, const hv_maskrcnn_
     for (size_t k = 0; k < nf; k++) *df = fmax(*df, fabs(got->feature[k] - want->feature[k]));
 }
 
-START_TEST(batch_equals_frame_by_frame) {
-    hv_weights *w = mr_open(HEMOVK_SOURCE_DIR "/models/maskrcnn-convnext", "weights.safetensors");
-    hv_device *dev = mr_device();
+/* The shipped ConvNeXt demo model (pipelines/two-stage-demo.yaml's anchors: anchor_scales [4, 5.656854]). */
+static hv_maskrcnn *demo_model(const hv_weights *w, hv_device *dev) {
     hv_maskrcnn_params p;
     hv_maskrcnn_params_default(&p);
     p.convnext = (hv_convnext_params){.depths = {1, 1, 2, 1}, .dims = {24, 48, 96, 192}};
-    /* the shipped demo model's anchors (pipelines/two-stage-demo.yaml: anchor_scales [4, 5.656854]) */
     p.n_anchor_scales = 2;
     p.anchor_scales[0] = 4.0f, p.anchor_scales[1] = 5.656854f;
     p.keep_fpn_level = 5;
     hv_maskrcnn *m = NULL;
     ck_assert_msg(hv_maskrcnn_create(&p, w, dev, &m) == HV_OK, "%s", hv_last_error());
-    /* nine square frames (224×224) and two 3:2 crops, at positions 1 and 5 */
-    uint8_t *px[N_FRAMES];
-    int32_t fw[N_FRAMES], fh[N_FRAMES];
+    return m;
+}
+
+/* Nine square frames (224×224) and two 3:2 crops, at positions 1 and 5. */
+static void load_frames(uint8_t **px, int32_t *fw, int32_t *fh) {
     size_t sq = 0;
     for (int i = 0; i < N_FRAMES; i++) {
         if (i == 1 || i == 5) continue;
@@ -76,6 +80,15 @@ START_TEST(batch_equals_frame_by_frame) {
     }
     px[1] = crop32(px[0], fw[0], &fw[1], &fh[1]);
     px[5] = crop32(px[2], fw[2], &fw[5], &fh[5]);
+}
+
+START_TEST(batch_equals_frame_by_frame) {
+    hv_weights *w = mr_open(HEMOVK_SOURCE_DIR "/models/maskrcnn-convnext", "weights.safetensors");
+    hv_device *dev = mr_device();
+    hv_maskrcnn *m = demo_model(w, dev);
+    uint8_t *px[N_FRAMES];
+    int32_t fw[N_FRAMES], fh[N_FRAMES];
+    load_frames(px, fw, fh);
     hv_maskrcnn_result alone[N_FRAMES], batched[N_FRAMES];
     hv_transfer_stats s0, s1, s2;
     hv_device_transfer_stats(dev, &s0);
@@ -133,11 +146,75 @@ START_TEST(batch_equals_frame_by_frame) {
 }
 END_TEST
 
+/* One model per proposal path (the choice is made at hv_maskrcnn_create), the same frames through both. */
+START_TEST(device_proposals_equal_host) {
+    hv_weights *w = mr_open(HEMOVK_SOURCE_DIR "/models/maskrcnn-convnext", "weights.safetensors");
+    hv_device *dev = mr_device();
+    setenv("HEMOVK_PROPOSALS", "host", 1);
+    hv_maskrcnn *mh = demo_model(w, dev);
+    setenv("HEMOVK_PROPOSALS", "device", 1);
+    hv_maskrcnn *md = demo_model(w, dev);
+    unsetenv("HEMOVK_PROPOSALS");
+    uint8_t *px[N_FRAMES];
+    int32_t fw[N_FRAMES], fh[N_FRAMES];
+    load_frames(px, fw, fh);
+    hv_maskrcnn_result host[N_FRAMES], device[N_FRAMES];
+    hv_transfer_stats s0, s1, s2;
+    hv_device_transfer_stats(dev, &s0);
+    ck_assert_msg(hv_maskrcnn_detect_batch(mh, (const uint8_t *const *)px, fw, fh, N_FRAMES, NULL, host) == HV_OK, "%s",
+                  hv_last_error());
+    hv_device_transfer_stats(dev, &s1);
+    ck_assert_msg(hv_maskrcnn_detect_batch(md, (const uint8_t *const *)px, fw, fh, N_FRAMES, NULL, device) == HV_OK,
+                  "%s", hv_last_error());
+    hv_device_transfer_stats(dev, &s2);
+    ck_assert_ptr_null(hv_maskrcnn_output_problem(md));
+    double db = 0, ds = 0, df = 0;
+    size_t diff_px = 0, dets = 0;
+    for (int i = 0; i < N_FRAMES; i++) {
+        compare(i, &device[i], &host[i], &db, &ds, &df, &diff_px);
+        dets += host[i].n;
+    }
+    const unsigned long long bh = (unsigned long long)(s1.download_bytes - s0.download_bytes),
+                             bd = (unsigned long long)(s2.download_bytes - s1.download_bytes);
+    printf("  %d frames, %zu detections, proposals on the device vs the host: max box |d| %.3g px, score |d| %.3g, "
+           "%zu mask pixels differ; read back %llu bytes (host path) vs %llu (device)\n", N_FRAMES, dets, db, ds,
+           diff_px, bh, bd);
+    ck_assert_msg(dets >= N_FRAMES, "the demo model found only %zu boxes on %d bleeding frames", dets, N_FRAMES);
+    ck_assert_msg(db <= 1e-3 && ds <= 1e-5 && df == 0, "device proposals change the results");
+    ck_assert_msg(diff_px <= 2 * dets, "%zu mask pixels differ", diff_px);
+    if (s1.submits > s0.submits) { /* a Vulkan device: same runs, the RPN maps no longer read back */
+        ck_assert_uint_eq(s2.submits - s1.submits, s1.submits - s0.submits);
+        ck_assert_msg(bd < bh, "device proposals read back %llu bytes, the host path %llu", bd, bh);
+    }
+    for (int i = 0; i < N_FRAMES; i++) hv_maskrcnn_result_free(&host[i]), hv_maskrcnn_result_free(&device[i]);
+    /* TTA (two views of one size: one features run, proposals of both views from the device rows) */
+    hv_maskrcnn_tta flip = {.n = 2, .tfs = {HV_TTA_IDENTITY, HV_TTA_HFLIP}};
+    ck_assert_int_eq(hv_maskrcnn_detect_batch(mh, (const uint8_t *const *)px, fw, fh, 2, &flip, host), HV_OK);
+    ck_assert_int_eq(hv_maskrcnn_detect_batch(md, (const uint8_t *const *)px, fw, fh, 2, &flip, device), HV_OK);
+    double tb = 0, ts = 0, tf = 0;
+    size_t tp = 0;
+    for (int i = 0; i < 2; i++) compare(i, &device[i], &host[i], &tb, &ts, &tf, &tp);
+    ck_assert_msg(tb <= 1e-3 && ts <= 1e-5 && tp <= 2 * (host[0].n + host[1].n), "TTA: device proposals change the "
+                  "results (box %.3g, score %.3g, %zu pixels)", tb, ts, tp);
+    for (int i = 0; i < 2; i++) hv_maskrcnn_result_free(&host[i]), hv_maskrcnn_result_free(&device[i]);
+    for (int i = 0; i < N_FRAMES; i++) free(px[i]);
+    hv_maskrcnn_free(mh);
+    hv_maskrcnn_free(md);
+    hv_device_close(dev);
+    hv_weights_free(w);
+    ck_assert_int_eq(hv_validation_message_count(), 0);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("maskrcnn.batch");
     TCase *tc = tcase_create("batch");
     tcase_set_timeout(tc, 900);
     tcase_add_test(tc, batch_equals_frame_by_frame);
     suite_add_tcase(s, tc);
+    TCase *dp = tcase_create("device_proposals");
+    tcase_set_timeout(dp, 900);
+    tcase_add_test(dp, device_proposals_equal_host);
+    suite_add_tcase(s, dp);
     return hvtest_run(s);
 }
