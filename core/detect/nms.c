@@ -24,6 +24,11 @@ double hv_box_iou(const hv_box *a, const hv_box *b) {
 
 hv_status hv_nms_batched(const hv_box *boxes, const float *scores, const int32_t *groups, size_t n, float iou_thr,
                          size_t *keep, size_t *n_keep) {
+    return hv_det_nms_first(boxes, scores, groups, n, iou_thr, SIZE_MAX, keep, n_keep);
+}
+
+hv_status hv_det_nms_first(const hv_box *boxes, const float *scores, const int32_t *groups, size_t n, float iou_thr,
+                           size_t max_keep, size_t *keep, size_t *n_keep) {
     if (!n_keep || (n && (!boxes || !scores || !keep)))
         return hv_error(HV_ERR_INVALID_ARGUMENT, "NMS: NULL argument (boxes, scores, keep and n_keep are required)");
     *n_keep = 0;
@@ -39,7 +44,7 @@ hv_status hv_nms_batched(const hv_box *boxes, const float *scores, const int32_t
     for (size_t i = 0; i < n; ++i) order[i] = i;
     hv_det_sort_desc(order, n, scores, tmp);
     size_t k = 0;
-    for (size_t a = 0; a < n; ++a) {
+    for (size_t a = 0; a < n && k < max_keep; ++a) {
         if (dead[a]) continue;
         const size_t i = order[a];
         keep[k++] = i;

@@ -129,7 +129,7 @@ hv_status hv_rpn_proposals(const hv_rpn_level *levels, int n_levels, const hv_rp
         }
     }
     size_t nk = 0;
-    if (!st) st = hv_nms_batched(c.boxes, c.scores, c.level, v, p->iou_thr, keep, &nk);
+    if (!st) st = hv_det_nms_first(c.boxes, c.scores, c.level, v, p->iou_thr, (size_t)p->max_per_img, keep, &nk);
     if (!st) {
         if (nk > (size_t)p->max_per_img) nk = (size_t)p->max_per_img;
         for (size_t i = 0; i < nk; ++i)
@@ -169,7 +169,7 @@ hv_status hv_multiclass_nms(const hv_box *boxes, bool per_class_boxes, const flo
             ++m;
         }
     size_t nk = 0;
-    hv_status st = hv_nms_batched(cb, cs, cl, m, iou_thr, keep, &nk);
+    hv_status st = hv_det_nms_first(cb, cs, cl, m, iou_thr, max_per_img > 0 ? (size_t)max_per_img : SIZE_MAX, keep, &nk);
     if (!st) {
         if (max_per_img > 0 && nk > (size_t)max_per_img) nk = (size_t)max_per_img;
         for (size_t i = 0; i < nk; ++i) out[i] = (hv_det){cb[keep[i]], cs[keep[i]], cl[keep[i]], row[keep[i]]};

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "detect/det_sort.h"
 #include "detect_testutil.h"
 #include "hemovk/detect.h"
 
@@ -93,6 +94,31 @@ static int by_score(const void *a, const void *b) {
     return (x->s < y->s) - (x->s > y->s);
 }
 
+/* The early stop (what RPN proposals and multiclass NMS use with their max_per_img): the first k kept
+ * of the full greedy NMS, for k below, at and above the number kept, groups or none, ties in score. */
+START_TEST(nms_first_is_a_prefix) {
+    enum { N = 600 };
+    hv_box *b = malloc(N * sizeof *b);
+    float *s = malloc(N * sizeof *s);
+    int32_t *g = malloc(N * sizeof *g);
+    size_t *all = malloc(N * sizeof *all), *first = malloc(N * sizeof *first), n_all, n_first;
+    random_boxes(b, s, N, 77, 200.0f);
+    for (size_t i = 0; i < N; ++i) g[i] = (int32_t)(i % 3), s[i] = roundf(s[i] * 20) / 20; /* ties */
+    for (int grouped = 0; grouped < 2; ++grouped) {
+        const int32_t *gr = grouped ? g : NULL;
+        ck_assert_int_eq(hv_nms_batched(b, s, gr, N, 0.3f, all, &n_all), HV_OK);
+        ck_assert_uint_gt(n_all, 20);
+        const size_t ks[] = {0, 1, 7, n_all / 2, n_all, n_all + 5, SIZE_MAX};
+        for (size_t t = 0; t < sizeof ks / sizeof ks[0]; ++t) {
+            ck_assert_int_eq(hv_det_nms_first(b, s, gr, N, 0.3f, ks[t], first, &n_first), HV_OK);
+            ck_assert_uint_eq(n_first, ks[t] < n_all ? ks[t] : n_all);
+            for (size_t i = 0; i < n_first; ++i) ck_assert_uint_eq(first[i], all[i]);
+        }
+    }
+    free(b), free(s), free(g), free(all), free(first);
+}
+END_TEST
+
 START_TEST(rpn_proposals_small) {
     /* level 0: 3×3 stride 8 (27 anchors, nms_pre 10), level 1: 2×2 stride 16 (12 anchors) on a 24×24 image */
     float cls0[27], reg0[108], cls1[12], reg1[48];
@@ -176,6 +202,7 @@ int main(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, nms_hand_cases);
     tcase_add_test(tc, batched_groups_do_not_interact);
+    tcase_add_test(tc, nms_first_is_a_prefix);
     tcase_add_test(tc, nms_matches_torchvision);
     tcase_add_test(tc, rpn_proposals_small);
     tcase_add_test(tc, multiclass_nms_rules);
