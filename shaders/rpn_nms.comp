@@ -5,9 +5,11 @@
 // scoring ≥ it and of later levels scoring > it: the host's stable sort by score over the level-major
 // list —, then greedy NMS within each level (mmcv's devIoU test, hv_iou_exceeds) walking that order
 // until max_per_img are kept. Invalid candidates (too small) take a rank but start suppressed, which
-// leaves the order of the others as the host's filter-then-sort does. Dead flags are a bit mask in
-// shared memory; each walk step that keeps a candidate marks the later ones it overlaps, one workgroup
-// barrier per kept proposal (the walk is the same in every invocation, so control flow stays uniform).
+// leaves the order of the others as the host's filter-then-sort does. The candidates are copied to the
+// scratch in rank order (box, then level and row), so the walk reads them contiguously. Dead flags are a
+// bit mask in shared memory: invocation 0 finds the next live candidate 32 flags at a time, then every
+// invocation marks the later ones of its level it overlaps — two barriers per kept proposal, none for a
+// suppressed one.
 //@variant f32
 layout(local_size_x = 256) in;
 
@@ -21,7 +23,7 @@ layout(std430, binding = 2) readonly buffer Lv2 { float lv2[]; };
 layout(std430, binding = 3) readonly buffer Lv3 { float lv3[]; };
 layout(std430, binding = 4) readonly buffer Lv4 { float lv4[]; };
 layout(std430, binding = 5) writeonly buffer BufOut { float rows[]; };
-layout(std430, binding = 6) coherent buffer Order { uint order[]; };
+layout(std430, binding = 6) coherent buffer Scratch { uint scratch[]; }; // per frame: boxes, then (level, row), by rank
 
 layout(push_constant) uniform Push {
     uint levels, total, max_out;
@@ -30,6 +32,7 @@ layout(push_constant) uniform Push {
 } pc;
 
 shared uint s_dead[MAX_CAND / 32u];
+shared uint s_next;
 
 float cand(uint l, uint p, uint c) {
     uint o = (gl_WorkGroupID.x * pc.ks[l] + p) * 8u + c;
@@ -74,39 +77,61 @@ bool iou_exceeds(vec4 a, vec4 b, float thr) {
 
 void main() {
     uint frame = gl_WorkGroupID.x, lid = gl_LocalInvocationID.x, total = pc.total;
-    uint base = frame * total;
+    uint boxes = frame * total * 5u, metas = boxes + total * 4u; // this frame's slice of the scratch
     for (uint i = lid; i < MAX_CAND / 32u; i += WG) s_dead[i] = 0u;
     barrier();
+    // 1. every candidate to its rank: box and (level, row) in score order
     for (uint e = lid; e < total; e += WG) {
         uvec2 lp = where(e);
         float s = cand(lp.x, lp.y, 4u);
         uint rank = lp.y;
         for (uint m = 0u; m < pc.levels; m++)
             if (m != lp.x) rank += count_above(m, s, m > lp.x);
-        order[base + rank] = e;
+        vec4 b = box_of(lp.x, lp.y);
+        scratch[boxes + rank * 4u] = floatBitsToUint(b.x);
+        scratch[boxes + rank * 4u + 1u] = floatBitsToUint(b.y);
+        scratch[boxes + rank * 4u + 2u] = floatBitsToUint(b.z);
+        scratch[boxes + rank * 4u + 3u] = floatBitsToUint(b.w);
+        scratch[metas + rank] = (lp.x << 16u) | lp.y;
         if (cand(lp.x, lp.y, 6u) == 0.0) atomicOr(s_dead[rank >> 5u], 1u << (rank & 31u));
     }
     memoryBarrierBuffer();
     barrier();
-    uint kept = 0u;
-    for (uint i = 0u; i < total && kept < pc.max_out; i++) {
-        if (((atomicOr(s_dead[i >> 5u], 0u) >> (i & 31u)) & 1u) != 0u) continue;
-        uvec2 lp = where(order[base + i]);
-        vec4 bi = box_of(lp.x, lp.y);
+    // 2. the walk: invocation 0 finds the next live candidate in the bit mask, everyone marks what it
+    //    overlaps; two barriers per kept proposal, none per suppressed one
+    uint kept = 0u, cursor = 0u;
+    for (;;) {
         if (lid == 0u) {
-            uint o = (frame * pc.max_out + kept) * 8u;
+            uint i = cursor;
+            while (i < total) {
+                uint free_bits = ~s_dead[i >> 5u] & (0xffffffffu << (i & 31u));
+                if (free_bits != 0u) { i = (i & ~31u) + uint(findLSB(free_bits)); break; }
+                i = (i & ~31u) + 32u;
+            }
+            s_next = min(i, total);
+        }
+        barrier();
+        uint i = s_next;
+        if (i >= total || kept >= pc.max_out) break;
+        vec4 bi = vec4(uintBitsToFloat(scratch[boxes + i * 4u]), uintBitsToFloat(scratch[boxes + i * 4u + 1u]),
+                       uintBitsToFloat(scratch[boxes + i * 4u + 2u]), uintBitsToFloat(scratch[boxes + i * 4u + 3u]));
+        uint mi = scratch[metas + i], li = mi >> 16u;
+        if (lid == 0u) {
+            uint o = (frame * pc.max_out + kept) * 8u, p = mi & 0xffffu;
             rows[o] = bi.x; rows[o + 1u] = bi.y; rows[o + 2u] = bi.z; rows[o + 3u] = bi.w;
-            rows[o + 4u] = cand(lp.x, lp.y, 4u);
-            rows[o + 5u] = float(lp.x);
-            rows[o + 6u] = cand(lp.x, lp.y, 5u);
+            rows[o + 4u] = cand(li, p, 4u);
+            rows[o + 5u] = float(li);
+            rows[o + 6u] = cand(li, p, 5u);
             rows[o + 7u] = 1.0;
         }
         kept++;
         for (uint j = i + 1u + lid; j < total; j += WG) {
-            uvec2 lq = where(order[base + j]);
-            if (lq.x == lp.x && iou_exceeds(bi, box_of(lq.x, lq.y), pc.iou_thr))
-                atomicOr(s_dead[j >> 5u], 1u << (j & 31u));
+            if ((scratch[metas + j] >> 16u) != li) continue;
+            vec4 bj = vec4(uintBitsToFloat(scratch[boxes + j * 4u]), uintBitsToFloat(scratch[boxes + j * 4u + 1u]),
+                           uintBitsToFloat(scratch[boxes + j * 4u + 2u]), uintBitsToFloat(scratch[boxes + j * 4u + 3u]));
+            if (iou_exceeds(bi, bj, pc.iou_thr)) atomicOr(s_dead[j >> 5u], 1u << (j & 31u));
         }
+        cursor = i + 1u;
         barrier();
     }
     for (uint r = kept + lid; r < pc.max_out; r += WG)

@@ -183,7 +183,7 @@ static hv_status nms_ref(const void *params, const hv_tensor_desc *src, const fl
                 v++;
             }
         size_t nk = 0;
-        st = hv_nms_batched(boxes, scores, level, v, p->iou_thr, keep, &nk);
+        st = hv_det_nms_first(boxes, scores, level, v, p->iou_thr, max, keep, &nk);
         for (size_t i = 0; i < nk && i < max && !st; i++) {
             const float *r = row[keep[i]];
             const float o[HV_RPN_OP_ROW] = {r[0], r[1], r[2], r[3], r[4], (float)level[keep[i]], r[5], 1.0f};
@@ -199,7 +199,8 @@ static uint64_t nms_scratch(const void *params, const hv_tensor_desc *src, uint3
     (void)dst;
     uint64_t total = 0;
     for (uint32_t l = 0; l < n_src; l++) total += (uint64_t)src[l].dims[1];
-    return (uint64_t)src[0].dims[0] * total * sizeof(uint32_t); /* each frame's candidates in score order */
+    return (uint64_t)src[0].dims[0] * total * 5 * sizeof(uint32_t); /* each frame's candidates in score order:
+                                                                       * box, then (level, row) */
 }
 
 typedef struct nms_push {
