@@ -14,8 +14,9 @@
 #    labels without `slow`; --tests REGEX runs only the tests it matches (ctest -R), each way;
 # 4. benchmarks the models (bench_models: hemovk f32/f16 on the device, and f16 again with
 #    HEMOVK_FP16_ARITH=0; PyTorch on CUDA when it can, in
-#    the same interleaved run as bench/run_models.sh does for the CPU) and the two-stage demo pipeline on
-#    frames (frames/s, and host<->device transfers per frame from summary.json); --models picks the
+#    the same interleaved run as bench/run_models.sh does for the CPU), the RPN proposal ops against the
+#    host path (bench_proposals), and the two-stage demo pipeline on frames, with proposals selected on
+#    the device and on the host (frames/s, and host<->device transfers per frame from summary.json); --models picks the
 #    models (default effb0 effb7 convnext-t internimage-t; --quick: effb0 convnext-t);
 # 5. prints one table, and writes everything to OUT (default gpu-check-<date>/): the table (table.md),
 #    each step's log, the pipeline's summary.json.
@@ -166,6 +167,17 @@ else
   row "model benchmarks" skipped "needs $bm and a python3 with torch (HEMOVK_PYTHON)"
 fi
 
+# the proposal ops against the host path they replace (bench/bench_proposals.c), demo sizes
+if [ "$no_bench" -eq 0 ] && [ -x "$build/bench/bench_proposals" ]; then
+  if "$build/bench/bench_proposals" >"$out/bench-proposals.txt" 2>&1; then
+    row "proposal selection, batch 4 at 224²" ran "$(grep -E '^  (device ops|host path)' "$out/bench-proposals.txt" |
+      sed 's/^ *//; s/  */ /g' | paste -sd ';' -)"
+  else
+    failed_tests=1
+    row "proposal selection" FAIL "bench_proposals failed (see bench-proposals.txt)"
+  fi
+fi
+
 if [ -d "$data/bleeding/Images" ]; then
   data=$(cd "$data" && pwd) # a list file's relative paths would be read from the list's folder
   frames=${GPU_CHECK_FRAMES:-$([ "$quick" -eq 1 ] && echo 64 || echo 512)}
@@ -173,10 +185,13 @@ if [ -d "$data/bleeding/Images" ]; then
   # bleeding and non-bleeding frames alternating, so both routes of the pipeline run
   paste -d '\n' <(find "$data/bleeding/Images" -maxdepth 1 -name '*.png' | sort -V) \
                  <(find "$data/non-bleeding/images" -maxdepth 1 -name '*.png' | sort -V) | head -n "$frames" >"$list"
-  rm -rf "$out/run"
-  if "$hemovk" run pipelines/two-stage-demo.yaml --input "$list" --output "$out/run" --progress none >"$out/pipeline.log" 2>&1; then
-    cp "$out/run/summary.json" "$out/summary.json"
-    row "two-stage demo, $frames frames" ran "$(python3 - "$out/summary.json" <<'EOF'
+  # twice: proposals selected on the device (the default on a GPU) and on the host, for the comparison
+  for props in device host; do
+    rm -rf "$out/run"
+    if HEMOVK_PROPOSALS=$props "$hemovk" run pipelines/two-stage-demo.yaml --input "$list" --output "$out/run" \
+         --progress none >"$out/pipeline-$props.log" 2>&1; then
+      cp "$out/run/summary.json" "$out/summary-$props.json"
+      row "two-stage demo, $frames frames, proposals on the $props" ran "$(python3 - "$out/summary-$props.json" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
 x = s.get("device_transfers", {})
@@ -184,10 +199,11 @@ print(f'{s["frames_per_second"]:.2f} frames/s; a frame: {x.get("transfers_per_fr
       f'{x.get("bytes_per_frame", 0) / 1e6:.2f} MB, {x.get("submits_per_frame", 0):.1f} submissions')
 EOF
 )"
-  else
-    failed_tests=1
-    row "two-stage demo" FAIL "hemovk run failed (see pipeline.log)"
-  fi
+    else
+      failed_tests=1
+      row "two-stage demo, proposals on the $props" FAIL "hemovk run failed (see pipeline-$props.log)"
+    fi
+  done
 else
   row "two-stage demo" skipped "no frames at $data (set DATA)"
 fi

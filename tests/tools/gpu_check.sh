@@ -3,8 +3,9 @@
 #   1. with only a CPU implementation (lavapipe) and no GPU_CHECK_ALLOW_CPU it refuses with exit 2 and says
 #      why (a "GPU check" that passes on lavapipe would tell nothing);
 #   2. as a dry run (GPU_CHECK_ALLOW_CPU=1, the prebuilt build, no nested ctest, no torch benchmark) it
-#      picks the device, runs the two-stage demo on 4 frames and prints the table with frames/s and the
-#      transfers per frame read from summary.json.
+#      picks the device, runs the two-stage demo on 4 frames with proposals selected on the device and on
+#      the host, and prints the table with frames/s and the transfers per frame read from summary.json
+#      (the device rows read back fewer bytes: the proposals, not the RPN maps).
 # The test steps and the model benchmark were run by hand (scripts/gpu-check.sh --quick on lavapipe).
 #   tests/tools/gpu_check.sh SOURCE_DIR BUILD_DIR
 set -uo pipefail
@@ -31,8 +32,18 @@ rc=$?
 t="$work/b/table.md"
 [ -f "$t" ] || fail "no table.md"
 grep -qE '^\| device \| 0 \| llvmpipe' "$t" || { cat "$t"; fail "no device row"; }
-grep -qE '^\| two-stage demo, 4 frames \| ran \| [0-9.]+ frames/s; a frame: [0-9.]+ transfers, [0-9.]+ MB, [0-9.]+ submissions \|' "$t" ||
-  { cat "$t" "$work/b/pipeline.log"; fail "no pipeline row with frames/s and transfers"; }
-grep -q '"device_transfers"' "$work/b/summary.json" || fail "summary.json not kept"
+for props in device host; do
+  grep -qE "^\| two-stage demo, 4 frames, proposals on the $props \| ran \| [0-9.]+ frames/s; a frame: [0-9.]+ transfers, [0-9.]+ MB, [0-9.]+ submissions \|" "$t" ||
+    { cat "$t" "$work/b/pipeline-$props.log"; fail "no pipeline row (proposals on the $props) with frames/s and transfers"; }
+  grep -q '"device_transfers"' "$work/b/summary-$props.json" || fail "summary-$props.json not kept"
+done
+# the device's proposal rows instead of the RPN maps: fewer bytes read back per frame, same detections
+/usr/bin/python3 - "$work/b/summary-device.json" "$work/b/summary-host.json" <<'EOF' || fail "device proposals"
+import json, sys
+d, h = (json.load(open(p)) for p in sys.argv[1:3])
+bd, bh = d["device_transfers"]["bytes_per_frame"], h["device_transfers"]["bytes_per_frame"]
+print(f"bytes per frame: proposals on the device {bd:.0f}, on the host {bh:.0f}")
+sys.exit(0 if bd < bh else 1)
+EOF
 cat "$t"
 echo "tools.gpu_check: refusal and dry run as expected"
