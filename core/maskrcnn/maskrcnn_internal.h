@@ -128,7 +128,7 @@ hv_status mr_features_on_device(hv_maskrcnn *m, const uint8_t *const *pixels, si
 void mr_rpn_params(const hv_maskrcnn *m, int32_t img_h, int32_t img_w, hv_rpn_params *rp);
 
 /** Whether device slots select proposals on the device: HEMOVK_PROPOSALS=device|host, else on GPUs;
- *  never where the test_cfg exceeds the device ops (rpn_nms_pre 0 or > 1024, > 4 anchors per cell). */
+ *  never where the test_cfg exceeds the device ops (rpn_nms_pre 0 or > 1024, > 8 anchors per cell). */
 bool mr_choose_device_proposals(const hv_maskrcnn *m);
 
 /** rpn_level_topk on each level's cls/reg and rpn_nms over them, for inputs of img_h × img_w. */

@@ -3,10 +3,11 @@
  * On the host (hv_rpn_proposals on RPN maps read back from the features plan) or on the device: the
  * features plan ends in rpn_level_topk per level and rpn_nms (core/ops/rpn_proposals.c), and only the
  * proposal rows come back — a few KB per frame instead of the five levels' score and delta maps. Both
- * select the same proposals (the ops' references are hv_rpn_proposals' own functions, and the shaders
- * match them; tests/ops/test_rpn_proposals.c, tests/maskrcnn/test_batch.c). The device path is the
- * default on GPUs, where the maps would cross the bus; CPU devices (lavapipe) and the CPU backend keep the
- * host path, where nothing crosses and the host code is as fast. HEMOVK_PROPOSALS=device|host overrides. */
+ * select the same proposals, up to the device's exp rounding (the ops' references are hv_rpn_proposals'
+ * own functions, and the shaders match them; tests/ops/test_rpn_proposals.c, tests/maskrcnn/test_batch.c).
+ * The device path is the default on GPUs, where the maps would cross the bus; CPU devices (lavapipe) and
+ * the CPU backend keep the host path: nothing crosses a bus there, and the host code is the faster one
+ * (bench/README.md). HEMOVK_PROPOSALS=device|host overrides. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
