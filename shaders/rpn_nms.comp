@@ -65,6 +65,12 @@ uvec2 where(uint e) {
     return uvec2(l, e);
 }
 
+// The box of rank r from this frame's scratch (phase 1 stores it as four float bit patterns at `boxes`).
+vec4 ranked_box(uint boxes, uint r) {
+    return uintBitsToFloat(uvec4(scratch[boxes + r * 4u], scratch[boxes + r * 4u + 1u], scratch[boxes + r * 4u + 2u],
+                                 scratch[boxes + r * 4u + 3u]));
+}
+
 bool iou_exceeds(vec4 a, vec4 b, float thr) {
     precise float left = max(a.x, b.x), right = min(a.z, b.z);
     precise float top = max(a.y, b.y), bottom = min(a.w, b.w);
@@ -113,8 +119,7 @@ void main() {
         barrier();
         uint i = s_next;
         if (i >= total || kept >= pc.max_out) break;
-        vec4 bi = vec4(uintBitsToFloat(scratch[boxes + i * 4u]), uintBitsToFloat(scratch[boxes + i * 4u + 1u]),
-                       uintBitsToFloat(scratch[boxes + i * 4u + 2u]), uintBitsToFloat(scratch[boxes + i * 4u + 3u]));
+        vec4 bi = ranked_box(boxes, i);
         uint mi = scratch[metas + i], li = mi >> 16u;
         if (lid == 0u) {
             uint o = (frame * pc.max_out + kept) * 8u, p = mi & 0xffffu;
@@ -127,9 +132,7 @@ void main() {
         kept++;
         for (uint j = i + 1u + lid; j < total; j += WG) {
             if ((scratch[metas + j] >> 16u) != li) continue;
-            vec4 bj = vec4(uintBitsToFloat(scratch[boxes + j * 4u]), uintBitsToFloat(scratch[boxes + j * 4u + 1u]),
-                           uintBitsToFloat(scratch[boxes + j * 4u + 2u]), uintBitsToFloat(scratch[boxes + j * 4u + 3u]));
-            if (iou_exceeds(bi, bj, pc.iou_thr)) atomicOr(s_dead[j >> 5u], 1u << (j & 31u));
+            if (iou_exceeds(bi, ranked_box(boxes, j), pc.iou_thr)) atomicOr(s_dead[j >> 5u], 1u << (j & 31u));
         }
         cursor = i + 1u;
         barrier();

@@ -106,7 +106,7 @@ void main() {
             }
         }
     }
-    for (uint s = min(k, n) + lid; s < SLOTS; s += WG) { s_key[s] = 0u; s_idx[s] = 0xffffffffu; }
+    for (uint s = k + lid; s < SLOTS; s += WG) { s_key[s] = 0u; s_idx[s] = 0xffffffffu; }
     barrier();
     // 3. bitonic sort into "before" order
     for (uint size = 2u; size <= SLOTS; size <<= 1u) {
